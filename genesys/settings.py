@@ -1,0 +1,181 @@
+"""Genesys settings: everything that differs between machines comes from the environment.
+
+See ``.env.example`` for the variables and ``genesys/env.py`` for the strict parsing rules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from genesys.env import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = Env()
+
+# --- core ------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", False)
+
+if DEBUG:
+    # A development key is fine while DEBUG is on; sessions just don't survive key changes.
+    SECRET_KEY = env.secret("SECRET_KEY", "insecure-development-key-only-used-with-DEBUG-on")
+else:
+    SECRET_KEY = env.secret("SECRET_KEY")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be at least 50 characters with at least 5 distinct characters "
+            "when DEBUG is off; generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+
+TIME_ZONE = env.timezone("TIME_ZONE", "Europe/Lisbon")
+USE_TZ = True  # stored and compared in UTC, shown in TIME_ZONE
+USE_I18N = True
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", "pt-pt", choices=["pt-pt", "en"])
+LANGUAGES = [("pt-pt", _("Portuguese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "genesys.apps.GenesysConfig",
+    "catalog.apps.CatalogConfig",
+    "procurement.apps.ProcurementConfig",
+    "prestashop.apps.PrestashopConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "genesys.urls"
+WSGI_APPLICATION = "genesys.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database --------------------------------------------------------------------------------
+DATABASES = {"default": env.database("DATABASE_URL", base_dir=BASE_DIR)}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60, min_value=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- static files ----------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", VAR_DIR / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- auth and security -----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, min_value=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env.bool("SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets (and strips incoming) X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz is probed by load balancers over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+
+# --- Redis and RQ ----------------------------------------------------------------------------
+REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=["redis", "rediss", "unix"])
+
+RQ_RESULT_TTL = env.int("RQ_RESULT_TTL", 24 * 3600, min_value=0)
+RQ_FAILURE_TTL = env.int("RQ_FAILURE_TTL", 14 * 24 * 3600, min_value=60)
+GENESYS_QUEUES = ("ingest", "catalog", "sync", "maintenance")
+RQ_QUEUES = {
+    name: {
+        "URL": REDIS_URL,
+        "DEFAULT_TIMEOUT": 3600,
+        "DEFAULT_RESULT_TTL": RQ_RESULT_TTL,
+        "SERIALIZER": "rq.serializers.JSONSerializer",
+        # Must exceed RQ's 405 s blocking dequeue (rq docs, connections).
+        "SOCKET_TIMEOUT": 420,
+    }
+    for name in (*GENESYS_QUEUES, "default")
+}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+RQ_SHOW_ADMIN_LINK = True
+
+# --- Genesys domain settings -----------------------------------------------------------------
+FEEDS_ROOT = env.path("FEEDS_ROOT", VAR_DIR / "feeds")
+# Margins are fractions: selling price (net) = cost x (1 + margin); 0.20 means 20 %.
+GENESYS_DEFAULT_MARGIN = env.decimal("GENESYS_DEFAULT_MARGIN", "0.20", min_value="0", max_value="10")
+EOL_DAYS = env.int("EOL_DAYS", 180, min_value=1)
+RETENTION_DAYS = env.int("RETENTION_DAYS", 90, min_value=1)
+
+# --- PrestaShop ------------------------------------------------------------------------------
+PRESTASHOP_URL = env.url("PRESTASHOP_URL", "", schemes=["http", "https"])
+PRESTASHOP_API_KEY = env.secret("PRESTASHOP_API_KEY", "")
+PRESTASHOP_BACKEND = env.str("PRESTASHOP_BACKEND", "webservice", choices=["webservice", "r_genesys"])
+PRESTASHOP_SHOP_ID = env.int("PRESTASHOP_SHOP_ID", 1, min_value=1)
+
+# --- logging ---------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # urllib3 logs full URLs at DEBUG, which may carry query-string API keys.
+        "urllib3": {"level": "WARNING"},
+        "rq.worker": {"level": LOG_LEVEL},
+    },
+}

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+
+
+@pytest.fixture(autouse=True)
+def redis_conn() -> Iterator[redis.Redis]:
+    """The tests' own Redis database, empty at the start and the end of every test."""
+    if settings.REDIS_URL.rstrip("/").endswith("/0"):
+        raise RuntimeError("Refusing to flush Redis database 0 in tests; set TEST_REDIS_DB.")
+    conn = redis.Redis.from_url(settings.REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_user(
+        username="operator", password="operator-password-123", is_staff=True, is_superuser=True
+    )
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def feeds_root(settings, tmp_path):
+    """An empty FEEDS_ROOT per test."""
+    root = tmp_path / "feeds"
+    root.mkdir()
+    settings.FEEDS_ROOT = root
+    return root

@@ -1,0 +1,39 @@
+"""Settings for the test suite: the real settings module, with a dedicated Redis database.
+
+The tests run against whichever database ``DATABASE_URL`` names (PostgreSQL in CI, SQLite by
+default) and always against a real Redis server.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("LANGUAGE_CODE", "en")
+
+from genesys.env import Env
+from genesys.settings import *
+from genesys.settings import DATABASES, GENESYS_QUEUES, RQ_QUEUES, VAR_DIR
+
+# Each pytest-xdist worker gets its own Redis database, counting down from TEST_REDIS_DB.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_worker_index = int(_worker[2:]) if _worker.startswith("gw") and _worker[2:].isdigit() else 0
+_base_url = Env().url("TEST_REDIS_URL", "redis://127.0.0.1:6379", schemes=["redis", "rediss"])
+_base_db = Env().int("TEST_REDIS_DB", 15, min_value=1, max_value=15)
+REDIS_URL = f"{_base_url.rstrip('/')}/{_base_db - _worker_index}"
+for _queue in (*GENESYS_QUEUES, "default"):
+    RQ_QUEUES[_queue]["URL"] = REDIS_URL
+
+# A file, not memory: subprocess workers in the worker tests open the same test database.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_worker}.sqlite3")}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FEEDS_ROOT = VAR_DIR / "test-feeds" / _worker
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
