@@ -1,0 +1,104 @@
+"""GTIN rules (GS1 General Specifications), pure functions.
+
+Every GTIN is stored as 14 digits, left-padded with zeros: padding does not change the GS1 mod-10
+check digit, so UPC-A ``820650851230``, EAN-13 ``0820650851230`` and GTIN-14 ``00820650851230`` are
+one product. Numbers in restricted-circulation ranges (in-store, variable weight, company-internal)
+and coupon ranges are valid barcodes but not globally unique, so they never match products across
+suppliers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SEPARATORS = re.compile(r"[\s\-.]+")
+_SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
+VALID_LENGTHS = (8, 12, 13, 14)
+
+
+@dataclass(frozen=True, slots=True)
+class GtinCheck:
+    """Outcome of checking a raw GTIN: ``gtin`` is set only when it can identify a product."""
+
+    gtin: str | None
+    problem: str | None = None  # why the raw value was not usable (None when fine or empty)
+
+
+def gtin_check_digit(body: str) -> int:
+    """GS1 mod-10 check digit for the digits preceding it."""
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        total += int(char) * (3 if position % 2 == 0 else 1)
+    return (10 - total % 10) % 10
+
+
+def gtin_is_valid(digits: str) -> bool:
+    return (
+        digits.isascii()
+        and digits.isdigit()
+        and len(digits) in VALID_LENGTHS
+        and gtin_check_digit(digits[:-1]) == int(digits[-1])
+    )
+
+
+def gtin_is_restricted(gtin14: str) -> bool:
+    """Restricted-circulation (02, 04, 20-29) and coupon (05, 99, 981-984) numbers.
+
+    The first digit of a GTIN-14 is the packaging indicator and not part of the GS1 prefix.
+    GTIN-8 numbers starting with 0 or 2 are restricted too (GS1 "velocity codes" and RCN-8).
+    """
+    if gtin14.startswith("000000"):  # a GTIN-8 padded to 14 digits
+        return gtin14[6] in "02"
+    prefix = gtin14[1:]  # the 13-digit body that carries the GS1 prefix
+    return (
+        prefix[:2] in {"02", "04", "05", "99"}
+        or prefix[0] == "2"
+        or prefix[:3] in {"981", "982", "983", "984"}
+    )
+
+
+def gtin_normalize(raw: object) -> GtinCheck:
+    """Turn a raw feed value into a 14-digit GTIN, or say why it cannot identify a product.
+
+    Accepts spaces, dashes and dots between digits, integers and floats from JSON, and
+    spreadsheet scientific notation ("4,00638E+12") only when it still carries every digit.
+    """
+    if raw is None:
+        return GtinCheck(None)
+    if isinstance(raw, bool):
+        return GtinCheck(None, "not a number")
+    if isinstance(raw, int):
+        text = str(raw)
+    elif isinstance(raw, float):
+        if not raw.is_integer():
+            return GtinCheck(None, "not a whole number")
+        text = str(int(raw))
+    else:
+        text = str(raw).strip()
+    if not text:
+        return GtinCheck(None)
+    if _SCIENTIFIC.match(text):
+        return GtinCheck(None, "scientific notation lost digits (spreadsheet export)")
+    digits = _SEPARATORS.sub("", text)
+    if not digits.isascii() or not digits.isdigit():
+        return GtinCheck(None, "contains characters other than digits")
+    if set(digits) == {"0"}:
+        return GtinCheck(None, "all zeros")
+    if len(digits) < 8:
+        return GtinCheck(None, f"{len(digits)} digits; a GTIN has 8, 12, 13 or 14")
+    if len(digits) > 14:
+        return GtinCheck(None, f"{len(digits)} digits; a GTIN has at most 14")
+    # 9-11 digits: a UPC/EAN whose leading zeros a spreadsheet dropped. Zero-padding keeps the
+    # check digit, so the 14-digit form is checked directly.
+    gtin14 = digits.zfill(14)
+    if not gtin_is_valid(gtin14):
+        return GtinCheck(None, "check digit does not match")
+    if gtin_is_restricted(gtin14):
+        return GtinCheck(None, "restricted-circulation or coupon number")
+    return GtinCheck(gtin14)
+
+
+def gtin_to_ean13(gtin14: str) -> str | None:
+    """The 13-digit form PrestaShop's ``ean13`` field accepts, or None for a real GTIN-14."""
+    return gtin14[1:] if gtin14.startswith("0") else None

@@ -1,0 +1,382 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from genesys.env import is_env_var_name
+from genesys.fields import margin_field, money_field
+
+
+class Supplier(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    margin = margin_field(
+        _("margin"),
+        null=True,
+        blank=True,
+        help_text=_("Fraction: 0.25 = 25 %. Empty: use the global default margin."),
+    )
+    priority = models.SmallIntegerField(
+        _("priority"),
+        default=0,
+        help_text=_("Breaks ties between equal offers: the higher number wins."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive suppliers' offers are never elected.")
+    )
+    ingest_enabled = models.BooleanField(_("scheduled ingest"), default=False)
+    ingest_interval_minutes = models.PositiveIntegerField(
+        _("ingest interval (minutes)"), default=60, validators=[MinValueValidator(1)]
+    )
+    ingest_next_run_at = models.DateTimeField(
+        _("next ingest at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Informational: when the scheduler will run the next ingest."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(margin__isnull=True) | Q(margin__gte=0), name="supplier_margin_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(ingest_interval_minutes__gte=1), name="supplier_interval_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Which keys of ``SupplierFeed.auth_settings`` each auth type needs. Values are names of
+# environment variables (credentials are never stored in the database), except ``header`` and
+# ``param``, which name the HTTP header or query parameter that carries the credential.
+AUTH_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "basic": ("username_env", "password_env"),
+    "bearer": ("token_env",),
+    "header": ("header", "value_env"),
+    "query": ("param", "value_env"),
+}
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
+
+
+class SupplierFeed(models.Model):
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSON = "json", "JSON"
+        XML = "xml", "XML"
+
+    class AuthType(models.TextChoices):
+        NONE = "none", _("None")
+        BASIC = "basic", _("HTTP basic")
+        BEARER = "bearer", _("Bearer token")
+        HEADER = "header", _("Custom header")
+        QUERY = "query", _("Query-string key")
+
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="feeds"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    source_url = models.CharField(
+        _("source"),
+        max_length=2000,
+        help_text=_("An http(s):// URL, or file:relative/path.csv under the FEEDS_ROOT folder."),
+    )
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    format_options = models.JSONField(
+        _("format options"),
+        default=dict,
+        blank=True,
+        help_text=_('E.g. {"delimiter": ";", "encoding": "cp1252"} or {"items_path": "data.products"}.'),
+    )
+    headers = models.JSONField(
+        _("HTTP headers"),
+        default=dict,
+        blank=True,
+        help_text=_("Non-secret headers only; credentials go in the authentication settings."),
+    )
+    auth_type = models.CharField(
+        _("authentication"), max_length=16, choices=AuthType.choices, default=AuthType.NONE
+    )
+    auth_settings = models.JSONField(
+        _("authentication settings"),
+        default=dict,
+        blank=True,
+        help_text=_('Names of environment variables, e.g. {"token_env": "ACME_FEED_TOKEN"}.'),
+    )
+    pagination = models.JSONField(
+        _("pagination"),
+        default=dict,
+        blank=True,
+        help_text=_('E.g. {"type": "page", "page_param": "page", "max_pages": 500}.'),
+    )
+    unseen_min_ratio = models.DecimalField(
+        _("unseen-offer safety threshold"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.500"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text=_(
+            "Offers missing from a run are zeroed only if the run read at least this fraction "
+            "of the valid rows of the last successful run."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("supplier feed")
+        verbose_name_plural = _("supplier feeds")
+        ordering = ["supplier__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "name"], name="feed_unique_name_per_supplier"),
+            models.CheckConstraint(
+                condition=Q(unseen_min_ratio__gte=0) & Q(unseen_min_ratio__lte=1),
+                name="feed_unseen_ratio_between_0_and_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} / {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        settings = self.auth_settings if isinstance(self.auth_settings, dict) else None
+        if settings is None:
+            errors.setdefault("auth_settings", []).append(_("Must be a JSON object."))
+        else:
+            required = AUTH_REQUIRED_KEYS.get(self.auth_type, ())
+            for key in required:
+                if not settings.get(key):
+                    errors.setdefault("auth_settings", []).append(
+                        _("%(key)s is required for this authentication type.") % {"key": key}
+                    )
+            for key, value in settings.items():
+                if key.endswith("_env"):
+                    if not is_env_var_name(value):
+                        errors.setdefault("auth_settings", []).append(
+                            _("%(key)s must be the name of an environment variable.") % {"key": key}
+                        )
+                elif key not in {"header", "param"}:
+                    errors.setdefault("auth_settings", []).append(
+                        _(
+                            "%(key)s is not allowed: store credentials in environment variables and "
+                            "put their names in *_env keys."
+                        )
+                        % {"key": key}
+                    )
+        if not isinstance(self.headers, dict):
+            errors.setdefault("headers", []).append(_("Must be a JSON object."))
+        else:
+            for name, value in self.headers.items():
+                if name.lower() in _SECRET_HEADERS:
+                    errors.setdefault("headers", []).append(
+                        _("%(name)s carries a credential: use the authentication settings.") % {"name": name}
+                    )
+                elif not isinstance(value, str):
+                    errors.setdefault("headers", []).append(
+                        _("The value of %(name)s must be a string.") % {"name": name}
+                    )
+        for field in ("format_options", "pagination"):
+            if not isinstance(getattr(self, field), dict):
+                errors.setdefault(field, []).append(_("Must be a JSON object."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class FeedMapper(models.Model):
+    """A JSON profile that maps a feed's fields to canonical fields (see docs/mappers.md)."""
+
+    feed = models.ForeignKey(
+        SupplierFeed, verbose_name=_("feed"), on_delete=models.CASCADE, related_name="mappers"
+    )
+    name = models.CharField(_("name"), max_length=120, default="default")
+    profile = models.JSONField(_("profile"), default=dict)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("feed mapper")
+        verbose_name_plural = _("feed mappers")
+        ordering = ["feed", "-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feed"],
+                condition=Q(is_active=True),
+                name="mapper_one_active_per_feed",
+                violation_error_message=_("This feed already has an active mapper."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed} / {self.name}"
+
+
+class FeedRun(models.Model):
+    """One execution of a feed ingest: what it read, wrote, skipped and why."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCESS = "success", _("Success")
+        WARNING = "warning", _("Warning")
+        FAILED = "failed", _("Failed")
+        ABANDONED = "abandoned", _("Abandoned")
+
+    feed = models.ForeignKey(
+        SupplierFeed, verbose_name=_("feed"), on_delete=models.CASCADE, related_name="runs"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    triggered_by = models.CharField(_("triggered by"), max_length=64, blank=True, default="")
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    force_unseen = models.BooleanField(
+        _("forced unseen handling"),
+        default=False,
+        help_text=_("An operator forced zeroing of missing offers despite the safety guard."),
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    timings = models.JSONField(
+        _("phase timings (s)"),
+        default=dict,
+        blank=True,
+        help_text=_("Seconds spent in download, parse, write and recompute."),
+    )
+    bytes_downloaded = models.BigIntegerField(_("bytes downloaded"), default=0)
+    pages_fetched = models.PositiveIntegerField(_("pages fetched"), default=0)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_valid = models.PositiveIntegerField(_("valid rows"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
+    warnings_count = models.PositiveIntegerField(_("warnings"), default=0)
+    products_created = models.PositiveIntegerField(_("products created"), default=0)
+    products_updated = models.PositiveIntegerField(_("products updated"), default=0)
+    offers_created = models.PositiveIntegerField(_("offers created"), default=0)
+    offers_changed = models.PositiveIntegerField(_("offers changed"), default=0)
+    offers_unchanged = models.PositiveIntegerField(_("offers unchanged"), default=0)
+    offers_zeroed = models.PositiveIntegerField(_("offers zeroed (missing)"), default=0)
+    events_created = models.PositiveIntegerField(_("events written"), default=0)
+    stream_rows = models.PositiveIntegerField(_("shop updates queued"), default=0)
+    unseen_handling = models.CharField(
+        _("missing-offer handling"),
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[("applied", _("Applied")), ("skipped", _("Skipped")), ("forced", _("Forced"))],
+    )
+    progress = models.CharField(_("progress"), max_length=255, blank=True, default="")
+    error = models.TextField(_("error"), blank=True, default="")
+    warnings = models.JSONField(_("warning messages"), default=list, blank=True)
+    rejected_rows = models.JSONField(
+        _("rejected rows (sample)"),
+        default=list,
+        blank=True,
+        help_text=_("The first 1,000 rejected rows with their reasons."),
+    )
+    job_run = models.ForeignKey(
+        "genesys.JobRun",
+        verbose_name=_("job run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feed_runs",
+    )
+
+    class Meta:
+        verbose_name = _("feed run")
+        verbose_name_plural = _("feed runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # Two ingests of one feed never overlap: the second cannot even start its run.
+            models.UniqueConstraint(
+                fields=["feed"],
+                condition=Q(status="running"),
+                name="feedrun_one_running_per_feed",
+                violation_error_message=_("An ingest of this feed is already running."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["feed", "-started_at"], name="feedrun_feed_started_idx"),
+            models.Index(fields=["status", "started_at"], name="feedrun_status_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class SupplierItem(models.Model):
+    """A supplier's offer for a product, as its feed last described it."""
+
+    feed = models.ForeignKey(
+        SupplierFeed, verbose_name=_("feed"), on_delete=models.PROTECT, related_name="items"
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        related_name="items",
+        help_text=_("Always the feed's supplier; stored to elect offers without a join."),
+    )
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="offers"
+    )
+    sku = models.CharField(_("supplier SKU"), max_length=255)
+    gtin_raw = models.CharField(_("GTIN as received"), max_length=64, blank=True, default="")
+    partnumber_raw = models.CharField(_("part number as received"), max_length=255, blank=True, default="")
+    price = money_field(_("cost price"))
+    stock = models.IntegerField(_("stock"))
+    last_seen_run = models.ForeignKey(
+        FeedRun,
+        verbose_name=_("last seen in run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    row_hash = models.CharField(
+        _("row fingerprint"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("Hash of the mapped row; an unchanged row is skipped cheaply."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("supplier offer")
+        verbose_name_plural = _("supplier offers")
+        ordering = ["feed", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["feed", "sku"], name="item_unique_sku_per_feed"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="item_price_not_negative"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="item_stock_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["feed", "last_seen_run"], name="item_feed_last_run_idx"),
+            models.Index(fields=["product"], name="item_product_idx"),
+            models.Index(fields=["supplier"], name="item_supplier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}:{self.sku}"

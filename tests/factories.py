@@ -1,0 +1,182 @@
+"""Factories for every model; they build valid, realistic rows with the fewest arguments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from catalog.gtin import gtin_check_digit
+from catalog.models import (
+    Brand,
+    CatalogUpdateStream,
+    Category,
+    Product,
+    ProductActiveOffer,
+    ProductMeta,
+    ProductSupplierEvent,
+)
+from genesys.models import JobKind, JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
+from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+
+
+def make_gtin(n: int, prefix: str = "560") -> str:
+    """A valid, globally-unique-range GTIN stored as 14 digits (Portuguese GS1 prefix 560)."""
+    body = f"{prefix}{n:0{12 - len(prefix)}d}"
+    return f"{body}{gtin_check_digit(body)}".zfill(14)
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    parent = None
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    gtin = factory.Sequence(make_gtin)
+    brand = factory.SubFactory(BrandFactory)
+    partnumber = factory.Sequence(lambda n: f"PN-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    category = None
+
+
+class ProductMetaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductMeta
+
+    product = factory.SubFactory(ProductFactory)
+    key = factory.Sequence(lambda n: f"attribute_{n}")
+    value = "value"
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Supplier
+
+    name = factory.Sequence(lambda n: f"Supplier {n}")
+    margin = Decimal("0.2000")
+
+
+class SupplierFeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupplierFeed
+
+    supplier = factory.SubFactory(SupplierFactory)
+    name = factory.Sequence(lambda n: f"feed-{n}")
+    source_url = "file:feed.csv"
+    format = SupplierFeed.Format.CSV
+    format_options = factory.LazyFunction(lambda: {"delimiter": ";"})
+
+
+class FeedMapperFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeedMapper
+
+    feed = factory.SubFactory(SupplierFeedFactory)
+    name = "default"
+    profile = factory.LazyFunction(
+        lambda: {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}}
+    )
+
+
+class FeedRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeedRun
+
+    feed = factory.SubFactory(SupplierFeedFactory)
+    status = FeedRun.Status.SUCCESS
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class SupplierItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupplierItem
+
+    feed = factory.SubFactory(SupplierFeedFactory)
+    supplier = factory.SelfAttribute("feed.supplier")
+    product = factory.SubFactory(ProductFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:06d}")
+    price = Decimal("100.0000")
+    stock = 5
+
+
+class ProductSupplierEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductSupplierEvent
+
+    supplier_item = factory.SubFactory(SupplierItemFactory)
+    product = factory.SelfAttribute("supplier_item.product")
+    supplier = factory.SelfAttribute("supplier_item.supplier")
+    reason = ProductSupplierEvent.Reason.INIT
+    new_price = Decimal("100.0000")
+    new_stock = 5
+
+
+class ProductActiveOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductActiveOffer
+
+    supplier_item = factory.SubFactory(SupplierItemFactory)
+    product = factory.SelfAttribute("supplier_item.product")
+    supplier = factory.SelfAttribute("supplier_item.supplier")
+    unit_cost = Decimal("100.0000")
+    margin_applied = Decimal("0.2000")
+    unit_price_sent = Decimal("120.0000")
+    stock_sent = 5
+
+
+class CatalogUpdateStreamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CatalogUpdateStream
+
+    product = factory.SubFactory(ProductFactory)
+    payload = factory.LazyFunction(dict)
+    reasons = factory.LazyFunction(lambda: ["manual"])
+
+
+class WorkerGlobalConfigFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkerGlobalConfig
+        django_get_or_create = ("id",)
+
+    id = 1
+
+
+class JobKindConfigFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobKindConfig
+        django_get_or_create = ("kind",)
+
+    kind = JobKind.SUPPLIER_INGEST
+
+
+class JobRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobRun
+
+    kind = JobKind.SUPPLIER_INGEST
+    key = factory.Sequence(lambda n: f"supplier_ingest:{n}")
+    status = JobRun.Status.SUCCESS
+
+
+class JobRunLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobRunLog
+
+    run = factory.SubFactory(JobRunFactory)
+    stage = JobRunLog.Stage.START
+    message = "started"
