@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import (
+    Brand,
+    CatalogUpdateStream,
+    Category,
+    Product,
+    ProductActiveOffer,
+    ProductMeta,
+    ProductSupplierEvent,
+)
+from genesys.admin_tools import ReadOnlyAdmin, ReadOnlyInline, pretty_json, status_badge
+from procurement.models import SupplierItem
+
+RECENT_EVENTS_SHOWN = 50
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "normalized_name", "product_count", "updated_at"]
+    search_fields = ["name", "normalized_name"]
+    readonly_fields = ["normalized_name", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Brand]:
+        return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    @admin.display(description=_("products"), ordering="_product_count")
+    def product_count(self, obj: Brand) -> int:
+        return obj._product_count
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "full_path",
+        "id_ps_category",
+        "ps_category_name",
+        "auto_import",
+        "margin",
+        "product_count",
+    ]
+    list_filter = ["auto_import", ("id_ps_category", admin.EmptyFieldListFilter)]
+    search_fields = ["full_path", "ps_category_name"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["full_path", "normalized_name", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    @admin.display(description=_("products"), ordering="_product_count")
+    def product_count(self, obj: Category) -> int:
+        return obj._product_count
+
+
+class SupplierOfferInline(ReadOnlyInline):
+    model = SupplierItem
+    verbose_name = _("offer from a supplier")
+    verbose_name_plural = _("offers from every supplier")
+    fields = ["supplier", "feed", "sku", "price", "stock", "gtin_raw", "partnumber_raw", "updated_at"]
+    readonly_fields = fields
+    ordering = ["price"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SupplierItem]:
+        return super().get_queryset(request).select_related("supplier", "feed")
+
+
+class ActiveOfferInline(admin.StackedInline):
+    model = ProductActiveOffer
+    can_delete = False
+    fields = [
+        "supplier",
+        "supplier_item",
+        "unit_cost",
+        "margin_applied",
+        "unit_price_sent",
+        "stock_sent",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ProductMetaInline(admin.TabularInline):
+    model = ProductMeta
+    extra = 0
+    fields = ["key", "value"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "brand",
+        "gtin",
+        "partnumber",
+        "category",
+        "price_sent",
+        "stock_sent",
+        "is_enabled",
+        "is_eol",
+        "id_ecommerce",
+    ]
+    list_display_links = ["id", "name"]
+    list_filter = ["is_enabled", "is_eol", ("id_ecommerce", admin.EmptyFieldListFilter), "created_at"]
+    list_select_related = ["brand", "category", "active_offer"]
+    search_fields = ["=id", "name", "gtin", "partnumber", "partnumber_normalized", "=id_ecommerce"]
+    autocomplete_fields = ["brand", "category"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ["partnumber_normalized", "created_at", "updated_at", "recent_events"]
+    inlines = [ActiveOfferInline, SupplierOfferInline, ProductMetaInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name", "brand", "partnumber", "partnumber_normalized", "gtin", "category"]}),
+        (_("Selling"), {"fields": ["margin", "is_enabled", "is_eol", "id_ecommerce"]}),
+        (_("Content"), {"fields": ["description", "image_url", "weight"], "classes": ["collapse"]}),
+        (_("History"), {"fields": ["recent_events", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("price sent"))
+    def price_sent(self, obj: Product) -> Any:
+        offer = getattr(obj, "active_offer", None)
+        return offer.unit_price_sent if offer else None
+
+    @admin.display(description=_("stock sent"))
+    def stock_sent(self, obj: Product) -> Any:
+        offer = getattr(obj, "active_offer", None)
+        return offer.stock_sent if offer else None
+
+    @admin.display(description=_("recent events"))
+    def recent_events(self, obj: Product) -> str:
+        if obj.pk is None:
+            return "—"
+        events = (
+            ProductSupplierEvent.objects.filter(product=obj)
+            .select_related("supplier")
+            .order_by("-created_at", "-id")[:RECENT_EVENTS_SHOWN]
+        )
+        return render_to_string("admin/catalog/product_events.html", {"events": events})
+
+
+@admin.register(ProductMeta)
+class ProductMetaAdmin(admin.ModelAdmin):
+    list_display = ["product", "key", "value", "updated_at"]
+    search_fields = ["key", "value", "product__name"]
+    autocomplete_fields = ["product"]
+    list_select_related = ["product"]
+    show_full_result_count = False
+
+
+@admin.register(ProductSupplierEvent)
+class ProductSupplierEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "product",
+        "reason",
+        "supplier",
+        "old_price",
+        "new_price",
+        "old_stock",
+        "new_stock",
+        "run",
+    ]
+    list_filter = ["reason", "supplier"]
+    list_select_related = ["product", "supplier", "run__feed"]
+    search_fields = ["=product__id", "product__name", "product__gtin"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ProductActiveOffer)
+class ProductActiveOfferAdmin(ReadOnlyAdmin):
+    list_display = [
+        "product",
+        "supplier",
+        "unit_cost",
+        "margin_applied",
+        "unit_price_sent",
+        "stock_sent",
+        "updated_at",
+    ]
+    list_filter = ["supplier"]
+    list_select_related = ["product", "supplier"]
+    search_fields = ["=product__id", "product__name", "product__gtin"]
+
+
+@admin.register(CatalogUpdateStream)
+class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "product",
+        "shop",
+        "status_label",
+        "priority",
+        "reasons_label",
+        "attempts",
+        "next_attempt_at",
+        "updated_at",
+    ]
+    list_filter = ["status", "priority", "shop", "event_type"]
+    list_select_related = ["product"]
+    search_fields = ["=product__id", "product__name", "last_error"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["payload_pretty"]
+    exclude = ["payload"]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: CatalogUpdateStream) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("reasons"))
+    def reasons_label(self, obj: CatalogUpdateStream) -> str:
+        return ", ".join(obj.reasons or [])
+
+    @admin.display(description=_("payload"))
+    def payload_pretty(self, obj: CatalogUpdateStream) -> str:
+        return pretty_json(obj.payload)
