@@ -1,0 +1,55 @@
+"""The development reset of the seed document: empty the catalog, keep the configuration."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Model
+
+from catalog.models import (
+    Brand,
+    CatalogUpdateStream,
+    Category,
+    Product,
+    ProductActiveOffer,
+    ProductMeta,
+    ProductSupplierEvent,
+)
+from genesys.models import JobRun, JobRunLog
+from procurement.models import FeedRun, SupplierItem
+
+# Children before parents, so plain DELETEs never trip a foreign key.
+RESET_MODELS: tuple[type[Model], ...] = (
+    CatalogUpdateStream,
+    ProductActiveOffer,
+    ProductSupplierEvent,
+    ProductMeta,
+    SupplierItem,
+    FeedRun,
+    JobRunLog,
+    JobRun,
+    Product,
+    Category,
+    Brand,
+)
+
+
+@transaction.atomic
+def catalog_reset() -> dict[str, int]:
+    """Delete products, offers, events, active offers, the stream, runs, brands and categories.
+
+    Suppliers, feeds and mappers stay. Set-based: one statement per table (TRUNCATE on
+    PostgreSQL), never a row-by-row cascade through the ORM. Returns the rows removed per model.
+    """
+    counts = {model._meta.label: model.objects.count() for model in RESET_MODELS}
+    # Table names come from our own models and are quoted: no outside input reaches this SQL.
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in RESET_MODELS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE TABLE {', '.join(tables)}")
+        else:
+            # Category rows reference their parent: clear the links so the order doesn't matter.
+            category_table = connection.ops.quote_name(Category._meta.db_table)
+            cursor.execute(f"UPDATE {category_table} SET parent_id = NULL")  # noqa: S608
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    return counts

@@ -1,0 +1,31 @@
+"""Demo data: three fictional suppliers whose sample feeds ship in ``demo/``.
+
+* Distrilusa: a CSV price list with ``;``, decimal commas and a BOM, dropped under FEEDS_ROOT.
+* Nortech: a paginated JSON API with a bearer token, served by ``manage.py serve_demo_feeds``.
+* EuroElectro: a Google Merchant Center RSS feed, dropped under FEEDS_ROOT.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+
+from procurement.services.config_io import ImportSummary, suppliers_import
+
+DEMO_DIR = Path(settings.BASE_DIR) / "demo"
+DEMO_FILES = ("distrilusa/tarifa.csv", "euroelectro/google-merchant.xml")
+DEMO_FEED_SERVER_PLACEHOLDER = "http://127.0.0.1:8082"
+
+
+def demo_load(*, feeds_root: Path, feed_server_url: str) -> ImportSummary:
+    """Copy the sample files under ``feeds_root/demo`` and create or refresh the demo suppliers."""
+    for relative in DEMO_FILES:
+        target = feeds_root / "demo" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DEMO_DIR / "feeds" / relative, target)
+    raw = (DEMO_DIR / "suppliers.json").read_text(encoding="utf-8")
+    raw = raw.replace(DEMO_FEED_SERVER_PLACEHOLDER, feed_server_url.rstrip("/"))
+    return suppliers_import(data=json.loads(raw))

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from genesys.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Create the demo suppliers, feeds and mappers and copy their sample feeds under FEEDS_ROOT."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--feed-server-url",
+            default=os.environ.get("GENESYS_DEMO_FEEDS_URL", "http://127.0.0.1:8082"),
+            help="Where serve_demo_feeds answers (default: $GENESYS_DEMO_FEEDS_URL or http://127.0.0.1:8082).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        summary = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo suppliers ready: {', '.join(summary.names)} "
+                f"({summary.suppliers_created} created, {summary.suppliers_updated} updated; "
+                f"{summary.feeds_created + summary.feeds_updated} feeds, {summary.mappers_saved} mappers). "
+                f"Sample files under {settings.FEEDS_ROOT / 'demo'}."
+            )
+        )

@@ -1,0 +1,165 @@
+"""Import and export supplier configurations (suppliers, feeds, mapper profiles) as JSON.
+
+The format is documented in docs/suppliers-json.md. Credentials are environment-variable names,
+so an exported file can be committed to version control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from procurement.models import FeedMapper, Supplier, SupplierFeed
+
+SUPPLIER_FIELDS = ("margin", "priority", "is_active", "ingest_enabled", "ingest_interval_minutes")
+FEED_FIELDS = (
+    "source_url",
+    "format",
+    "format_options",
+    "headers",
+    "auth_type",
+    "auth_settings",
+    "pagination",
+    "unseen_min_ratio",
+    "is_active",
+)
+
+
+class ConfigImportError(ValueError):
+    """The file is not a valid configuration; ``errors`` lists every problem with its path."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportSummary:
+    suppliers_created: int = 0
+    suppliers_updated: int = 0
+    feeds_created: int = 0
+    feeds_updated: int = 0
+    mappers_saved: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+def _decimal(value: Any) -> Any:
+    if value is None or isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return value  # full_clean reports it with the field name
+
+
+def _validation_messages(path: str, exc: ValidationError) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        return [f"{path}.{name}: {msg}" for name, msgs in exc.message_dict.items() for msg in msgs]
+    return [f"{path}: {msg}" for msg in exc.messages]
+
+
+@transaction.atomic
+def suppliers_import(*, data: Any) -> ImportSummary:
+    """Create or update suppliers, their feeds and active mappers, all or nothing.
+
+    Suppliers match by name, feeds by (supplier, name); the mapper in the file becomes the feed's
+    active mapper (the previous active one is kept, deactivated, for history).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("suppliers"), list):
+        raise ConfigImportError(['the file must be an object with a "suppliers" list'])
+    errors: list[str] = []
+    summary = ImportSummary()
+    for s_index, s_data in enumerate(data["suppliers"]):
+        s_path = f"suppliers[{s_index}]"
+        if not isinstance(s_data, dict) or not str(s_data.get("name") or "").strip():
+            errors.append(f"{s_path}: must be an object with a name")
+            continue
+        unknown = set(s_data) - {"name", "feeds", *SUPPLIER_FIELDS}
+        if unknown:
+            errors.append(f"{s_path}: unknown keys {', '.join(sorted(unknown))}")
+            continue
+        supplier = Supplier.objects.filter(name=s_data["name"].strip()).first()
+        created = supplier is None
+        supplier = supplier or Supplier(name=s_data["name"].strip())
+        for name in SUPPLIER_FIELDS:
+            if name in s_data:
+                setattr(supplier, name, _decimal(s_data[name]) if name == "margin" else s_data[name])
+        try:
+            supplier.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            errors.extend(_validation_messages(s_path, exc))
+            continue
+        supplier.save()
+        summary.names.append(supplier.name)
+        if created:
+            summary.suppliers_created += 1
+        else:
+            summary.suppliers_updated += 1
+        for f_index, f_data in enumerate(s_data.get("feeds") or []):
+            errors.extend(_import_feed(supplier, f_data, f"{s_path}.feeds[{f_index}]", summary))
+    if errors:
+        transaction.set_rollback(True)
+        raise ConfigImportError(errors)
+    return summary
+
+
+def _import_feed(supplier: Supplier, f_data: Any, path: str, summary: ImportSummary) -> list[str]:
+    if not isinstance(f_data, dict) or not str(f_data.get("name") or "").strip():
+        return [f"{path}: must be an object with a name"]
+    unknown = set(f_data) - {"name", "mapper", *FEED_FIELDS}
+    if unknown:
+        return [f"{path}: unknown keys {', '.join(sorted(unknown))}"]
+    feed = SupplierFeed.objects.filter(supplier=supplier, name=f_data["name"].strip()).first()
+    created = feed is None
+    feed = feed or SupplierFeed(supplier=supplier, name=f_data["name"].strip())
+    for name in FEED_FIELDS:
+        if name in f_data:
+            setattr(feed, name, _decimal(f_data[name]) if name == "unseen_min_ratio" else f_data[name])
+    try:
+        feed.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        return _validation_messages(path, exc)
+    feed.save()
+    if created:
+        summary.feeds_created += 1
+    else:
+        summary.feeds_updated += 1
+    mapper_data = f_data.get("mapper")
+    if mapper_data is None:
+        return []
+    if not isinstance(mapper_data, dict) or not isinstance(mapper_data.get("profile"), dict):
+        return [f"{path}.mapper: must be an object with a profile object"]
+    name = str(mapper_data.get("name") or "default")
+    FeedMapper.objects.filter(feed=feed, is_active=True).exclude(name=name).update(is_active=False)
+    FeedMapper.objects.update_or_create(
+        feed=feed, name=name, defaults={"profile": mapper_data["profile"], "is_active": True}
+    )
+    summary.mappers_saved += 1
+    return []
+
+
+def suppliers_export() -> dict[str, Any]:
+    """Every supplier with its feeds and active mapper, in the import format."""
+    suppliers = Supplier.objects.prefetch_related("feeds__mappers").order_by("name")
+    result = []
+    for supplier in suppliers:
+        s_data: dict[str, Any] = {"name": supplier.name}
+        for name in SUPPLIER_FIELDS:
+            value = getattr(supplier, name)
+            s_data[name] = str(value) if isinstance(value, Decimal) else value
+        s_data["feeds"] = []
+        for feed in sorted(supplier.feeds.all(), key=lambda f: f.name):
+            f_data: dict[str, Any] = {"name": feed.name}
+            for name in FEED_FIELDS:
+                value = getattr(feed, name)
+                f_data[name] = str(value) if isinstance(value, Decimal) else value
+            active = next((m for m in feed.mappers.all() if m.is_active), None)
+            if active is not None:
+                f_data["mapper"] = {"name": active.name, "profile": active.profile}
+            s_data["feeds"].append(f_data)
+        result.append(s_data)
+    return {"suppliers": result}

@@ -1,0 +1,36 @@
+import pytest
+from django.core.management import call_command
+
+from procurement.models import FeedMapper, Supplier, SupplierFeed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_demo_creates_suppliers_feeds_and_mappers(feeds_root):
+    call_command("load_demo", "--feed-server-url", "http://127.0.0.1:9999")
+    assert set(Supplier.objects.values_list("name", flat=True)) == {"Distrilusa", "Nortech", "EuroElectro"}
+    formats = dict(SupplierFeed.objects.values_list("supplier__name", "format"))
+    assert formats == {"Distrilusa": "csv", "Nortech": "json", "EuroElectro": "xml"}
+    assert FeedMapper.objects.filter(is_active=True).count() == 3
+    api = SupplierFeed.objects.get(supplier__name="Nortech")
+    assert api.source_url.startswith("http://127.0.0.1:9999/")
+    assert api.auth_settings == {"token_env": "NORTECH_API_TOKEN"}
+    assert api.pagination["type"] == "page"
+
+
+def test_load_demo_copies_the_sample_files_under_feeds_root(feeds_root):
+    call_command("load_demo")
+    csv_file = feeds_root / "demo" / "distrilusa" / "tarifa.csv"
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel's BOM, on purpose
+    assert "1.171,98" in csv_file.read_text(encoding="utf-8-sig")
+    assert (feeds_root / "demo" / "euroelectro" / "google-merchant.xml").exists()
+    for feed in SupplierFeed.objects.filter(source_url__startswith="file:"):
+        assert (feeds_root / feed.source_url.removeprefix("file:")).is_file()
+
+
+def test_load_demo_is_idempotent(feeds_root):
+    call_command("load_demo")
+    call_command("load_demo")
+    assert Supplier.objects.count() == 3
+    assert SupplierFeed.objects.count() == 3
+    assert FeedMapper.objects.count() == 3

@@ -1,0 +1,58 @@
+import json
+
+import pytest
+from django.conf import settings
+
+from procurement.models import FeedMapper, Supplier, SupplierFeed
+from procurement.services.config_io import ConfigImportError, suppliers_export, suppliers_import
+
+pytestmark = pytest.mark.django_db
+
+
+def demo_config() -> dict:
+    return json.loads((settings.BASE_DIR / "demo" / "suppliers.json").read_text())
+
+
+def test_export_round_trips_an_import():
+    data = demo_config()
+    suppliers_import(data=data)
+    exported = suppliers_export()
+    suppliers_import(data=exported)
+    assert suppliers_export() == exported
+    assert Supplier.objects.count() == 3
+    assert FeedMapper.objects.count() == 3
+
+
+def test_import_updates_existing_suppliers_and_keeps_the_old_mapper_inactive():
+    data = demo_config()
+    suppliers_import(data=data)
+    feed_data = data["suppliers"][0]["feeds"][0]
+    feed_data["mapper"] = {"name": "v2", "profile": {**feed_data["mapper"]["profile"], "meta": "none"}}
+    data["suppliers"][0]["margin"] = "0.3000"
+    summary = suppliers_import(data=data)
+    assert summary.suppliers_updated == 3
+    distrilusa = Supplier.objects.get(name="Distrilusa")
+    assert str(distrilusa.margin) == "0.3000"
+    mappers = FeedMapper.objects.filter(feed__supplier=distrilusa)
+    assert {(m.name, m.is_active) for m in mappers} == {("default", False), ("v2", True)}
+
+
+def test_invalid_import_changes_nothing_and_lists_every_problem():
+    data = demo_config()
+    data["suppliers"][0]["feeds"][0]["auth_settings"] = {"password": "hunter2"}
+    data["suppliers"][1]["margin"] = "lots"
+    data["suppliers"][2]["colour"] = "blue"
+    with pytest.raises(ConfigImportError) as excinfo:
+        suppliers_import(data=data)
+    errors = excinfo.value.errors
+    assert any(e.startswith("suppliers[0].feeds[0].auth_settings:") for e in errors)
+    assert any(e.startswith("suppliers[1].margin:") for e in errors)
+    assert "suppliers[2]: unknown keys colour" in errors
+    assert not any("hunter2" in e for e in errors)
+    assert Supplier.objects.count() == 0
+    assert SupplierFeed.objects.count() == 0
+
+
+def test_import_refuses_a_file_of_the_wrong_shape():
+    with pytest.raises(ConfigImportError, match='"suppliers" list'):
+        suppliers_import(data=[{"name": "x"}])
