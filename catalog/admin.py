@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db import models
+from django.contrib import admin, messages
+from django.db import connection, models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.models import (
     Brand,
@@ -18,6 +19,14 @@ from catalog.models import (
     ProductMeta,
     ProductSupplierEvent,
 )
+from catalog.selectors import product_election_explain
+from catalog.services.changes import (
+    category_save,
+    product_save,
+    products_resync,
+    products_set_eol_manually,
+)
+from catalog.services.offers import Reason, active_offers_recompute
 from genesys.admin_tools import ReadOnlyAdmin, ReadOnlyInline, pretty_json, status_badge
 from procurement.models import SupplierItem
 
@@ -55,6 +64,9 @@ class CategoryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        category_save(category=obj, changed_fields=form.changed_data if change else ())
 
     @admin.display(description=_("products"), ordering="_product_count")
     def product_count(self, obj: Category) -> int:
@@ -97,6 +109,7 @@ class ActiveOfferInline(admin.StackedInline):
 class ProductMetaInline(admin.TabularInline):
     model = ProductMeta
     extra = 0
+    ordering = ["key"]
     fields = ["key", "value"]
 
 
@@ -116,18 +129,21 @@ class ProductAdmin(admin.ModelAdmin):
         "id_ecommerce",
     ]
     list_display_links = ["id", "name"]
+    ordering = ["-id"]
     list_filter = ["is_enabled", "is_eol", ("id_ecommerce", admin.EmptyFieldListFilter), "created_at"]
     list_select_related = ["brand", "category", "active_offer"]
     search_fields = ["=id", "name", "gtin", "partnumber", "partnumber_normalized", "=id_ecommerce"]
     autocomplete_fields = ["brand", "category"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = ["partnumber_normalized", "created_at", "updated_at", "recent_events"]
+    readonly_fields = ["partnumber_normalized", "created_at", "updated_at", "election", "recent_events"]
+    actions = ["recompute_now", "mark_eol", "unmark_eol", "resync"]
     inlines = [ActiveOfferInline, SupplierOfferInline, ProductMetaInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "brand", "partnumber", "partnumber_normalized", "gtin", "category"]}),
         (_("Selling"), {"fields": ["margin", "is_enabled", "is_eol", "id_ecommerce"]}),
+        (_("Offer election"), {"fields": ["election"]}),
         (_("Content"), {"fields": ["description", "image_url", "weight"], "classes": ["collapse"]}),
         (_("History"), {"fields": ["recent_events", "created_at", "updated_at"]}),
     ]
@@ -142,7 +158,69 @@ class ProductAdmin(admin.ModelAdmin):
         offer = getattr(obj, "active_offer", None)
         return offer.stock_sent if offer else None
 
-    @admin.display(description=_("recent events"))
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        product_save(product=obj, changed_fields=form.changed_data if change else ())
+
+    @admin.display(description=_("why this offer"))
+    def election(self, obj: Product) -> str:
+        if obj.pk is None:
+            return "—"
+        return render_to_string(
+            "admin/catalog/product_election.html", {"offers": product_election_explain(product=obj)}
+        )
+
+    @admin.action(description=_("Recompute offers and prices now"))
+    def recompute_now(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        result = active_offers_recompute(
+            product_ids=queryset.values_list("id", flat=True), reason=Reason.MANUAL
+        )
+        self.message_user(
+            request,
+            _("%(products)d products recomputed; %(changed)d changed; %(rows)d shop updates queued.")
+            % {
+                "products": result.products,
+                "changed": len(result.changed_product_ids),
+                "rows": result.stream_rows,
+            },
+        )
+
+    @admin.action(description=_("Mark as end of life"))
+    def mark_eol(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = products_set_eol_manually(
+            product_ids=list(queryset.values_list("id", flat=True)), is_eol=True
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d product marked end of life.", "%(count)d products marked end of life.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Bring back from end of life"))
+    def unmark_eol(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = products_set_eol_manually(
+            product_ids=list(queryset.values_list("id", flat=True)), is_eol=False
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d product is no longer end of life.",
+                "%(count)d products are no longer end of life.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Send the current state to the shop again"))
+    def resync(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = products_resync(product_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(count)d shop update queued.", "%(count)d shop updates queued.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.display(description=_("price and stock history"))
     def recent_events(self, obj: Product) -> str:
         if obj.pk is None:
             return "—"
@@ -157,6 +235,7 @@ class ProductAdmin(admin.ModelAdmin):
 @admin.register(ProductMeta)
 class ProductMetaAdmin(admin.ModelAdmin):
     list_display = ["product", "key", "value", "updated_at"]
+    ordering = ["-id"]
     search_fields = ["key", "value", "product__name"]
     autocomplete_fields = ["product"]
     list_select_related = ["product"]
@@ -176,6 +255,7 @@ class ProductSupplierEventAdmin(ReadOnlyAdmin):
         "new_stock",
         "run",
     ]
+    ordering = ["-created_at", "-id"]
     list_filter = ["reason", "supplier"]
     list_select_related = ["product", "supplier", "run__feed"]
     search_fields = ["=product__id", "product__name", "product__gtin"]
@@ -198,6 +278,22 @@ class ProductActiveOfferAdmin(ReadOnlyAdmin):
     search_fields = ["=product__id", "product__name", "product__gtin"]
 
 
+class StreamReasonFilter(admin.SimpleListFilter):
+    title = _("reason")
+    parameter_name = "reason"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return CatalogUpdateStream.Reason.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if connection.vendor == "postgresql":
+            return queryset.filter(reasons__contains=[value])
+        return queryset.filter(reasons__icontains=f'"{value}"')  # SQLite stores JSON as text
+
+
 @admin.register(CatalogUpdateStream)
 class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
     list_display = [
@@ -211,7 +307,8 @@ class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "updated_at",
     ]
-    list_filter = ["status", "priority", "shop", "event_type"]
+    list_filter = ["status", "priority", StreamReasonFilter, "shop", "event_type"]
+    ordering = ["-id"]
     list_select_related = ["product"]
     search_fields = ["=product__id", "product__name", "last_error"]
     date_hierarchy = "created_at"

@@ -50,6 +50,7 @@ class JobKindConfigAdmin(admin.ModelAdmin):
 
 class JobRunLogInline(ReadOnlyInline):
     model = JobRunLog
+    ordering = ["id"]
     fields = ["created_at", "stage", "message"]
     readonly_fields = fields
     show_change_link = False
@@ -69,6 +70,7 @@ class JobRunAdmin(ReadOnlyAdmin):
         "worker_name",
     ]
     list_filter = ["kind", "status"]
+    ordering = ["-created_at", "-id"]
     search_fields = ["key", "rq_job_id", "error"]
     date_hierarchy = "created_at"
     exclude = ["summary"]
@@ -93,5 +95,6 @@ class JobRunAdmin(ReadOnlyAdmin):
 class JobRunLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "run", "stage", "message"]
     list_filter = ["stage"]
+    ordering = ["-id"]
     list_select_related = ["run"]
     search_fields = ["message", "run__key"]

@@ -115,7 +115,6 @@ class JobRun(models.Model):
     class Meta:
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
-        ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["kind", "status"], name="jobrun_kind_status_idx"),
             models.Index(fields=["key", "-created_at"], name="jobrun_key_created_idx"),
@@ -149,7 +148,6 @@ class JobRunLog(models.Model):
     class Meta:
         verbose_name = _("job log line")
         verbose_name_plural = _("job log lines")
-        ordering = ["run", "id"]
         indexes = [models.Index(fields=["run", "id"], name="jobrunlog_run_idx")]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from catalog.services.changes import supplier_save
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 
@@ -48,6 +49,10 @@ class SupplierAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(_feed_count=Count("feeds", distinct=True), _offer_count=Count("items", distinct=True))
         )
+
+    def save_model(self, request: HttpRequest, obj: Supplier, form: Any, change: bool) -> None:
+        # Margin and active-flag changes re-price and re-elect this supplier's products.
+        supplier_save(supplier=obj, changed_fields=form.changed_data if change else ())
 
     @admin.display(description=_("feeds"), ordering="_feed_count")
     def feed_count(self, obj: Supplier) -> int:
@@ -123,6 +128,7 @@ class FeedRunAdmin(ReadOnlyAdmin):
         "unseen_handling",
     ]
     list_filter = ["status", "feed__supplier", "dry_run", "unseen_handling"]
+    ordering = ["-started_at", "-id"]
     list_select_related = ["feed__supplier"]
     search_fields = ["feed__name", "feed__supplier__name", "error"]
     date_hierarchy = "started_at"
@@ -155,6 +161,7 @@ class FeedRunAdmin(ReadOnlyAdmin):
 class SupplierItemAdmin(ReadOnlyAdmin):
     list_display = ["sku", "supplier", "feed", "product", "price", "stock", "last_seen_run", "updated_at"]
     list_filter = ["supplier", "feed"]
+    ordering = ["-id"]
     list_select_related = ["supplier", "feed", "product"]
     search_fields = ["=sku", "gtin_raw", "partnumber_raw", "product__name"]
     date_hierarchy = "updated_at"

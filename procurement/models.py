@@ -299,7 +299,6 @@ class FeedRun(models.Model):
     class Meta:
         verbose_name = _("feed run")
         verbose_name_plural = _("feed runs")
-        ordering = ["-started_at", "-id"]
         constraints = [
             # Two ingests of one feed never overlap: the second cannot even start its run.
             models.UniqueConstraint(
@@ -366,7 +365,6 @@ class SupplierItem(models.Model):
     class Meta:
         verbose_name = _("supplier offer")
         verbose_name_plural = _("supplier offers")
-        ordering = ["feed", "sku"]
         constraints = [
             models.UniqueConstraint(fields=["feed", "sku"], name="item_unique_sku_per_feed"),
             models.CheckConstraint(condition=Q(price__gte=0), name="item_price_not_negative"),

@@ -57,7 +57,6 @@ class ProductSupplierEvent(models.Model):
     class Meta:
         verbose_name = _("product event")
         verbose_name_plural = _("product events")
-        ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["product", "-created_at"], name="event_product_time_idx"),
             # End-of-life check: "last time this product had stock" is a max over these rows.

@@ -70,7 +70,6 @@ class Product(models.Model):
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["gtin"],
@@ -130,7 +129,6 @@ class ProductMeta(models.Model):
     class Meta:
         verbose_name = _("product attribute")
         verbose_name_plural = _("product attributes")
-        ordering = ["key"]
         constraints = [
             models.UniqueConstraint(fields=["product", "key"], name="product_meta_unique_key"),
         ]

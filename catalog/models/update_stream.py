@@ -24,6 +24,20 @@ class CatalogUpdateStream(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    class Reason(models.TextChoices):
+        """Why a product's shop state is being updated; a pending row accumulates them."""
+
+        INGEST = "ingest_supplier", _("Supplier ingest")
+        MARGIN_CHANGED = "margin_changed", _("Margin changed")
+        EOL_MARKED = "eol_marked", _("Marked end of life")
+        EOL_REVERTED = "eol_reverted", _("End of life reverted")
+        SUPPLIER_DISABLED = "supplier_disabled", _("Supplier disabled")
+        SUPPLIER_ENABLED = "supplier_enabled", _("Supplier enabled")
+        PRODUCT_DISABLED = "product_disabled", _("Product disabled")
+        PRODUCT_ENABLED = "product_enabled", _("Product enabled")
+        MANUAL = "manual", _("Manual change")
+        RESYNC = "resync", _("Resync requested")
+
     class Priority(models.IntegerChoices):
         OTHER = 0, _("Other change")
         PRICE = 10, _("Price change")
@@ -63,7 +77,6 @@ class CatalogUpdateStream(models.Model):
     class Meta:
         verbose_name = _("catalog update")
         verbose_name_plural = _("catalog update stream")
-        ordering = ["-priority", "created_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "shop"],
