@@ -154,6 +154,13 @@ RQ_SHOW_ADMIN_LINK = True
 FEEDS_ROOT = env.path("FEEDS_ROOT", VAR_DIR / "feeds")
 # Margins are fractions: selling price (net) = cost x (1 + margin); 0.20 means 20 %.
 GENESYS_DEFAULT_MARGIN = env.decimal("GENESYS_DEFAULT_MARGIN", "0.20", min_value="0", max_value="10")
+# Net selling prices are rounded to a multiple of this step (0.01 = cents), half_up / up / down.
+GENESYS_PRICE_ROUNDING_STEP = env.decimal(
+    "GENESYS_PRICE_ROUNDING_STEP", "0.01", min_value="0.0001", max_value="100"
+)
+GENESYS_PRICE_ROUNDING_MODE = env.str(
+    "GENESYS_PRICE_ROUNDING_MODE", "half_up", choices=["half_up", "up", "down"]
+)
 EOL_DAYS = env.int("EOL_DAYS", 180, min_value=1)
 RETENTION_DAYS = env.int("RETENTION_DAYS", 90, min_value=1)
 

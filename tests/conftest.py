@@ -35,3 +35,15 @@ def feeds_root(settings, tmp_path):
     root.mkdir()
     settings.FEEDS_ROOT = root
     return root
+
+
+def pytest_collection_modifyitems(config, items):
+    """``postgres_only`` tests need PostgreSQL's row locks and real concurrent writers."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,17 @@
+"""Catalog settings as policy objects (the policies themselves never read settings)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+
+from catalog.policies.pricing import PriceRounding
+
+
+def price_rounding() -> PriceRounding:
+    return PriceRounding(step=settings.GENESYS_PRICE_ROUNDING_STEP, mode=settings.GENESYS_PRICE_ROUNDING_MODE)
+
+
+def default_margin() -> Decimal:
+    return settings.GENESYS_DEFAULT_MARGIN

@@ -1,0 +1,1 @@
+"""Pure catalog rules: no database, no Django models; plain values in, plain values out."""

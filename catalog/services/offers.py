@@ -1,0 +1,413 @@
+"""Apply the catalog rules to many products at once: elect offers, price them, queue shop updates.
+
+Everything here works on chunks of product ids in a handful of queries per chunk: lock the
+products, read their offers and current state, compute with the pure policies, then write only
+what changed (bulk upsert/delete of active offers, one upsert statement for the stream).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.conf import default_margin, price_rounding
+from catalog.models import CatalogUpdateStream, Product, ProductActiveOffer
+from catalog.policies.election import offer_elect
+from catalog.policies.pricing import PriceRounding, margin_resolve, price_compute
+from catalog.policies.snapshot import ProductState, state_changes, stream_priority
+from catalog.selectors import (
+    CategoryFacts,
+    SourceFacts,
+    category_facts_get,
+    offer_candidates_by_product,
+    source_facts_get,
+    supplier_margins_get,
+)
+from catalog.services.update_stream import StreamChange, stream_changes_enqueue
+from genesys.db import bulk_upsert, transaction_mutex
+
+CHUNK_SIZE = 5000
+
+
+Reason = CatalogUpdateStream.Reason
+
+
+@dataclass
+class RecomputeResult:
+    products: int = 0
+    offers_created: int = 0
+    offers_updated: int = 0
+    offers_removed: int = 0
+    stream_rows: int = 0
+    changed_product_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: RecomputeResult) -> None:
+        self.products += other.products
+        self.offers_created += other.offers_created
+        self.offers_updated += other.offers_updated
+        self.offers_removed += other.offers_removed
+        self.stream_rows += other.stream_rows
+        self.changed_product_ids.extend(other.changed_product_ids)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Everything the computation needs besides the products themselves, read once per call."""
+
+    categories: CategoryFacts
+    sources: SourceFacts
+    supplier_margins: dict[int, Decimal | None]
+    rounding: PriceRounding
+    default_margin: Decimal
+    now: datetime
+
+
+def _rules(now: datetime | None) -> _Rules:
+    return _Rules(
+        categories=category_facts_get(),
+        sources=source_facts_get(),
+        supplier_margins=supplier_margins_get(),
+        rounding=price_rounding(),
+        default_margin=default_margin(),
+        now=now or timezone.now(),
+    )
+
+
+def _chunks(ids: Iterable[int], size: int = CHUNK_SIZE) -> Iterable[list[int]]:
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
+
+
+_PRODUCT_FIELDS = (
+    "id",
+    "gtin",
+    "partnumber",
+    "name",
+    "margin",
+    "category_id",
+    "is_enabled",
+    "is_eol",
+    "id_ecommerce",
+)
+_OFFER_FIELDS = (
+    "active_offer__supplier_id",
+    "active_offer__supplier_item_id",
+    "active_offer__unit_cost",
+    "active_offer__margin_applied",
+    "active_offer__unit_price_sent",
+    "active_offer__stock_sent",
+)
+
+
+def _state_of(row: dict) -> ProductState:
+    if row["active_offer__supplier_id"] is None:
+        return ProductState(is_enabled=row["is_enabled"], is_eol=row["is_eol"])
+    return ProductState(
+        is_enabled=row["is_enabled"],
+        is_eol=row["is_eol"],
+        supplier_id=row["active_offer__supplier_id"],
+        supplier_item_id=row["active_offer__supplier_item_id"],
+        unit_cost=row["active_offer__unit_cost"],
+        margin_applied=row["active_offer__margin_applied"],
+        unit_price_sent=row["active_offer__unit_price_sent"],
+        stock_sent=row["active_offer__stock_sent"],
+    )
+
+
+RECOMPUTE_MUTEX = "genesys:catalog:recompute"
+
+
+def _lock_products(
+    ids: Sequence[int], condition: Q | None = None
+) -> tuple[dict[int, dict], dict[int, ProductState]]:
+    """Take the recompute mutex for this transaction, then read the chunk's products and state.
+
+    Recomputes (ingests, the EOL job, operator edits) serialise on one transaction-scoped mutex:
+    each one reads after the previous one committed, so a slower recompute can never write an
+    older election over a newer one. One query reads the products with their current active
+    offer, which is the state the shop was last told about.
+    """
+    with connection.cursor() as cursor:
+        transaction_mutex(name=RECOMPUTE_MUTEX, cursor=cursor)
+    queryset = Product.objects.filter(id__any_of=ids).order_by("id")
+    if condition is not None:
+        queryset = queryset.filter(condition)
+    products: dict[int, dict] = {}
+    states: dict[int, ProductState] = {}
+    for row in queryset.values(*_PRODUCT_FIELDS, *_OFFER_FIELDS):
+        products[row["id"]] = row
+        states[row["id"]] = _state_of(row)
+    return products, states
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _payload(product: dict, state: ProductState) -> dict:
+    """The stream row's payload: plain JSON types only (money as strings, never floats)."""
+    offer = None
+    if state.has_offer:
+        offer = {
+            "id_supplier": state.supplier_id,
+            "id_supplier_item": state.supplier_item_id,
+            "unit_cost": _money(state.unit_cost),
+            "unit_price_sent": _money(state.unit_price_sent),
+            "stock_sent": state.stock_sent,
+        }
+    return {
+        "product": {
+            "id": product["id"],
+            "gtin": product["gtin"],
+            "partnumber": product["partnumber"],
+            "name": product["name"],
+            "margin": _money(product["margin"]),
+            "is_enabled": product["is_enabled"],
+            "is_eol": product["is_eol"],
+            "id_ecommerce": product["id_ecommerce"],
+        },
+        "active_offer": offer,
+        "shop": {
+            "active": state.shop_active,
+            "price": _money(state.unit_price_sent) if state.has_offer else None,
+            "quantity": state.stock_sent,
+        },
+    }
+
+
+def _streams_for(product: dict, rules: _Rules) -> bool:
+    """Products the shop knows, or may soon know through auto-import (see docs/catalog.md)."""
+    return product["id_ecommerce"] is not None or product["category_id"] in rules.categories.auto_import
+
+
+def _apply_chunk(
+    *,
+    products: dict[int, dict],
+    previous: Mapping[int, ProductState],
+    reasons: Callable[[int], list[str]],
+    rules: _Rules,
+    force_stream: bool = False,
+) -> RecomputeResult:
+    """Elect, price, write the changed active offers and queue the shop updates for one chunk."""
+    result = RecomputeResult(products=len(products))
+    if not products:
+        return result
+    candidates = offer_candidates_by_product(product_ids=list(products), sources=rules.sources)
+    upserts: list[tuple] = []
+    removals: list[int] = []
+    changes: list[StreamChange] = []
+    for product_id, product in products.items():
+        old = previous.get(product_id)
+        election = offer_elect(candidates.get(product_id, ()))
+        if election is None:
+            new = ProductState(is_enabled=product["is_enabled"], is_eol=product["is_eol"])
+        else:
+            winner = election.winner
+            margin = margin_resolve(
+                product_margin=product["margin"],
+                category_margin=rules.categories.margins.get(product["category_id"]),
+                supplier_margin=rules.supplier_margins.get(winner.supplier_id),
+                default_margin=rules.default_margin,
+            )
+            new = ProductState(
+                is_enabled=product["is_enabled"],
+                is_eol=product["is_eol"],
+                supplier_id=winner.supplier_id,
+                supplier_item_id=winner.supplier_item_id,
+                unit_cost=winner.cost,
+                margin_applied=margin,
+                unit_price_sent=price_compute(cost=winner.cost, margin=margin, rounding=rules.rounding),
+                stock_sent=election.stock_sent,
+            )
+        offer_changed = old is None or (
+            (old.supplier_id, old.supplier_item_id, old.unit_cost, old.margin_applied)
+            != (new.supplier_id, new.supplier_item_id, new.unit_cost, new.margin_applied)
+            or (old.unit_price_sent, old.stock_sent) != (new.unit_price_sent, new.stock_sent)
+        )
+        if offer_changed:
+            if new.has_offer:
+                upserts.append(
+                    (
+                        product_id,
+                        new.supplier_id,
+                        new.supplier_item_id,
+                        new.unit_cost,
+                        new.margin_applied,
+                        new.unit_price_sent,
+                        new.stock_sent,
+                        rules.now,
+                    )
+                )
+                if old is not None and old.has_offer:
+                    result.offers_updated += 1
+                else:
+                    result.offers_created += 1
+            elif old is not None and old.has_offer:
+                removals.append(product_id)
+                result.offers_removed += 1
+        changed = state_changes(old, new)
+        if changed or force_stream:
+            result.changed_product_ids.append(product_id)
+            if _streams_for(product, rules):
+                changes.append(
+                    StreamChange(
+                        product_id=product_id,
+                        payload=_payload(product, new),
+                        reasons=reasons(product_id),
+                        priority=stream_priority(old, new),
+                    )
+                )
+    if upserts:
+        _active_offers_upsert(upserts)
+    if removals:
+        ProductActiveOffer.objects.filter(product_id__any_of=removals).delete()
+    if changes:
+        result.stream_rows = stream_changes_enqueue(changes=changes, now=rules.now)
+    return result
+
+
+_OFFER_COLUMNS = (
+    ("product_id", "bigint"),
+    ("supplier_id", "bigint"),
+    ("supplier_item_id", "bigint"),
+    ("unit_cost", "numeric"),
+    ("margin_applied", "numeric"),
+    ("unit_price_sent", "numeric"),
+    ("stock_sent", "integer"),
+    ("updated_at", "timestamptz"),
+)
+
+
+def _active_offers_upsert(rows: list[tuple]) -> None:
+    update = ", ".join(f"{name} = excluded.{name}" for name, _ in _OFFER_COLUMNS[1:])
+    with connection.cursor() as cursor:
+        bulk_upsert(
+            table=ProductActiveOffer._meta.db_table,
+            columns=_OFFER_COLUMNS,
+            rows=rows,
+            conflict="(product_id)",
+            update=update,
+            cursor=cursor,
+        )
+
+
+def _reasons_getter(reasons: Mapping[int, Sequence[str]] | None, default: str) -> Callable[[int], list[str]]:
+    def get(product_id: int) -> list[str]:
+        specific = reasons.get(product_id) if reasons else None
+        return list(dict.fromkeys(specific)) if specific else [default]
+
+    return get
+
+
+def active_offers_recompute(
+    *,
+    product_ids: Iterable[int],
+    reason: str,
+    reasons: Mapping[int, Sequence[str]] | None = None,
+    force_stream: bool = False,
+    now: datetime | None = None,
+) -> RecomputeResult:
+    """Re-elect and re-price these products; queue a shop update for each whose state changed.
+
+    ``reason`` labels the stream rows (``reasons`` may give specific ones per product).
+    ``force_stream`` queues a row even without a change (an operator's "resync").
+    One transaction per chunk: a long recompute never holds locks on the whole catalog.
+    """
+    rules = _rules(now)
+    total = RecomputeResult()
+    get_reasons = _reasons_getter(reasons, reason)
+    for chunk in _chunks(product_ids):
+        with transaction.atomic():
+            products, previous = _lock_products(chunk)
+            total.add(
+                _apply_chunk(
+                    products=products,
+                    previous=previous,
+                    reasons=get_reasons,
+                    rules=rules,
+                    force_stream=force_stream,
+                )
+            )
+    return total
+
+
+@dataclass
+class FlagsResult(RecomputeResult):
+    flagged_product_ids: list[int] = field(default_factory=list)
+
+
+def products_flags_set(
+    *,
+    product_ids: Iterable[int],
+    reason: str,
+    is_eol: bool | None = None,
+    is_enabled: bool | None = None,
+    condition: Q | None = None,
+    event_note: str = "",
+    run_id: int | None = None,
+    now: datetime | None = None,
+) -> FlagsResult:
+    """Change EOL/enabled flags of products and bring their shop state along, per chunk.
+
+    The previous state is captured under the row lock *before* the flags change, so the shop
+    update carries the change. ``condition`` is re-checked under the lock (the EOL job passes its
+    rule, so a product that got stock meanwhile is left alone). EOL changes write an
+    ``eol_marked`` / ``eol_reverted`` event.
+    """
+    from catalog.models import ProductSupplierEvent
+
+    rules = _rules(now)
+    total = FlagsResult()
+    target = Q()
+    if is_eol is not None:
+        target |= ~Q(is_eol=is_eol)
+    if is_enabled is not None:
+        target |= ~Q(is_enabled=is_enabled)
+    if is_eol is None and is_enabled is None:
+        return total
+    full_condition = target if condition is None else (target & condition)
+    get_reasons = _reasons_getter(None, reason)
+    for chunk in _chunks(product_ids):
+        with transaction.atomic():
+            products, previous = _lock_products(chunk, full_condition)
+            if not products:
+                continue
+            ids = list(products)
+            updates = {}
+            if is_eol is not None:
+                updates["is_eol"] = is_eol
+            if is_enabled is not None:
+                updates["is_enabled"] = is_enabled
+            Product.objects.filter(id__any_of=ids).update(**updates, updated_at=rules.now)
+            if is_eol is not None:
+                event_reason = (
+                    ProductSupplierEvent.Reason.EOL_MARKED
+                    if is_eol
+                    else ProductSupplierEvent.Reason.EOL_REVERTED
+                )
+                ProductSupplierEvent.objects.bulk_create(
+                    [
+                        ProductSupplierEvent(
+                            product_id=pid,
+                            reason=event_reason,
+                            note=event_note,
+                            run_id=run_id,
+                            created_at=rules.now,
+                        )
+                        for pid in ids
+                        if products[pid]["is_eol"] != is_eol
+                    ],
+                    batch_size=1000,
+                )
+            for row in products.values():
+                row.update(updates)
+            total.flagged_product_ids.extend(ids)
+            total.add(_apply_chunk(products=products, previous=previous, reasons=get_reasons, rules=rules))
+    return total
