@@ -7,11 +7,13 @@ thousand ids costs more in Django and driver parameter handling than in the data
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Field, ForeignObject, Lookup
 
 
@@ -39,6 +41,49 @@ Field.register_lookup(AnyOf)
 ForeignObject.register_lookup(AnyOf)  # foreign keys keep their own lookup registry
 
 
+def bulk_insert(
+    *,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    cursor: Any,
+    on_conflict: str = "",
+    returning: str = "",
+) -> list[tuple]:
+    """INSERT many rows in a few statements; returns the ``returning`` columns of written rows.
+
+    ``columns`` are (name, PostgreSQL type) pairs. ``on_conflict`` is appended as is
+    (``ON CONFLICT DO NOTHING``, ``ON CONFLICT (a, b) DO UPDATE SET c = excluded.c``).
+    On PostgreSQL the rows are COPied into a session temp table and inserted with one
+    INSERT ... SELECT: COPY moves values in C, while parameterised statements spent more time
+    quoting values in Python than the database spent inserting them. SQLite gets multi-row VALUES.
+    """
+    if not rows:
+        return []
+    names = ", ".join(quote(name) for name, _ in columns)
+    tail = f"{on_conflict} {f'RETURNING {returning}' if returning else ''}"
+    if cursor.db.vendor == "postgresql":
+        with transaction.atomic():
+            staging = _pg_staging(columns=columns, rows=rows, cursor=cursor)
+            sql = f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging} {tail}"  # noqa: S608
+            cursor.execute(sql)
+            return cursor.fetchall() if returning else []
+    rows = _sqlite_adapt(rows, cursor)
+    per_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    size = max(1, 30_000 // len(columns))
+    written: list[tuple] = []
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        values = ", ".join([per_row] * len(batch))
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({names}) VALUES {values} {tail}",  # noqa: S608
+            [value for row in batch for value in row],
+        )
+        if returning:
+            written.extend(cursor.fetchall())
+    return written
+
+
 def bulk_upsert(
     *,
     table: str,
@@ -48,56 +93,80 @@ def bulk_upsert(
     update: str,
     cursor: Any,
 ) -> None:
-    """INSERT ... ON CONFLICT for many rows with few parameters.
+    """INSERT ... ON CONFLICT <conflict> DO UPDATE SET <update> for many rows.
 
-    ``columns`` are (name, PostgreSQL type) pairs; ``conflict`` is the conflict target
-    (``(product_id)`` or ``(product_id, shop) WHERE status = 'pending'``); ``update`` the
-    ``DO UPDATE SET`` list, written with ``excluded.<column>`` and ``<table>.<column>``.
-    On PostgreSQL each column travels as one array (``unnest``), so a batch of 10,000 rows is a
-    single statement with one parameter per column; SQLite gets multi-row VALUES.
+    ``update`` uses ``excluded.<column>`` for the new values and ``<table>.<column>`` for the
+    stored ones.
+    """
+    bulk_insert(
+        table=table,
+        columns=columns,
+        rows=rows,
+        cursor=cursor,
+        on_conflict=f"ON CONFLICT {conflict} DO UPDATE SET {update}",
+    )
+
+
+def bulk_update(
+    *,
+    table: str,
+    key: tuple[str, str],
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    cursor: Any,
+    fill_only: Collection[str] = (),
+) -> None:
+    """UPDATE many rows by key, each with its own values (rows are (key, *values)).
+
+    Columns named in ``fill_only`` are written only where the stored value is NULL or empty, in
+    the statement itself, so a concurrent edit of a non-empty value is never overwritten.
     """
     if not rows:
         return
-    quoted = connection_quote(table)
-    names = ", ".join(name for name, _ in columns)
-    tail = f"ON CONFLICT {conflict} DO UPDATE SET {update}"
+    text_types = ("text", "varchar")
+
+    def target(name: str, pg_type: str, new: str, old: str) -> str:
+        if name not in fill_only:
+            return new
+        stored = f"NULLIF({old}, '')" if pg_type.startswith(text_types) else old
+        return f"COALESCE({stored}, {new})"
+
     if cursor.db.vendor == "postgresql":
-        _pg_copy_upsert(table=table, columns=columns, rows=rows, tail=tail, cursor=cursor)
+        assignments = ", ".join(f"{n} = {target(n, t, f's.{n}', f't.{n}')}" for n, t in columns)
+        with transaction.atomic():
+            staging = _pg_staging(columns=[key, *columns], rows=rows, cursor=cursor)
+            cursor.execute(
+                f"UPDATE {quote(table)} AS t SET {assignments} FROM {staging} AS s "  # noqa: S608
+                f"WHERE t.{key[0]} = s.{key[0]}"
+            )
         return
-    adapt = cursor.db.ops.adapt_datetimefield_value
-    rows = [[adapt(v) if isinstance(v, datetime) else v for v in row] for row in rows]
-    per_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    size = max(1, 30_000 // len(columns))
-    for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        sql = f"INSERT INTO {quoted} ({names}) VALUES {', '.join([per_row] * len(batch))} {tail}"  # noqa: S608
-        cursor.execute(sql, [value for row in batch for value in row])
+    assignments = ", ".join(f"{n} = {target(n, t, '%s', n)}" for n, t in columns)
+    cursor.executemany(
+        f"UPDATE {quote(table)} SET {assignments} WHERE {key[0]} = %s",  # noqa: S608
+        [(*row[1:], row[0]) for row in _sqlite_adapt(rows, cursor)],
+    )
 
 
-def _pg_copy_upsert(
-    *, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], tail: str, cursor: Any
-) -> None:
-    """COPY the rows into a session temp table, then one INSERT ... SELECT ... ON CONFLICT.
-
-    COPY moves rows in C without per-value quoting in Python; it is several times faster than
-    parameterised INSERTs for thousands of rows. The temp table lives for the session and is
-    emptied before each use (and at commit).
-    """
+def _pg_staging(*, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], cursor: Any) -> str:
+    """COPY rows into an empty session temp table shaped like ``columns``; returns its name."""
     import psycopg
-    from django.db import transaction
 
-    names = ", ".join(name for name, _ in columns)
-    staging = connection_quote(f"genesys_staging_{table}")
     definition = ", ".join(f"{name} {pg_type}" for name, pg_type in columns)
-    with transaction.atomic(), psycopg.Cursor(cursor.cursor.connection) as raw:
+    staging = quote("genesys_staging_" + hashlib.sha1(definition.encode()).hexdigest()[:12])  # noqa: S324
+    names = ", ".join(name for name, _ in columns)
+    with psycopg.Cursor(cursor.cursor.connection) as raw:
         raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ({definition}) ON COMMIT DELETE ROWS")
         raw.execute(f"TRUNCATE {staging}")
         with raw.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        raw.execute(
-            f"INSERT INTO {connection_quote(table)} ({names}) SELECT {names} FROM {staging} {tail}"  # noqa: S608
-        )
+    return staging
+
+
+def _sqlite_adapt(rows: Sequence[Sequence[Any]], cursor: Any) -> list[list[Any]]:
+    # Django stores aware datetimes in SQLite as naive UTC text; raw SQL must do the same.
+    adapt = cursor.db.ops.adapt_datetimefield_value
+    return [[adapt(v) if isinstance(v, datetime) else v for v in row] for row in rows]
 
 
 def transaction_mutex(*, name: str, cursor: Any) -> None:
@@ -111,7 +180,5 @@ def transaction_mutex(*, name: str, cursor: Any) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
 
-def connection_quote(name: str) -> str:
-    from django.db import connection
-
+def quote(name: str) -> str:
     return connection.ops.quote_name(name)
