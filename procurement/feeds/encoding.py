@@ -36,6 +36,8 @@ class EncodingChoice:
 def text_encoding_choose(*, file: IO[bytes], declared: str, source: str) -> EncodingChoice:
     """The declared encoding (BOM-aware for UTF-8), else UTF-8 or a BOM's, else cp1252 with a warning.
 
+    The whole page is checked against the chosen encoding before any row is parsed, so a wrong
+    encoding stops the read with the line of the first bad byte instead of half-way through.
     ``file`` is left at position 0.
     """
     head = file.read(4)
@@ -43,55 +45,72 @@ def text_encoding_choose(*, file: IO[bytes], declared: str, source: str) -> Enco
     if declared:
         name = codecs.lookup(declared).name
         # "utf-8" declared by the operator must still swallow an Excel BOM.
-        return EncodingChoice("utf-8-sig" if name == "utf-8" else declared)
+        encoding = "utf-8-sig" if name == "utf-8" else declared
+        bad = _first_invalid(file, encoding)
+        file.seek(0)
+        if bad is not None:
+            raise FeedReadError(
+                _(
+                    "Line %(line)s: the bytes are not valid %(encoding)s (offset %(offset)s); "
+                    "check format_options.encoding."
+                )
+                % {"line": bad.line, "encoding": declared, "offset": bad.offset},
+                phase="parse",
+            )
+        return EncodingChoice(encoding)
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return EncodingChoice(encoding)
-    offset = _first_invalid_utf8(file)
+    not_utf8 = _first_invalid(file, "utf-8")
     file.seek(0)
-    if offset is None:
+    if not_utf8 is None:
         return EncodingChoice("utf-8")
-    bad = _first_invalid(file, FALLBACK_ENCODING)
+    not_cp1252 = _first_invalid(file, FALLBACK_ENCODING)
     file.seek(0)
-    if bad is not None:
+    if not_cp1252 is not None:
         raise FeedReadError(
             _(
-                "%(source)s: the file is neither UTF-8 (bad byte at offset %(utf8)s) nor Windows-1252 "
-                "(bad byte at offset %(cp1252)s); set format_options.encoding."
+                "%(source)s: the file is neither UTF-8 (bad byte on line %(utf8)s) nor Windows-1252 "
+                "(bad byte on line %(cp1252)s); set format_options.encoding."
             )
-            % {"source": source, "utf8": offset, "cp1252": bad},
+            % {"source": source, "utf8": not_utf8.line, "cp1252": not_cp1252.line},
             phase="parse",
         )
     return EncodingChoice(
         FALLBACK_ENCODING,
         warning=_(
-            "%(source)s is not valid UTF-8 (first bad byte at offset %(offset)s); it was read as "
+            "%(source)s is not valid UTF-8 (first bad byte on line %(line)s); it was read as "
             "Windows-1252 (cp1252). Set format_options.encoding to say which encoding it uses."
         )
-        % {"source": source, "offset": offset},
+        % {"source": source, "line": not_utf8.line},
     )
 
 
-def _first_invalid_utf8(file: IO[bytes]) -> int | None:
-    return _first_invalid(file, "utf-8")
+@dataclass(frozen=True, slots=True)
+class BadByte:
+    offset: int  # from the start of the page
+    line: int  # 1-based (counting b"\n", exact for ASCII-compatible encodings)
 
 
-def _first_invalid(file: IO[bytes], encoding: str) -> int | None:
-    """Byte offset of the first byte ``encoding`` cannot decode, or None; memory stays flat."""
+def _first_invalid(file: IO[bytes], encoding: str) -> BadByte | None:
+    """Where ``encoding`` first fails to decode ``file``, or None; memory stays flat."""
     decoder = codecs.getincrementaldecoder(encoding)()
     position = 0
+    lines = 1
     while chunk := file.read(CHUNK_BYTES):
         # The decoder holds back the start of a multi-byte sequence cut by the chunk boundary;
         # an error's offset counts from those held-back bytes.
-        pending = len(decoder.getstate()[0])
+        pending = decoder.getstate()[0]
         try:
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:
-            return position - pending + exc.start
+            offset = position - len(pending) + exc.start
+            return BadByte(offset, lines - pending.count(b"\n") + (pending + chunk)[: exc.start].count(b"\n"))
         position += len(chunk)
-    pending = len(decoder.getstate()[0])
+        lines += chunk.count(b"\n")
+    pending = decoder.getstate()[0]
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return position - pending
+        return BadByte(position - len(pending), lines - pending.count(b"\n"))
     return None

@@ -136,6 +136,8 @@ def _record(line: int, row: list[str], header: list[str]) -> RawItem | ItemError
             raw_excerpt(data),
         )
     data = dict(zip(header, row, strict=False))
+    if max(map(len, row)) <= FIELD_MAX_CHARS:
+        return RawItem(line, data)
     for name, value in data.items():
         if len(value) > FIELD_MAX_CHARS:
             return ItemError(

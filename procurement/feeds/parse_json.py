@@ -148,7 +148,7 @@ def _lines_parse(file: IO[bytes]) -> Iterator[RawItem | ItemError]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw, parse_float=Decimal, parse_constant=_constant_refuse)
+            value = json.loads(raw.strip(), parse_float=Decimal, parse_constant=_constant_refuse)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = (
                 _("%(msg)s at column %(col)s") % {"msg": exc.msg, "col": exc.colno}

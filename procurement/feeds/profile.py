@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from procurement.feeds.items import RawItem, item_flatten, value_get
-from procurement.feeds.rows import MappedRow, MappedValue, RowRejection, meta_clean, row_build
+from procurement.feeds.rows import Mapped, MappedRow, RowRejection, meta_clean, row_build
 from procurement.feeds.text import spaces_collapse
 from procurement.feeds.transforms import Transform, TransformError, transform_build, transform_problems
 
@@ -37,6 +37,7 @@ REQUIRED_FIELDS = ("sku", "price", "stock")
 PROFILE_KEYS = ("fields", "meta")
 FIELD_KEYS = ("source", "constant", "transforms")
 META_MODES = ("rest", "none")
+_ABSENT = object()
 
 
 class ProfileBindError(Exception):
@@ -158,6 +159,7 @@ class CompiledProfile:
     def __init__(self, *, plans: tuple[FieldPlan, ...], meta: str | tuple[str, ...]) -> None:
         self.plans = plans
         self.meta = meta
+        self._steps = tuple((p.name, p.sources, p.as_list, p.constant, p.transforms) for p in plans)
         self.aliases: dict[str, str] = {}  # CSV: a source as written -> the header's column name
         self._used: frozenset[str] = frozenset()
         self._used_ancestors: frozenset[str] = frozenset()
@@ -211,27 +213,30 @@ class CompiledProfile:
         return warnings
 
     def item_map(self, item: RawItem) -> MappedRow | RowRejection:
+        """The canonical row for one item, or why it was rejected (runs once per item: kept lean)."""
         data = item.data
         aliases = self.aliases
-        values: dict[str, MappedValue] = {}
+        values: dict[str, Mapped] = {}
         errors: list[str] = []
-        for plan in self.plans:
-            if plan.sources:
-                if plan.as_list:
-                    raw = [value_get(data, aliases.get(s, s)) for s in plan.sources]
-                else:
-                    source = plan.sources[0]
-                    raw = value_get(data, aliases.get(source, source))
+        for name, sources, as_list, constant, transforms in self._steps:
+            if not sources:
+                raw = constant
+            elif as_list:
+                raw = [value_get(data, aliases.get(s, s)) for s in sources]
             else:
-                raw = plan.constant
+                source = aliases.get(sources[0], sources[0]) if aliases else sources[0]
+                raw = data.get(source, _ABSENT)
+                if raw is _ABSENT or type(raw) is dict:  # a dotted path, or an XML element with attributes
+                    raw = value_get(data, source)
             value = raw
-            try:
-                for transform in plan.transforms:
-                    value = transform(value)
-            except TransformError as exc:
-                errors.append(f"{plan.name}: {exc}")
-                continue
-            values[plan.name] = MappedValue(raw, value)
+            if transforms:
+                try:
+                    for transform in transforms:
+                        value = transform(value)
+                except TransformError as exc:
+                    errors.append(f"{name}: {exc}")
+                    continue
+            values[name] = (raw, value)
         warnings: list[str] = []
         meta = meta_clean(self._meta_pairs(data), warnings) if self.meta != "none" else {}
         return row_build(

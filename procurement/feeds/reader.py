@@ -41,6 +41,7 @@ __all__ = ["FeedReadError", "ReadStats", "feed_read"]
 logger = logging.getLogger("procurement.feeds")
 
 MAX_WARNINGS = 100
+MAX_WARNINGS_TRACKED = 10_000  # distinct messages remembered to drop repeats
 
 
 @dataclass
@@ -56,11 +57,14 @@ class ReadStats:
     completed: bool = False  # True only when download and parse reached the end normally
     error: str = ""  # set when the read stopped early
     warnings_dropped: int = field(default=0, repr=False, compare=False)
+    _warnings_seen: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def warning_add(self, message: str) -> None:
-        """Record a feed-level warning once; past ``MAX_WARNINGS`` only count them."""
-        if message in self.warnings:
+        """Record a feed-level warning once; past ``MAX_WARNINGS`` distinct ones, only count them."""
+        if message in self._warnings_seen:
             return
+        if len(self._warnings_seen) < MAX_WARNINGS_TRACKED:
+            self._warnings_seen.add(message)
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(message)
             return

@@ -8,7 +8,6 @@ rejects the row; an optional field that cannot be used is dropped (or cut) with 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.gtin import gtin_normalize
 from procurement.feeds.items import raw_excerpt, scalar_text
-from procurement.feeds.text import html_to_text, spaces_collapse
+from procurement.feeds.text import html_to_text
 from procurement.feeds.transforms import TransformError, decimal_parse, quoted
 
 PRICE_QUANTUM = Decimal("0.0001")
@@ -73,62 +72,35 @@ class _Problem(Exception):
     """A field value that cannot be used; the message does not repeat the field name."""
 
 
-@dataclass(slots=True)
-class MappedValue:
-    """A field after the profile: ``raw`` as read from the item (for messages), ``value`` transformed."""
-
-    raw: Any
-    value: Any
+# A mapped field: (the value as read from the item, for messages; the value after the transforms).
+Mapped = tuple[Any, Any]
 
 
 def row_build(
     *,
     line: int,
-    values: dict[str, MappedValue],
+    values: dict[str, Mapped],
     errors: list[str],
     meta: dict[str, str],
     warnings: list[str],
     data: dict[str, Any],
 ) -> MappedRow | RowRejection:
-    """Validate and clean the mapped values of one item; ``errors`` holds transform failures already."""
-    errors = list(errors)
-    warnings = list(warnings)
+    """Validate and clean the mapped values of one item; ``errors`` holds transform failures already.
 
-    def required(name: str, convert: Any) -> Any:
-        mapped = values.get(name)
-        if mapped is None:  # a transform already failed and reported it
-            return None
-        try:
-            return convert(mapped)
-        except _Problem as exc:
-            errors.append(f"{name}: {exc}")
-            return None
-
-    def optional(name: str, convert: Any, default: Any) -> Any:
-        mapped = values.get(name)
-        if mapped is None or _empty(mapped.value):
-            return default
-        try:
-            return convert(mapped)
-        except _Problem as exc:
-            warnings.append(_("%(field)s: %(problem)s; ignored") % {"field": name, "problem": exc})
-            return default
-
-    sku = required("sku", _sku)
-    price = required("price", _price)
-    stock = required("stock", _stock)
-    gtin_input = optional("gtin", lambda m: _gtin_input(_single(m.value)), None)
-    partnumber = optional("partnumber", lambda m: _limited_text(m, PARTNUMBER_MAX), "")
-    brand = optional("brand", lambda m: _cut(spaces_collapse(_text(m)), BRAND_MAX, "brand", warnings), "")
-    name = optional("name", lambda m: _cut(html_to_text(_text(m)), NAME_MAX, "name", warnings), "")
-    description = optional(
-        "description", lambda m: _cut(_text(m).strip(), DESCRIPTION_MAX, "description", warnings), ""
-    )
-    image_url = optional("image_url", _image_url, "")
-    weight = optional("weight", _weight, None)
-    category = optional("category", lambda m: _category(m.value, warnings), ())
-
-    gtin_raw = "" if gtin_input is None else scalar_text(gtin_input).strip()[:GTIN_RAW_MAX]
+    This runs once per item of every feed, so the common cases (plain text, JSON numbers) take
+    short paths and nothing is translated unless a message is needed.
+    """
+    sku = _required("sku", values, _sku, errors)
+    price = _required("price", values, _price, errors)
+    stock = _required("stock", values, _stock, errors)
+    # Unmapped optional fields cost a dict lookup, not a call: this runs for every item.
+    partnumber = _optional("partnumber", values, _partnumber, "", warnings) if "partnumber" in values else ""
+    brand = _optional("brand", values, _brand, "", warnings) if "brand" in values else ""
+    gtin_input = _optional("gtin", values, _gtin_input, None, warnings) if "gtin" in values else None
+    if gtin_input is None:
+        gtin_raw = ""
+    else:
+        gtin_raw = (gtin_input if type(gtin_input) is str else scalar_text(gtin_input).strip())[:GTIN_RAW_MAX]
     check = gtin_normalize(gtin_input)
     if check.gtin is None:
         problem = f"gtin {quoted(gtin_raw)}: {check.problem}" if gtin_raw and check.problem else ""
@@ -138,16 +110,19 @@ def row_build(
         else:
             reason = _("no valid GTIN and no brand + part number")
             errors.append(f"{reason} ({problem})" if problem else reason)
-
     if errors:
         return RowRejection(line=line, reason="; ".join(errors), raw=raw_excerpt(data))
-    content = [
-        sku, str(price), stock, check.gtin, gtin_raw, partnumber, brand, name, description, image_url,
-        None if weight is None else str(weight), list(category), sorted(meta.items()),
-    ]  # fmt: skip
-    row_hash = hashlib.sha256(
-        json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    ).hexdigest()
+
+    name = _optional("name", values, _name, "", warnings) if "name" in values else ""
+    description = (
+        _optional("description", values, _description, "", warnings) if "description" in values else ""
+    )
+    image_url = _optional("image_url", values, _image_url, "", warnings) if "image_url" in values else ""
+    weight = _optional("weight", values, _weight, None, warnings) if "weight" in values else None
+    category = _optional("category", values, _category, (), warnings) if "category" in values else ()
+    # repr of a tuple of strings: unambiguous whatever the text contains, stable, and built in C.
+    content = (sku, str(price), stock, check.gtin, gtin_raw, partnumber, brand, name, description, image_url,
+               None if weight is None else str(weight), category, tuple(sorted(meta.items())))  # fmt: skip
     return MappedRow(
         line=line,
         sku=sku,
@@ -164,31 +139,56 @@ def row_build(
         category=category,
         meta=meta,
         warnings=tuple(warnings),
-        row_hash=row_hash,
+        row_hash=hashlib.sha256(repr(content).encode("utf-8")).hexdigest(),
     )
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+def _required(name: str, values: dict[str, Mapped], convert: Any, errors: list[str]) -> Any:
+    mapped = values.get(name)
+    if mapped is None:  # a transform failed and said so already
+        return None
+    try:
+        return convert(mapped[0], _single(mapped[1]))
+    except _Problem as exc:
+        errors.append(f"{name}: {exc}")
+        return None
+
+
+def _optional(name: str, values: dict[str, Mapped], convert: Any, default: Any, warnings: list[str]) -> Any:
+    mapped = values.get(name)
+    if mapped is None:
+        return default
+    value = mapped[1]
+    if value is None or value == "" or value == []:
+        return default
+    try:
+        result = convert(mapped[0], _single(value) if name != "category" else value, warnings)
+    except _Problem as exc:
+        warnings.append(_("%(field)s: %(problem)s; ignored") % {"field": name, "problem": exc})
+        return default
+    return default if result is None else result
 
 
 def _single(value: Any) -> Any:
     """One value: a list of exactly one non-empty element is that element; more is a problem."""
-    if isinstance(value, list):
-        present = [item for item in value if not _empty(item)]
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is list:
+        present = [item for item in value if item is not None and item != ""]
         if len(present) > 1:
             raise _Problem(
                 _('a list of %(count)s values; pick one ("source.0") or add a join transform')
                 % {"count": len(present)}
             )
-        value = present[0] if present else None
-    if isinstance(value, dict):
+        return present[0] if present else None
+    if kind is dict:
         raise _Problem(_("an object, not a value; point the source at one of its keys"))
     return value
 
 
-def _text(mapped: MappedValue) -> str:
-    return scalar_text(_single(mapped.value))
+def _text(value: Any) -> str:
+    return value if type(value) is str else scalar_text(value)
 
 
 def _cut(text: str, limit: int, field_name: str, warnings: list[str]) -> str:
@@ -201,18 +201,8 @@ def _cut(text: str, limit: int, field_name: str, warnings: list[str]) -> str:
     return text
 
 
-def _limited_text(mapped: MappedValue, limit: int) -> str:
-    text = _text(mapped).strip()
-    if len(text) > limit:
-        raise _Problem(
-            _("%(count)s characters; the limit is %(limit)s") % {"count": len(text), "limit": limit}
-        )
-    return text
-
-
-def _sku(mapped: MappedValue) -> str:
-    value = _single(mapped.value)
-    text = scalar_text(value).strip()
+def _sku(raw: Any, value: Any) -> str:
+    text = _text(value).strip()
     if not text:
         raise _Problem(_("missing"))
     if len(text) > SKU_MAX:
@@ -222,9 +212,8 @@ def _sku(mapped: MappedValue) -> str:
     return text
 
 
-def _number(mapped: MappedValue) -> Decimal:
-    value = _single(mapped.value)
-    if _empty(value):
+def _price(raw: Any, value: Any) -> Decimal:
+    if value is None or value == "":
         raise _Problem(_("missing"))
     try:
         number = decimal_parse(value)
@@ -233,76 +222,99 @@ def _number(mapped: MappedValue) -> Decimal:
         if isinstance(value, str) and "," in value:
             hint = _(' (add a decimal transform with "decimal_separator": ",")')
         raise _Problem(
-            _("%(value)s is not a number%(hint)s") % {"value": quoted(mapped.raw), "hint": hint}
+            _("%(value)s is not a number%(hint)s") % {"value": quoted(raw), "hint": hint}
         ) from None
-    assert number is not None
-    return number
-
-
-def _price(mapped: MappedValue) -> Decimal:
-    number = _number(mapped)
+    if number is None:
+        raise _Problem(_("missing"))
     if number < 0:
-        raise _Problem(_("%(value)s is negative") % {"value": quoted(mapped.raw)})
+        raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
     if number > PRICE_MAX:
-        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(mapped.raw)})
+        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
     return number.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def _stock(mapped: MappedValue) -> int:
-    value = _single(mapped.value)
-    if _empty(value):
-        raise _Problem(_("missing"))
-    if isinstance(value, int) and not isinstance(value, bool):
+def _stock(raw: Any, value: Any) -> int:
+    kind = type(value)
+    if kind is int:
         number = value
-    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    elif kind is str and value.strip().isdigit() and value.strip().isascii():
         number = int(value)
-    elif isinstance(value, str) and _INTEGER.match(value.strip()):
+    elif value is None or (kind is str and not value.strip()):
+        raise _Problem(_("missing"))
+    elif kind is Decimal and value.is_finite() and value == value.to_integral_value():
+        number = int(value)
+    elif kind is str and _INTEGER.match(value.strip()):
         number = int(Decimal(value.strip()))
     else:
         raise _Problem(
             _("%(value)s is not a whole number (a stock transform reads words, bounds and ranges)")
-            % {"value": quoted(mapped.raw)}
+            % {"value": quoted(raw)}
         )
     if number < 0:
-        raise _Problem(_("%(value)s is negative") % {"value": quoted(mapped.raw)})
+        raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
     if number > STOCK_MAX:
-        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(mapped.raw)})
+        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
     return number
 
 
-def _gtin_input(value: Any) -> Any:
+def _gtin_input(raw: Any, value: Any, warnings: list[str]) -> Any:
     """What to hand to ``gtin_normalize``: JSON numbers as their digits, text stripped."""
+    if type(value) is str:
+        return value.strip() or None
     if isinstance(value, Decimal):
         text = str(value)
         if "E" not in text.upper() and value == value.to_integral_value():
             return str(int(value))  # 5600000010280.0 from a float export
         return text  # "5.6E+12": gtin_normalize explains the lost digits
-    if isinstance(value, str):
-        return value.strip()
     return value
 
 
-def _image_url(mapped: MappedValue) -> str:
-    text = _text(mapped).strip()
-    parts = urlsplit(text) if len(text) <= IMAGE_URL_MAX else None
-    if parts is None:
+def _partnumber(raw: Any, value: Any, warnings: list[str]) -> str:
+    text = _text(value).strip()
+    if len(text) > PARTNUMBER_MAX:
+        raise _Problem(
+            _("%(count)s characters; the limit is %(limit)s") % {"count": len(text), "limit": PARTNUMBER_MAX}
+        )
+    return text
+
+
+def _brand(raw: Any, value: Any, warnings: list[str]) -> str:
+    return _cut(" ".join(_text(value).split()), BRAND_MAX, "brand", warnings)
+
+
+def _name(raw: Any, value: Any, warnings: list[str]) -> str:
+    return _cut(html_to_text(_text(value)), NAME_MAX, "name", warnings)
+
+
+def _description(raw: Any, value: Any, warnings: list[str]) -> str:
+    return _cut(_text(value).strip(), DESCRIPTION_MAX, "description", warnings)
+
+
+def _image_url(raw: Any, value: Any, warnings: list[str]) -> str:
+    text = _text(value).strip()
+    if not text:
+        return ""
+    if len(text) > IMAGE_URL_MAX:
         raise _Problem(_("longer than %(limit)s characters") % {"limit": IMAGE_URL_MAX})
+    parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
         raise _Problem(_("%(value)s is not an http(s) URL") % {"value": quoted(text)})
     return text
 
 
-def _weight(mapped: MappedValue) -> Decimal:
+def _weight(raw: Any, value: Any, warnings: list[str]) -> Decimal | None:
     try:
-        number = decimal_parse(_single(mapped.value))
+        number = decimal_parse(value)
     except TransformError:
-        raise _Problem(_("%(value)s is not a number of kilograms") % {"value": quoted(mapped.raw)}) from None
-    if number is None or number < 0 or number > WEIGHT_MAX:
-        raise _Problem(_("%(value)s is not a plausible weight in kilograms") % {"value": quoted(mapped.raw)})
+        raise _Problem(_("%(value)s is not a number of kilograms") % {"value": quoted(raw)}) from None
+    if number is None:
+        return None
+    if number < 0 or number > WEIGHT_MAX:
+        raise _Problem(_("%(value)s is not a plausible weight in kilograms") % {"value": quoted(raw)})
     return number.quantize(WEIGHT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def _category(value: Any, warnings: list[str]) -> tuple[str, ...]:
+def _category(raw: Any, value: Any, warnings: list[str]) -> tuple[str, ...]:
     parts = value if isinstance(value, list) else [value]
     segments: list[str] = []
     for part in parts:
@@ -319,7 +331,7 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
     """Meta attributes within the catalog's limits; what does not fit is reported, not silently lost."""
     meta: dict[str, str] = {}
     for key, value in pairs:
-        if _empty(value):
+        if value is None or value == "" or (type(value) is str and not value.strip()):
             continue
         if len(key) > META_KEY_MAX:
             warnings.append(_("meta key %(key)s is longer than %(limit)s characters; ignored") % {

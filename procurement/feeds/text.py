@@ -6,7 +6,6 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
-_SPACES = re.compile(r"\s+")
 _TAG_HINT = re.compile(r"[<&]")
 # Tags after which text should not run into the next word ("Preto<br>8GB" -> "Preto 8GB").
 _BREAKING_TAGS = frozenset(
@@ -18,7 +17,7 @@ _HIDDEN_TAGS = frozenset({"script", "style", "template", "head", "title"})
 
 def spaces_collapse(value: str) -> str:
     """Runs of whitespace (newlines, tabs, non-breaking spaces) become one space; ends stripped."""
-    return _SPACES.sub(" ", value).strip()
+    return " ".join(value.split())
 
 
 def html_to_text(value: str) -> str:

@@ -22,11 +22,16 @@ def credentials(monkeypatch):
 AUTH_CASES = {
     "basic": (
         {"username_env": "ACME_USER", "password_env": "ACME_PASSWORD"},
-        lambda r: r.headers.get("authorization")
-        == "Basic " + base64.b64encode(f"acme-user:{SECRET}".encode()).decode(),
+        lambda r: (
+            r.headers.get("authorization")
+            == "Basic " + base64.b64encode(f"acme-user:{SECRET}".encode()).decode()
+        ),
     ),
     "bearer": ({"token_env": "ACME_TOKEN"}, lambda r: r.headers.get("authorization") == f"Bearer {SECRET}"),
-    "header": ({"header": "X-Api-Key", "value_env": "ACME_KEY"}, lambda r: r.headers.get("x-api-key") == SECRET),
+    "header": (
+        {"header": "X-Api-Key", "value_env": "ACME_KEY"},
+        lambda r: r.headers.get("x-api-key") == SECRET,
+    ),
     "query": ({"param": "apikey", "value_env": "ACME_KEY"}, lambda r: r.query.get("apikey") == SECRET),
 }
 
@@ -46,11 +51,15 @@ def test_a_refused_credential_never_appears_in_the_error(feed_server, credential
     # A careless server that echoes what it got, and says where to go next.
     feed_server.route(
         "/feed.csv",
-        body=lambda r: Reply(status=401, body=f"bad key {r.target} {r.headers}", headers={"X-Echo": r.target}),
+        body=lambda r: Reply(
+            status=401, body=f"bad key {r.target} {r.headers}", headers={"X-Echo": r.target}
+        ),
     )
     result = read_all(source_for(feed_server.url("/feed.csv"), auth_type=auth_type, auth_settings=settings))
     message = str(result.error)
-    assert message.startswith(f"HTTP 401 Unauthorized from {feed_server.url('/feed.csv')}: the server refused")
+    assert message.startswith(
+        f"HTTP 401 Unauthorized from {feed_server.url('/feed.csv')}: the server refused"
+    )
     assert SECRET not in message
     assert SECRET not in result.stats.error
     assert "s3cr3t" not in message
@@ -83,14 +92,17 @@ def test_a_query_key_is_masked_in_errors_about_the_url(feed_server, credentials)
     )
     assert feed_server.requests[0].query == {"lang": "pt", "apikey": SECRET}
     assert str(result.error) == (
-        f"HTTP 500 Internal Server Error from {feed_server.url('/feed.csv?lang=pt')} (gave up after 1 attempts)."
+        f"HTTP 500 Internal Server Error from {feed_server.url('/feed.csv?lang=pt')} "
+        "(gave up after 1 attempts)."
     )
 
 
 def test_keys_written_into_the_url_itself_are_masked_too(feed_server):
     feed_server.route("/feed.csv", status=404)
     result = read_all(source_for(feed_server.url("/feed.csv?token=abc123&page=1")))
-    assert str(result.error).startswith(f"HTTP 404 Not Found from {feed_server.url('/feed.csv?token=***&page=1')}")
+    assert str(result.error).startswith(
+        f"HTTP 404 Not Found from {feed_server.url('/feed.csv?token=***&page=1')}"
+    )
     assert "abc123" not in str(result.error)
 
 
@@ -107,7 +119,9 @@ def test_credentials_are_not_sent_to_another_host_on_redirect(credentials):
             origin.route("/feed.csv", redirect_to=elsewhere.url("/feed.csv"))
             for auth_type in ("bearer", "header", "query"):
                 settings, _accepted = AUTH_CASES[auth_type]
-                result = read_all(source_for(origin.url("/feed.csv"), auth_type=auth_type, auth_settings=settings))
+                result = read_all(
+                    source_for(origin.url("/feed.csv"), auth_type=auth_type, auth_settings=settings)
+                )
                 assert result.skus == ["A1"]
             assert all(carries_secret(r) for r in origin.requests)
             received = elsewhere.requests
@@ -123,7 +137,9 @@ def test_credentials_follow_a_redirect_on_the_same_host(feed_server, credentials
     feed_server.route("/old.csv", redirect_to="/feed.csv")
     feed_server.route(
         "/feed.csv",
-        body=lambda r: Reply(body=GOOD) if r.headers.get("authorization") == f"Bearer {SECRET}" else Reply(status=401),
+        body=lambda r: (
+            Reply(body=GOOD) if r.headers.get("authorization") == f"Bearer {SECRET}" else Reply(status=401)
+        ),
     )
     result = read_all(
         source_for(feed_server.url("/old.csv"), auth_type="bearer", auth_settings={"token_env": "ACME_TOKEN"})

@@ -67,9 +67,7 @@ def test_too_many_requests_is_retried(feed_server):
 def test_a_server_that_does_not_answer_times_out(feed_server):
     feed_server.route("/feed.csv", body=GOOD, delay=1.0)
     started = time.monotonic()
-    result = read_all(
-        source_for(feed_server.url("/feed.csv"), format_options={"timeout": 0.2, "retries": 1})
-    )
+    result = read_all(source_for(feed_server.url("/feed.csv"), format_options={"timeout": 0.2, "retries": 1}))
     assert time.monotonic() - started < 3
     assert str(result.error) == (
         f"{feed_server.url('/feed.csv')} did not answer for 0.2 s (timeout) (gave up after 2 attempts)."
@@ -169,7 +167,9 @@ class TestFileSources:
         assert result.stats.bytes_downloaded == len(GOOD)
         assert result.stats.completed
 
-    @pytest.mark.parametrize("path", ["../secret.csv", "acme/../../secret.csv", "/etc/passwd", "//etc/passwd"])
+    @pytest.mark.parametrize(
+        "path", ["../secret.csv", "acme/../../secret.csv", "/etc/passwd", "//etc/passwd"]
+    )
     def test_paths_that_leave_feeds_root_are_refused(self, feeds_root, path):
         (feeds_root.parent / "secret.csv").write_bytes(GOOD)
         result = read_all(source_for(f"file:{path}"))

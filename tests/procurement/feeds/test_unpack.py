@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.feeds import csv_body, read_all, source_for
 
-GOOD = csv_body("A1;5600000010075;Samsung;SM-1;Phone;10.50;3", "A2;;Bosch;WAN28282ES;Washer;406,98;0")
+GOOD = csv_body("A1;5600000010075;Samsung;SM-1;Phone;10,50;3", "A2;;Bosch;WAN28282ES;Washer;406,98;0")
 PROFILE = {
     "fields": {
         "sku": "sku",
@@ -44,7 +44,9 @@ def test_content_encoding_deflate_is_undone(feed_server):
 
 
 def test_a_gzip_file_is_recognised_by_its_content(feed_server):
-    feed_server.route("/feed.csv.gz", body=gzip.compress(GOOD), headers={"Content-Type": "application/octet-stream"})
+    feed_server.route(
+        "/feed.csv.gz", body=gzip.compress(GOOD), headers={"Content-Type": "application/octet-stream"}
+    )
     assert read_all(source_for(feed_server.url("/feed.csv.gz")), PROFILE).skus == ["A1", "A2"]
 
 
@@ -77,10 +79,13 @@ def test_a_truncated_gzip_body_is_a_clear_error(feed_server):
 
 
 def test_a_broken_gzip_content_encoding_is_a_clear_error(feed_server):
-    feed_server.route("/feed.csv", body=b"\x1f\x8bnot really gzip at all", headers={"Content-Encoding": "gzip"})
+    feed_server.route(
+        "/feed.csv", body=b"\x1f\x8bnot really gzip at all", headers={"Content-Encoding": "gzip"}
+    )
     result = read_all(source_for(feed_server.url("/feed.csv")), PROFILE)
     assert str(result.error) == (
-        f"{feed_server.url('/feed.csv')}: the body cannot be decompressed (Content-Encoding gzip); it is damaged."
+        f"{feed_server.url('/feed.csv')}: the body cannot be decompressed (Content-Encoding gzip); "
+        "it is damaged."
     )
 
 
@@ -98,7 +103,8 @@ def test_a_zip_with_several_files_is_refused(feed_server):
     feed_server.route("/feed.zip", body=zipped({"a.csv": GOOD, "b.csv": GOOD}))
     result = read_all(source_for(feed_server.url("/feed.zip")), PROFILE)
     assert str(result.error) == (
-        f"{feed_server.url('/feed.zip')}: the zip archive holds 2 files (a.csv, b.csv); it must hold exactly one."
+        f"{feed_server.url('/feed.zip')}: the zip archive holds 2 files (a.csv, b.csv); "
+        "it must hold exactly one."
     )
 
 
