@@ -100,7 +100,8 @@ def csv_items_parse(
             phase="parse",
         ) from None
     finally:
-        text.detach()  # the caller owns (and closes) the underlying file
+        if not file.closed:
+            text.detach()  # the caller owns (and closes) the underlying file
     if header is None:
         raise FeedReadError(_("The CSV has no header row (the page is empty)."), phase="parse")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -46,7 +46,10 @@ MAX_WARNINGS_TRACKED = 10_000  # distinct messages remembered to drop repeats
 
 @dataclass
 class ReadStats:
-    """What a read did; filled in as the rows are yielded, final once the iterator is exhausted."""
+    """What a read did; filled in as the rows are yielded, final once the iterator is exhausted.
+
+    ``warnings_dropped`` (not a field) counts the distinct feed warnings beyond the first 100.
+    """
 
     bytes_downloaded: int = 0
     pages_fetched: int = 0
@@ -56,8 +59,11 @@ class ReadStats:
     warnings: list[str] = field(default_factory=list)  # feed-level, the first 100 (+ a count line)
     completed: bool = False  # True only when download and parse reached the end normally
     error: str = ""  # set when the read stopped early
-    warnings_dropped: int = field(default=0, repr=False, compare=False)
-    _warnings_seen: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Plain attributes, not fields: dataclasses.asdict(stats) stays the documented contract.
+        self.warnings_dropped = 0
+        self._warnings_seen: set[str] = set()
 
     def warning_add(self, message: str) -> None:
         """Record a feed-level warning once; past ``MAX_WARNINGS`` distinct ones, only count them."""
@@ -164,11 +170,21 @@ def _pages_read(
             if max_rows is not None and stats.rows_read >= max_rows:
                 return
             started = time.perf_counter()
-            page = _page_fetch(source=source, request=request, session=session, credentials=credentials,
-                               feed_settings=feed_settings)  # fmt: skip
+            try:
+                page = _page_fetch(
+                    source=source,
+                    request=request,
+                    session=session,
+                    credentials=credentials,
+                    feed_settings=feed_settings,
+                )
+            except FeedReadError:
+                stats.download_seconds += time.perf_counter() - started  # time lost to timeouts counts
+                raise
             stats.pages_fetched += 1
             stats.bytes_downloaded += page.wire_bytes
             shown = credentials.redactor.url(page.url)
+            entries: Generator[RawItem | ItemError, None, None] | None = None
             try:
                 if page.digest and page.digest == previous_digest:
                     raise FeedReadError(
@@ -193,8 +209,10 @@ def _pages_read(
                 items = 0
                 last_line = 0
                 clock = time.perf_counter()
-                for entry in _items_parse(page.file, feed_settings=feed_settings, compiled=compiled,
-                                          stats=stats, source=shown):  # fmt: skip
+                entries = _items_parse(
+                    page.file, feed_settings=feed_settings, compiled=compiled, stats=stats, source=shown
+                )
+                for entry in entries:
                     items += 1
                     stats.rows_read += 1
                     last_line = entry.line
@@ -217,6 +235,8 @@ def _pages_read(
                     base_url=source.url, current=request, pagination=pagination, items=items, page=page
                 )
             finally:
+                if entries is not None:
+                    entries.close()  # a preview stops mid-page: the parser lets go of the file first
                 page.file.close()
     stats.completed = True
 
@@ -244,7 +264,7 @@ def _page_fetch(
 
 def _items_parse(
     file: IO[bytes], *, feed_settings: FeedSettings, compiled: CompiledProfile, stats: ReadStats, source: str
-) -> Iterator[RawItem | ItemError]:
+) -> Generator[RawItem | ItemError, None, None]:
     options = feed_settings.parse
     if isinstance(options, CsvOptions):
         choice = text_encoding_choose(file=file, declared=options.encoding, source=source)

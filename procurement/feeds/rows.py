@@ -121,8 +121,9 @@ def row_build(
     weight = _optional("weight", values, _weight, None, warnings) if "weight" in values else None
     category = _optional("category", values, _category, (), warnings) if "category" in values else ()
     # repr of a tuple of strings: unambiguous whatever the text contains, stable, and built in C.
-    content = (sku, str(price), stock, check.gtin, gtin_raw, partnumber, brand, name, description, image_url,
-               None if weight is None else str(weight), category, tuple(sorted(meta.items())))  # fmt: skip
+    weight_text = None if weight is None else str(weight)
+    content = (sku, str(price), stock, check.gtin, gtin_raw, partnumber, brand, name, description)
+    content += (image_url, weight_text, category, tuple(sorted(meta.items())))
     return MappedRow(
         line=line,
         sku=sku,
@@ -334,9 +335,8 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
         if value is None or value == "" or (type(value) is str and not value.strip()):
             continue
         if len(key) > META_KEY_MAX:
-            warnings.append(_("meta key %(key)s is longer than %(limit)s characters; ignored") % {
-                "key": quoted(key), "limit": META_KEY_MAX
-            })  # fmt: skip
+            message = _("meta key %(key)s is longer than %(limit)s characters; ignored")
+            warnings.append(message % {"key": quoted(key), "limit": META_KEY_MAX})
             continue
         if len(meta) >= META_MAX_KEYS:
             warnings.append(
@@ -345,9 +345,8 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
             break
         text = scalar_text(value).strip()
         if len(text) > META_VALUE_MAX:
-            warnings.append(_("meta %(key)s: %(count)s characters, cut to %(limit)s") % {
-                "key": quoted(key), "count": len(text), "limit": META_VALUE_MAX
-            })  # fmt: skip
+            message = _("meta %(key)s: %(count)s characters, cut to %(limit)s")
+            warnings.append(message % {"key": quoted(key), "count": len(text), "limit": META_VALUE_MAX})
             text = text[:META_VALUE_MAX]
         meta[key] = text
     return meta

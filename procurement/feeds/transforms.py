@@ -455,9 +455,11 @@ def transform_problems(spec: Any) -> list[tuple[str, str]]:
     if kind not in TRANSFORMS:
         if not kind:
             return [("", _('needs a "type"'))]
-        return [("", _('unknown transform "%(type)s"; the transforms are %(known)s') % {
-            "type": kind, "known": ", ".join(TRANSFORMS)
-        })]  # fmt: skip
+        message = _('unknown transform "%(type)s"; the transforms are %(known)s') % {
+            "type": kind,
+            "known": ", ".join(TRANSFORMS),
+        }
+        return [("", message)]
     definition = TRANSFORMS[kind]
     problems: list[tuple[str, str]] = []
     for key in definition.required:
@@ -469,9 +471,11 @@ def transform_problems(spec: Any) -> list[tuple[str, str]]:
         check = definition.settings.get(key)
         if check is None:
             allowed = ", ".join(definition.settings) or _("none")
-            problems.append((key, _('unknown setting for "%(type)s" (settings: %(allowed)s)') % {
-                "type": kind, "allowed": allowed
-            }))  # fmt: skip
+            message = _('unknown setting for "%(type)s" (settings: %(allowed)s)') % {
+                "type": kind,
+                "allowed": allowed,
+            }
+            problems.append((key, message))
             continue
         message = check(value)
         if message:

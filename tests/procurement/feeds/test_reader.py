@@ -1,5 +1,6 @@
 """feed_read end to end: stats, partial reads, previews, bounded warnings, flat memory, the demo feeds."""
 
+import dataclasses
 import json
 import resource
 import shutil
@@ -102,6 +103,23 @@ def test_feed_warnings_are_deduplicated_and_bounded():
     assert stats.warnings[-1] == "… and 30 more warnings."
 
 
+def test_stats_serialise_to_the_documented_fields():
+    stats = ReadStats()
+    stats.warning_add("x")
+    data = dataclasses.asdict(stats)
+    assert list(data) == [
+        "bytes_downloaded",
+        "pages_fetched",
+        "rows_read",
+        "download_seconds",
+        "parse_seconds",
+        "warnings",
+        "completed",
+        "error",
+    ]
+    json.dumps(data)
+
+
 def test_a_feed_source_is_a_snapshot_of_the_model(db):
     feed = SupplierFeedFactory(
         source_url=" https://x.example/feed.json ",
@@ -139,8 +157,8 @@ def test_memory_stays_flat_on_a_large_feed(feed_server):
     rows = 200_000
 
     def generated(request):
-        lines = (f"S{n:07d};Brand {n % 50};PN-{n:07d};Product {n} with a longish name;{n % 997}.99;{n % 40}\n"
-                 for n in range(rows))  # fmt: skip
+        line = "S{n:07d};Brand {b};PN-{n:07d};Product {n} with a longish name;{p}.99;{s}\n"
+        lines = (line.format(n=n, b=n % 50, p=n % 997, s=n % 40) for n in range(rows))
         return chunks(iter(["sku;brand;mpn;name;price;stock\n", *lines]))
 
     feed_server.route("/big.csv", body=generated)
