@@ -283,15 +283,20 @@ def _regex_build(settings: dict[str, Any]) -> Transform:
     return _each(extract)
 
 
+def _key_fold(text: str) -> str:
+    """A ``map`` key: case, accents and extra spaces do not matter; punctuation does."""
+    return spaces_collapse(accents_fold(text))
+
+
 def _map_build(settings: dict[str, Any]) -> Transform:
-    table = {words_fold(str(key)): value for key, value in settings["values"].items()}
+    table = {_key_fold(str(key)): value for key, value in settings["values"].items()}
     has_default = "default" in settings
     default = settings.get("default")
 
     def lookup(value: Any) -> Any:
         if value is None:
             return default if has_default else None
-        key = words_fold(scalar_text(value))
+        key = _key_fold(scalar_text(value))
         if key in table:
             return table[key]
         return default if has_default else value

@@ -69,6 +69,7 @@ class TestMap:
         spec = {"type": "map", "values": {"Disponível": "10", "sob encomenda": "0"}}
         assert transform_build(spec)("DISPONIVEL") == "10"
         assert transform_build(spec)("Sob  Encomenda") == "0"
+        assert transform_build({"type": "map", "values": {"A-1": "x"}})("A 1") == "A 1"  # punctuation counts
 
     def test_map_keeps_unknown_values_unless_there_is_a_default(self):
         assert run("other", type="map", values={"a": "b"}) == "other"
