@@ -3,13 +3,22 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.services.changes import supplier_save
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
+from procurement.feeds.options import feed_settings_parse
+from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
+from procurement.feeds.profile import profile_problems
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 
 
@@ -71,8 +80,48 @@ class MapperInline(admin.TabularInline):
     show_change_link = True
 
 
+class SupplierFeedForm(forms.ModelForm):
+    class Meta:
+        model = SupplierFeed
+        fields = [
+            "supplier",
+            "name",
+            "is_active",
+            "source_url",
+            "format",
+            "format_options",
+            "headers",
+            "auth_type",
+            "auth_settings",
+            "pagination",
+            "unseen_min_ratio",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse unknown or invalid format options and pagination settings (docs/feeds.md)."""
+        cleaned = super().clean()
+        if (
+            cleaned.get("format")
+            and not self.has_error("format_options")
+            and not self.has_error("pagination")
+        ):
+            try:
+                feed_settings_parse(
+                    format=cleaned["format"],
+                    format_options=cleaned.get("format_options") or {},
+                    pagination=cleaned.get("pagination") or {},
+                )
+            except ValidationError as exc:
+                for field_name, problems in exc.message_dict.items():
+                    self.add_error(field_name if field_name in self.fields else None, problems)
+        return cleaned
+
+
 @admin.register(SupplierFeed)
 class SupplierFeedAdmin(admin.ModelAdmin):
+    form = SupplierFeedForm
+    change_form_template = "admin/procurement/supplierfeed/change_form.html"
+    actions = ["preview_action"]
     list_display = ["__str__", "format", "auth_type", "credentials_available", "is_active", "updated_at"]
     list_filter = ["format", "auth_type", "is_active", "supplier"]
     list_select_related = ["supplier"]
@@ -98,9 +147,61 @@ class SupplierFeedAdmin(admin.ModelAdmin):
             return None
         return all(os.environ.get(name) for name in names)
 
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "<int:feed_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="procurement_supplierfeed_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @admin.action(description=_("Preview feed"))
+    def preview_action(self, request: HttpRequest, queryset: QuerySet[SupplierFeed]) -> HttpResponse | None:
+        feeds = list(queryset[:2])
+        if len(feeds) != 1:
+            self.message_user(request, gettext("Select exactly one feed to preview."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:procurement_supplierfeed_preview", args=[feeds[0].pk]))
+
+    def preview_view(self, request: HttpRequest, feed_id: int) -> HttpResponse:
+        """The first rows of the feed as the ingest would read them; downloads, writes nothing."""
+        feed = get_object_or_404(SupplierFeed.objects.select_related("supplier"), pk=feed_id)
+        if not self.has_view_permission(request, feed):
+            raise PermissionDenied
+        try:
+            rows = int(request.GET.get("rows", 20))
+        except ValueError:
+            rows = 20
+        rows = max(1, min(rows, PREVIEW_MAX_ROWS))
+        preview = feed_preview(feed=feed, rows=rows)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": feed,
+            "title": gettext("Preview of %(feed)s") % {"feed": feed},
+            "preview": preview,
+            "rows_requested": rows,
+        }
+        return TemplateResponse(request, "admin/procurement/feed_preview.html", context)
+
+
+class FeedMapperForm(forms.ModelForm):
+    class Meta:
+        model = FeedMapper
+        fields = ["feed", "name", "profile", "is_active"]
+
+    def clean_profile(self) -> Any:
+        """Refuse a profile the reader could not apply; every message names the profile path."""
+        profile = self.cleaned_data.get("profile")
+        problems = profile_problems(profile)
+        if problems:
+            raise ValidationError(problems)
+        return profile
+
 
 @admin.register(FeedMapper)
 class FeedMapperAdmin(admin.ModelAdmin):
+    form = FeedMapperForm
     list_display = ["feed", "name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     list_select_related = ["feed__supplier"]

@@ -6,6 +6,8 @@ import pytest
 import redis
 from django.conf import settings
 
+from tests.support.feed_server import feed_server  # noqa: F401 - a fixture for every test package
+
 
 @pytest.fixture(autouse=True)
 def redis_conn() -> Iterator[redis.Redis]:

@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from procurement.feeds.options import feed_settings_parse
+from procurement.feeds.profile import profile_problems
 from procurement.models import FeedMapper, Supplier, SupplierFeed
 
 SUPPLIER_FIELDS = ("margin", "priority", "is_active", "ingest_enabled", "ingest_interval_minutes")
@@ -121,18 +123,25 @@ def _import_feed(supplier: Supplier, f_data: Any, path: str, summary: ImportSumm
             setattr(feed, name, _decimal(f_data[name]) if name == "unseen_min_ratio" else f_data[name])
     try:
         feed.full_clean(validate_unique=False)
+        feed_settings_parse(
+            format=feed.format, format_options=feed.format_options, pagination=feed.pagination
+        )
     except ValidationError as exc:
         return _validation_messages(path, exc)
+    mapper_data = f_data.get("mapper")
+    if mapper_data is not None:
+        if not isinstance(mapper_data, dict) or not isinstance(mapper_data.get("profile"), dict):
+            return [f"{path}.mapper: must be an object with a profile object"]
+        problems = profile_problems(mapper_data["profile"])
+        if problems:
+            return [f"{path}.mapper.profile: {problem}" for problem in problems]
     feed.save()
     if created:
         summary.feeds_created += 1
     else:
         summary.feeds_updated += 1
-    mapper_data = f_data.get("mapper")
     if mapper_data is None:
         return []
-    if not isinstance(mapper_data, dict) or not isinstance(mapper_data.get("profile"), dict):
-        return [f"{path}.mapper: must be an object with a profile object"]
     name = str(mapper_data.get("name") or "default")
     FeedMapper.objects.filter(feed=feed, is_active=True).exclude(name=name).update(is_active=False)
     FeedMapper.objects.update_or_create(

@@ -56,3 +56,27 @@ def test_invalid_import_changes_nothing_and_lists_every_problem():
 def test_import_refuses_a_file_of_the_wrong_shape():
     with pytest.raises(ConfigImportError, match='"suppliers" list'):
         suppliers_import(data=[{"name": "x"}])
+
+
+def test_an_invalid_mapper_profile_is_reported_with_its_path():
+    data = demo_config()
+    profile = data["suppliers"][1]["feeds"][0]["mapper"]["profile"]
+    profile["fields"]["price"] = {"source": "pricing.net", "transforms": [{"type": "decmal"}]}
+    del profile["fields"]["stock"]
+    with pytest.raises(ConfigImportError) as excinfo:
+        suppliers_import(data=data)
+    assert excinfo.value.errors[0].startswith(
+        'suppliers[1].feeds[0].mapper.profile: fields.price.transforms[0]: unknown transform "decmal"'
+    )
+    assert "suppliers[1].feeds[0].mapper.profile: fields.stock: required" in excinfo.value.errors
+    assert Supplier.objects.count() == 0
+
+
+def test_invalid_feed_settings_are_reported_with_their_path():
+    data = demo_config()
+    data["suppliers"][0]["feeds"][0]["format_options"] = {"delimeter": ";"}
+    with pytest.raises(ConfigImportError) as excinfo:
+        suppliers_import(data=data)
+    assert excinfo.value.errors[0].startswith(
+        "suppliers[0].feeds[0].format_options: delimeter: unknown option for csv feeds"
+    )

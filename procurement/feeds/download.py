@@ -1,0 +1,393 @@
+"""Fetch one page of a feed into a temporary file: HTTP with limits, or a file under FEEDS_ROOT.
+
+HTTP: connect and read timeouts, a wall-clock limit per page, bounded retries with exponential
+backoff on connection errors, timeouts, 5xx and 429 (never on other 4xx: retrying a 401 only gets
+an account locked), redirects followed by hand so a redirect loop is named and credentials are
+never sent to another origin, and a size limit enforced while streaming. The body is spooled to a
+``SpooledTemporaryFile`` (small bodies stay in memory, big ones go to disk), so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import random
+import socket
+import ssl
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+import urllib3
+from django.utils.translation import gettext as _
+
+from procurement.feeds.auth import Credentials
+from procurement.feeds.errors import FeedReadError
+from procurement.feeds.options import HttpSettings
+
+logger = logging.getLogger("procurement.feeds")
+
+SPOOL_MEMORY_BYTES = 1024 * 1024  # bodies up to 1 MB stay in memory; bigger ones roll over to disk
+CHUNK_BYTES = 64 * 1024
+MAX_REDIRECTS = 10
+MAX_BACKOFF_SECONDS = 60.0
+USER_AGENT = "Genesys feed reader"
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+@dataclass
+class Page:
+    """A downloaded page. ``file`` is positioned at 0 and owned by the caller (close it)."""
+
+    file: IO[bytes]
+    url: str  # the final URL, without our credential parameters (for relative next links)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    size: int = 0  # bytes of the body after Content-Encoding was undone
+    wire_bytes: int = 0  # bytes received
+    digest: str = ""  # sha256 of the body, to notice a server that repeats the same page
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt; ``retry_after`` is the server's hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def file_page_open(*, url: str, root: Path, max_bytes: int) -> Page:
+    """Open ``file:relative/path`` under ``root``; anything that leaves ``root`` is refused."""
+    relative = url[len("file:") :].strip()
+    shown = f"file:{relative}"
+    parts = Path(relative).parts
+    if not relative or relative.startswith(("/", "\\")) or Path(relative).is_absolute() or ".." in parts:
+        raise FeedReadError(
+            _("%(source)s: only paths relative to FEEDS_ROOT, without '..', are allowed; refused.")
+            % {"source": shown},
+            phase="download",
+        )
+    root = root.resolve()
+    try:
+        path = (root / relative).resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FeedReadError(
+            _("%(source)s: no such file under FEEDS_ROOT.") % {"source": shown}, phase="download"
+        ) from None
+    except (OSError, RuntimeError):  # symlink loops, permissions
+        raise FeedReadError(
+            _("%(source)s: the path cannot be resolved.") % {"source": shown}, phase="download"
+        ) from None
+    if not path.is_relative_to(root):
+        raise FeedReadError(
+            _("%(source)s: the path leads outside FEEDS_ROOT (through a symbolic link); refused.")
+            % {"source": shown},
+            phase="download",
+        )
+    if not path.is_file():
+        raise FeedReadError(_("%(source)s: not a regular file.") % {"source": shown}, phase="download")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise FeedReadError(_size_message(shown, max_bytes), phase="download")
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise FeedReadError(
+            _("%(source)s: cannot be opened (%(reason)s).") % {"source": shown, "reason": exc.strerror},
+            phase="download",
+        ) from None
+    return Page(file=handle, url=shown, size=size, wire_bytes=size)
+
+
+def http_page_download(
+    *,
+    session: requests.Session,
+    url: str,
+    credentials: Credentials,
+    headers: Mapping[str, str],
+    http: HttpSettings,
+) -> Page:
+    """GET ``url`` with retries; returns the spooled body or raises ``FeedReadError``."""
+    redactor = credentials.redactor
+    attempts = http.retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return _download_once(
+                session=session, url=url, credentials=credentials, headers=headers, http=http
+            )
+        except _Retryable as exc:
+            if attempt == attempts:
+                raise FeedReadError(
+                    _("%(problem)s (gave up after %(count)s attempts).")
+                    % {"problem": exc.message, "count": attempts},
+                    phase="download",
+                ) from None
+            delay = min(http.retry_backoff * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+            if exc.retry_after is not None:
+                delay = min(max(delay, exc.retry_after), MAX_BACKOFF_SECONDS)
+            delay *= random.uniform(0.9, 1.1)  # jitter: feeds of one supplier don't retry in lockstep
+            logger.warning(
+                "%s; retrying in %.1f s (attempt %d of %d)",
+                redactor.text(exc.message),
+                delay,
+                attempt,
+                attempts,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def url_with_params(url: str, params: Mapping[str, str | int]) -> str:
+    """``url`` with ``params`` set in its query string (replacing any existing value)."""
+    if not params:
+        return url
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    pairs.extend((k, str(v)) for k, v in params.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+
+
+def url_without_params(url: str, names: set[str] | frozenset[str]) -> str:
+    if not names:
+        return url
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _download_once(
+    *,
+    session: requests.Session,
+    url: str,
+    credentials: Credentials,
+    headers: Mapping[str, str],
+    http: HttpSettings,
+) -> Page:
+    redactor = credentials.redactor
+    started = time.monotonic()
+    origin = _origin(url)
+    visited = [url]
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        # Credentials go only to the origin the feed names; a redirect elsewhere (another host,
+        # or https -> http) gets the request without them.
+        trusted = _origin(current) == origin
+        request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", **headers}
+        if trusted:
+            request_headers.update(credentials.headers)
+        target = url_with_params(current, credentials.params) if trusted else current
+        try:
+            response = session.get(
+                target,
+                headers=request_headers,
+                auth=credentials.basic if trusted else None,
+                timeout=(http.connect_timeout, http.read_timeout),
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise _classify(exc, url=redactor.url(current), http=http) from None
+        with response:
+            if response.status_code in _REDIRECT_STATUSES:
+                location = response.headers.get("Location", "").strip()
+                if not location:
+                    raise FeedReadError(
+                        _("HTTP %(status)s from %(url)s without a Location header.")
+                        % {"status": response.status_code, "url": redactor.url(current)},
+                        phase="download",
+                    )
+                following = urljoin(current, location)
+                if urlsplit(following).scheme.lower() not in ("http", "https"):
+                    raise FeedReadError(
+                        _("%(url)s redirects to a non-HTTP address; refused.")
+                        % {"url": redactor.url(current)},
+                        phase="download",
+                    )
+                if following in visited:
+                    chain = " → ".join(redactor.url(u) for u in [*visited, following])
+                    raise FeedReadError(_("Redirect loop: %(chain)s.") % {"chain": chain}, phase="download")
+                visited.append(following)
+                current = following
+                continue
+            _raise_for_status(response, url=redactor.url(current), credentials=credentials)
+            body = _body_spool(response, url=redactor.url(current), http=http, started=started)
+            body.url = url_without_params(current, set(credentials.params)) if trusted else current
+            return body
+    raise FeedReadError(
+        _("More than %(count)s redirects from %(url)s.") % {"count": MAX_REDIRECTS, "url": redactor.url(url)},
+        phase="download",
+    )
+
+
+def _raise_for_status(response: requests.Response, *, url: str, credentials: Credentials) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    reason = response.reason or ""
+    shown = f"HTTP {status} {reason}".strip()
+    if status == 429 or status >= 500:
+        raise _Retryable(
+            _("%(status)s from %(url)s") % {"status": shown, "url": url},
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
+    if status in (401, 403):
+        hint = (
+            _("the server refused the credentials; check the environment variables the feed names")
+            if credentials.headers or credentials.params or credentials.basic
+            else _("the server wants credentials; set the feed's authentication")
+        )
+        message = _("%(status)s from %(url)s: %(hint)s.") % {"status": shown, "url": url, "hint": hint}
+    elif status == 404:
+        message = _("%(status)s from %(url)s: the address does not exist (any more).") % {
+            "status": shown,
+            "url": url,
+        }
+    else:
+        message = _("%(status)s from %(url)s.") % {"status": shown, "url": url}
+    raise FeedReadError(message, phase="download")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    return None
+
+
+def _body_spool(response: requests.Response, *, url: str, http: HttpSettings, started: float) -> Page:
+    declared = response.headers.get("Content-Length", "")
+    encoded = bool(response.headers.get("Content-Encoding"))
+    if declared.isdigit() and not encoded and int(declared) > http.max_bytes:
+        raise FeedReadError(_size_message(url, http.max_bytes), phase="download")
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in response.iter_content(CHUNK_BYTES):
+            size += len(chunk)
+            if size > http.max_bytes:
+                raise FeedReadError(_size_message(url, http.max_bytes), phase="download")
+            if time.monotonic() - started > http.max_seconds:
+                raise FeedReadError(
+                    _("%(url)s: the download took longer than %(seconds)s s (format_options.max_seconds).")
+                    % {"url": url, "seconds": f"{http.max_seconds:g}"},
+                    phase="download",
+                )
+            digest.update(chunk)
+            spool.write(chunk)
+    except requests.exceptions.ContentDecodingError:
+        spool.close()
+        raise FeedReadError(
+            _("%(url)s: the body cannot be decompressed (Content-Encoding %(encoding)s); it is damaged.")
+            % {"url": url, "encoding": response.headers.get("Content-Encoding", "?")},
+            phase="download",
+        ) from None
+    except requests.RequestException as exc:
+        spool.close()
+        raise _classify(exc, url=url, http=http, during_body=True) from None
+    except BaseException:
+        spool.close()
+        raise
+    wire = response.raw.tell() if isinstance(response.raw, urllib3.HTTPResponse) else size
+    spool.seek(0)
+    return Page(
+        file=spool,
+        url=url,
+        headers=response.headers,
+        size=size,
+        wire_bytes=wire or size,
+        digest=digest.hexdigest(),
+    )
+
+
+def _size_message(source: str, max_bytes: int) -> str:
+    return _(
+        "%(source)s is larger than the limit of %(limit)s (format_options.max_bytes); "
+        "the download was stopped."
+    ) % {"source": source, "limit": bytes_format(max_bytes)}
+
+
+def bytes_format(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):g} MB"
+    if count >= 1024:
+        return f"{count / 1024:g} KB"
+    return f"{count} bytes"
+
+
+def _classify(
+    exc: requests.RequestException, *, url: str, http: HttpSettings, during_body: bool = False
+) -> Exception:
+    """Turn a ``requests`` exception into our own, with a reason and no URL from the exception.
+
+    ``requests`` messages embed the full URL, query string included, so they are never shown.
+    """
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return FeedReadError(_("%(url)s is not a valid URL.") % {"url": url}, phase="download")
+    if isinstance(exc, requests.exceptions.InvalidSchema):
+        return FeedReadError(
+            _("%(url)s: only http://, https:// and file: sources are supported.") % {"url": url},
+            phase="download",
+        )
+    causes = _causes(exc)
+    if any(isinstance(c, ssl.SSLError | urllib3.exceptions.SSLError) for c in causes):
+        return FeedReadError(
+            _("%(url)s: the TLS connection failed (certificate or protocol problem).") % {"url": url},
+            phase="download",
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return _Retryable(
+            _("%(url)s: no connection within %(seconds)s s")
+            % {"url": url, "seconds": f"{http.connect_timeout:g}"}
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout) or any(
+        isinstance(c, urllib3.exceptions.ReadTimeoutError | TimeoutError | socket.timeout) for c in causes
+    ):
+        what = _("stopped sending data") if during_body else _("did not answer")
+        return _Retryable(
+            _("%(url)s %(what)s for %(seconds)s s (timeout)")
+            % {"url": url, "what": what, "seconds": f"{http.read_timeout:g}"}
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return _Retryable(_("%(url)s: connection refused") % {"url": url})
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return _Retryable(_("%(url)s: the host name cannot be resolved") % {"url": url})
+    if during_body or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return _Retryable(_("%(url)s: the connection broke during the download") % {"url": url})
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = next(
+            (errno.errorcode.get(c.errno, "") for c in causes if isinstance(c, OSError) and c.errno), ""
+        )
+        return _Retryable(
+            _("%(url)s: the connection failed%(reason)s")
+            % {"url": url, "reason": f" ({reason})" if reason else ""}
+        )
+    return FeedReadError(
+        _("%(url)s: the request failed (%(kind)s).") % {"url": url, "kind": type(exc).__name__},
+        phase="download",
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (args, ``reason``, cause and context chains)."""
+    seen: list[BaseException] = []
+    stack: list[object] = [exc]
+    while stack and len(seen) < 20:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        stack.extend(
+            [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        )
+    return seen

@@ -1,0 +1,287 @@
+"""``feed_read``: the one entry point the ingest uses, from a ``FeedSource`` to canonical rows.
+
+Page by page: download (spooled to a temporary file), unpack, parse streaming, map each item
+with the compiled profile, yield. Nothing is written anywhere; memory does not grow with the
+size of the feed. A fatal problem sets ``stats.error`` and raises ``FeedReadError`` after the
+rows read so far have been yielded, so the caller decides what a partial read means.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from procurement.feeds.auth import Credentials, credentials_resolve
+from procurement.feeds.download import Page, file_page_open, http_page_download
+from procurement.feeds.encoding import text_encoding_choose
+from procurement.feeds.errors import FeedReadError
+from procurement.feeds.items import ItemError, RawItem
+from procurement.feeds.options import CsvOptions, FeedSettings, JsonOptions, XmlOptions, feed_settings_parse
+from procurement.feeds.pagination import PageRequest, page_request_first, page_request_next
+from procurement.feeds.parse_csv import csv_items_parse
+from procurement.feeds.parse_json import json_items_parse
+from procurement.feeds.parse_xml import xml_items_parse
+from procurement.feeds.profile import CompiledProfile, ProfileBindError, profile_compile
+from procurement.feeds.redact import Redactor
+from procurement.feeds.rows import MappedRow, RowRejection
+from procurement.feeds.source import FeedSource
+from procurement.feeds.unpack import body_unpack
+
+__all__ = ["FeedReadError", "ReadStats", "feed_read"]
+
+logger = logging.getLogger("procurement.feeds")
+
+MAX_WARNINGS = 100
+MAX_WARNINGS_TRACKED = 10_000  # distinct messages remembered to drop repeats
+
+
+@dataclass
+class ReadStats:
+    """What a read did; filled in as the rows are yielded, final once the iterator is exhausted.
+
+    ``warnings_dropped`` (not a field) counts the distinct feed warnings beyond the first 100.
+    """
+
+    bytes_downloaded: int = 0
+    pages_fetched: int = 0
+    rows_read: int = 0  # items seen (valid + rejected)
+    download_seconds: float = 0.0
+    parse_seconds: float = 0.0  # parsing + mapping only, not the consumer's time between rows
+    warnings: list[str] = field(default_factory=list)  # feed-level, the first 100 (+ a count line)
+    completed: bool = False  # True only when download and parse reached the end normally
+    error: str = ""  # set when the read stopped early
+
+    def __post_init__(self) -> None:
+        # Plain attributes, not fields: dataclasses.asdict(stats) stays the documented contract.
+        self.warnings_dropped = 0
+        self._warnings_seen: set[str] = set()
+
+    def warning_add(self, message: str) -> None:
+        """Record a feed-level warning once; past ``MAX_WARNINGS`` distinct ones, only count them."""
+        if message in self._warnings_seen:
+            return
+        if len(self._warnings_seen) < MAX_WARNINGS_TRACKED:
+            self._warnings_seen.add(message)
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+            return
+        self.warnings_dropped += 1
+        summary = _("… and %(count)s more warnings.") % {"count": self.warnings_dropped}
+        if len(self.warnings) == MAX_WARNINGS:
+            self.warnings.append(summary)
+        else:
+            self.warnings[-1] = summary
+
+
+def feed_read(
+    *, source: FeedSource, profile: dict[str, Any], stats: ReadStats, max_rows: int | None = None
+) -> Iterator[MappedRow | RowRejection]:
+    """Download page by page, parse streaming, map; yields rows as it goes.
+
+    On a fatal problem (HTTP 401/404/500 after retries, timeout, malformed JSON/XML, unterminated
+    quote, oversized body, pagination loop...) sets ``stats.error`` and raises ``FeedReadError``
+    AFTER having yielded the rows read so far. ``max_rows`` stops early (a preview) without it
+    being an error: ``completed`` stays False.
+    """
+    redactor = Redactor()
+    try:
+        feed_settings, compiled = _prepare(source=source, profile=profile)
+        credentials = (
+            Credentials()
+            if source.is_local_file
+            else credentials_resolve(auth_type=source.auth_type, auth_settings=source.auth_settings)
+        )
+        redactor = credentials.redactor
+        yield from _pages_read(
+            source=source,
+            feed_settings=feed_settings,
+            compiled=compiled,
+            credentials=credentials,
+            stats=stats,
+            max_rows=max_rows,
+        )
+    except FeedReadError as exc:
+        # Last line of defence: whatever the message says, credentials do not leave this function.
+        message = redactor.text(exc.message)
+        stats.error = message
+        raise FeedReadError(message, phase=exc.phase) from None
+    except Exception as exc:
+        stats.error = _("Unexpected error while reading the feed (%(kind)s); see the worker log.") % {
+            "kind": type(exc).__name__
+        }
+        raise
+
+
+def _prepare(*, source: FeedSource, profile: dict[str, Any]) -> tuple[FeedSettings, CompiledProfile]:
+    try:
+        feed_settings = feed_settings_parse(
+            format=source.format, format_options=source.format_options, pagination=source.pagination
+        )
+    except ValidationError as exc:
+        problems = [
+            f"{name}.{message}" for name, messages in exc.message_dict.items() for message in messages
+        ]
+        raise FeedReadError(
+            _("The feed settings are invalid: %(problems)s") % {"problems": "; ".join(problems)},
+            phase="download",
+        ) from None
+    if not source.is_local_file and not source.url.lower().startswith(("http://", "https://")):
+        raise FeedReadError(
+            _("The source must be an http(s):// URL or file:relative/path under FEEDS_ROOT."),
+            phase="download",
+        )
+    try:
+        compiled = profile_compile(profile=profile)
+    except ValidationError as exc:
+        raise FeedReadError(
+            _("The mapper profile is invalid: %(problems)s") % {"problems": "; ".join(exc.messages)},
+            phase="parse",
+        ) from None
+    return feed_settings, compiled
+
+
+def _pages_read(
+    *,
+    source: FeedSource,
+    feed_settings: FeedSettings,
+    compiled: CompiledProfile,
+    credentials: Credentials,
+    stats: ReadStats,
+    max_rows: int | None,
+) -> Iterator[MappedRow | RowRejection]:
+    pagination = feed_settings.pagination
+    if source.is_local_file and pagination.type != "none":
+        stats.warning_add(_("Pagination is ignored for file: sources."))
+        pagination = type(pagination)()
+    request: PageRequest | None = page_request_first(url=source.url, pagination=pagination)
+    previous_digest = ""
+    line_offset = 0
+    with requests.Session() as session:
+        while request is not None:
+            if max_rows is not None and stats.rows_read >= max_rows:
+                return
+            started = time.perf_counter()
+            try:
+                page = _page_fetch(
+                    source=source,
+                    request=request,
+                    session=session,
+                    credentials=credentials,
+                    feed_settings=feed_settings,
+                )
+            except FeedReadError:
+                stats.download_seconds += time.perf_counter() - started  # time lost to timeouts counts
+                raise
+            stats.pages_fetched += 1
+            stats.bytes_downloaded += page.wire_bytes
+            shown = credentials.redactor.url(page.url)
+            entries: Generator[RawItem | ItemError, None, None] | None = None
+            try:
+                if page.digest and page.digest == previous_digest:
+                    raise FeedReadError(
+                        _(
+                            "Page %(number)s is identical to page %(previous)s (%(url)s): the server "
+                            "ignores the pagination settings, so the read stopped instead of looping."
+                        )
+                        % {"number": request.number, "previous": request.number - 1, "url": shown},
+                        phase="download",
+                    )
+                previous_digest = page.digest
+                if page.size == 0:
+                    stats.download_seconds += time.perf_counter() - started
+                    if request.number == 1:
+                        raise FeedReadError(
+                            _("The feed is empty (0 bytes) at %(url)s.") % {"url": shown}, phase="parse"
+                        )
+                    break  # an empty body after the first page: no more pages (e.g. HTTP 204)
+                page.file = body_unpack(file=page.file, source=shown, max_bytes=feed_settings.http.max_bytes)
+                stats.download_seconds += time.perf_counter() - started
+                logger.debug("%s: page %d downloaded (%d bytes)", shown, request.number, page.size)
+                items = 0
+                last_line = 0
+                clock = time.perf_counter()
+                entries = _items_parse(
+                    page.file, feed_settings=feed_settings, compiled=compiled, stats=stats, source=shown
+                )
+                for entry in entries:
+                    items += 1
+                    stats.rows_read += 1
+                    last_line = entry.line
+                    line = entry.line + line_offset
+                    if isinstance(entry, ItemError):
+                        row: MappedRow | RowRejection = RowRejection(
+                            line=line, reason=entry.reason, raw=entry.raw
+                        )
+                    else:
+                        entry.line = line
+                        row = compiled.item_map(entry)
+                    stats.parse_seconds += time.perf_counter() - clock
+                    yield row
+                    if max_rows is not None and stats.rows_read >= max_rows:
+                        return
+                    clock = time.perf_counter()
+                stats.parse_seconds += time.perf_counter() - clock
+                line_offset += last_line
+                request = page_request_next(
+                    base_url=source.url, current=request, pagination=pagination, items=items, page=page
+                )
+            finally:
+                if entries is not None:
+                    entries.close()  # a preview stops mid-page: the parser lets go of the file first
+                page.file.close()
+    stats.completed = True
+
+
+def _page_fetch(
+    *,
+    source: FeedSource,
+    request: PageRequest,
+    session: requests.Session,
+    credentials: Credentials,
+    feed_settings: FeedSettings,
+) -> Page:
+    if source.is_local_file:
+        return file_page_open(
+            url=request.url, root=Path(settings.FEEDS_ROOT), max_bytes=feed_settings.http.max_bytes
+        )
+    return http_page_download(
+        session=session,
+        url=request.url,
+        credentials=credentials,
+        headers=source.headers,
+        http=feed_settings.http,
+    )
+
+
+def _items_parse(
+    file: IO[bytes], *, feed_settings: FeedSettings, compiled: CompiledProfile, stats: ReadStats, source: str
+) -> Generator[RawItem | ItemError, None, None]:
+    options = feed_settings.parse
+    if isinstance(options, CsvOptions):
+        choice = text_encoding_choose(file=file, declared=options.encoding, source=source)
+        if choice.warning:
+            stats.warning_add(choice.warning)
+
+        def on_header(header: list[str]) -> None:
+            try:
+                for warning in compiled.header_bind(header):
+                    stats.warning_add(warning)
+            except ProfileBindError as exc:
+                raise FeedReadError(str(exc), phase="parse") from None
+
+        yield from csv_items_parse(
+            file=file, options=options, encoding=choice.encoding, on_header=on_header, warn=stats.warning_add
+        )
+    elif isinstance(options, JsonOptions):
+        yield from json_items_parse(file=file, options=options)
+    elif isinstance(options, XmlOptions):
+        yield from xml_items_parse(file=file, options=options, warn=stats.warning_add)

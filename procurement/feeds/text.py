@@ -1,0 +1,67 @@
+"""Text helpers shared by the transforms and the canonical rows (pure functions)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+_TAG_HINT = re.compile(r"[<&]")
+# Tags after which text should not run into the next word ("Preto<br>8GB" -> "Preto 8GB").
+_BREAKING_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+)
+_HIDDEN_TAGS = frozenset({"script", "style", "template", "head", "title"})
+
+
+def spaces_collapse(value: str) -> str:
+    """Runs of whitespace (newlines, tabs, non-breaking spaces) become one space; ends stripped."""
+    return " ".join(value.split())
+
+
+def html_to_text(value: str) -> str:
+    """Visible text of an HTML fragment: tags removed, entities decoded, whitespace collapsed."""
+    if not _TAG_HINT.search(value):
+        return spaces_collapse(value)
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    return spaces_collapse("".join(parser.parts))
+
+
+def accents_fold(value: str) -> str:
+    """Lower case without accents, for matching words: "Disponível" -> "disponivel"."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN_TAGS:
+            self.hidden += 1
+        elif tag in _BREAKING_TAGS:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAKING_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in _BREAKING_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+    def unknown_decl(self, data: str) -> None:  # CDATA and the like: keep the text
+        if data.upper().startswith("CDATA[") and not self.hidden:
+            self.parts.append(data[6:])

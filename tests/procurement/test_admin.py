@@ -1,0 +1,147 @@
+"""Procurement admin: feed preview (action, page), and validation of feed settings and mapper profiles."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from procurement.models import FeedMapper, SupplierFeed
+from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory
+from tests.support.feeds import CSV_PROFILE, csv_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def feed(feeds_root):
+    (feeds_root / "feed.csv").write_bytes(
+        csv_body("A1;5600000010075;Samsung;SM-1;<b>Galaxy</b> A55;342.16;3", "A2;;;;Nameless;-1;1")
+    )
+    feed = SupplierFeedFactory(
+        supplier=SupplierFactory(name="Distrilusa"), name="Tarifa", source_url="file:feed.csv"
+    )
+    FeedMapperFactory(feed=feed, profile=CSV_PROFILE)
+    return feed
+
+
+def preview_url(feed):
+    return reverse("admin:procurement_supplierfeed_preview", args=[feed.pk])
+
+
+def test_the_preview_page_shows_rows_and_problems_to_staff(staff_client, feed):
+    response = staff_client.get(preview_url(feed), {"rows": 5})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Preview of Distrilusa / Tarifa" in content
+    assert "Galaxy A55" in content and "<b>Galaxy</b>" not in content
+    assert "342.1600" in content
+    assert "Rejected:" in content
+    assert "price: &quot;-1&quot; is negative; no valid GTIN and no brand + part number" in content
+    assert "Nothing was written." in content
+
+
+def test_the_preview_page_shows_a_read_error(staff_client, feed, feeds_root):
+    (feeds_root / "feed.csv").unlink()
+    response = staff_client.get(preview_url(feed))
+    assert response.status_code == 200
+    assert "file:feed.csv: no such file under FEEDS_ROOT." in response.content.decode()
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, feed):
+    response = client.get(preview_url(feed))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_non_staff_users_are_refused(client, django_user_model, feed):
+    client.force_login(django_user_model.objects.create_user(username="customer", password="x" * 16))
+    response = client.get(preview_url(feed))
+    assert response.status_code == 302
+
+
+def test_staff_without_view_permission_are_refused(client, django_user_model, feed):
+    client.force_login(
+        django_user_model.objects.create_user(username="clerk", password="x" * 16, is_staff=True)
+    )
+    assert client.get(preview_url(feed)).status_code == 403
+
+
+def test_the_action_opens_the_preview_of_one_feed(staff_client, feed):
+    changelist = reverse("admin:procurement_supplierfeed_changelist")
+    response = staff_client.post(changelist, {"action": "preview_action", "_selected_action": [feed.pk]})
+    assert response.status_code == 302
+    assert response["Location"] == preview_url(feed)
+
+
+def test_the_action_wants_exactly_one_feed(staff_client, feed):
+    other = SupplierFeedFactory()
+    changelist = reverse("admin:procurement_supplierfeed_changelist")
+    response = staff_client.post(
+        changelist, {"action": "preview_action", "_selected_action": [feed.pk, other.pk]}, follow=True
+    )
+    assert "Select exactly one feed to preview." in response.content.decode()
+
+
+def test_the_change_page_links_to_the_preview(staff_client, feed):
+    response = staff_client.get(reverse("admin:procurement_supplierfeed_change", args=[feed.pk]))
+    assert preview_url(feed) in response.content.decode()
+
+
+def mapper_form(feed, profile):
+    return {"feed": feed.pk, "name": "v2", "profile": json.dumps(profile), "is_active": ""}
+
+
+def test_an_invalid_profile_is_refused_with_the_field_named(staff_client, feed):
+    profile = {
+        "fields": {**CSV_PROFILE["fields"], "price": {"source": "price", "transforms": [{"type": "decmal"}]}}
+    }
+    response = staff_client.post(reverse("admin:procurement_feedmapper_add"), mapper_form(feed, profile))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["profile"]
+    assert errors["profile"][0].startswith('fields.price.transforms[0]: unknown transform "decmal"')
+    assert FeedMapper.objects.count() == 1
+
+
+def test_a_valid_profile_is_saved(staff_client, feed):
+    response = staff_client.post(reverse("admin:procurement_feedmapper_add"), mapper_form(feed, CSV_PROFILE))
+    assert response.status_code == 302
+    assert FeedMapper.objects.filter(name="v2").exists()
+
+
+def feed_form(**changes):
+    supplier = SupplierFactory()
+    data = {
+        "supplier": supplier.pk,
+        "name": "API",
+        "is_active": "on",
+        "source_url": "https://api.example/products",
+        "format": "json",
+        "format_options": '{"items_path": "data.products"}',
+        "headers": "{}",
+        "auth_type": "none",
+        "auth_settings": "{}",
+        "pagination": '{"type": "page", "size": 50}',
+        "unseen_min_ratio": "0.5",
+        "mappers-TOTAL_FORMS": "0",
+        "mappers-INITIAL_FORMS": "0",
+    }
+    return {**data, **changes}
+
+
+def test_feed_settings_are_validated_on_save(staff_client):
+    data = feed_form(
+        format_options='{"items_path": "data", "delimiter": ";"}', pagination='{"type": "pages"}'
+    )
+    response = staff_client.post(reverse("admin:procurement_supplierfeed_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["format_options"][0].startswith("delimiter: unknown option for json feeds")
+    assert errors["pagination"][0].startswith('type: unknown type "pages"')
+    assert not SupplierFeed.objects.filter(name="API").exists()
+
+
+def test_valid_feed_settings_are_saved(staff_client):
+    response = staff_client.post(reverse("admin:procurement_supplierfeed_add"), feed_form())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert SupplierFeed.objects.filter(name="API").exists()

@@ -1,0 +1,184 @@
+"""A real HTTP server for feed tests: routes with status, headers, body, delays and redirects.
+
+It listens on 127.0.0.1 on a free port in a background thread, so the code under test talks to
+it over real sockets with ``requests`` (nothing is mocked). Each test registers the routes it
+needs and can inspect the requests the server received::
+
+    def test_something(feed_server):
+        feed_server.route("/feed.csv", body=b"sku;price\\n...")
+        source = FeedSource(url=feed_server.url("/feed.csv"), format="csv")
+        ...
+        assert feed_server.requests[0].headers["authorization"] == "Bearer t0ken"
+
+A body may be bytes, text, an iterable of byte chunks (streamed without Content-Length, for
+feeds generated on the fly) or a callable receiving the ``RecordedRequest`` and returning any of
+those or a full ``Reply`` (pagination, authentication checks).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Union
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+Body = Union[bytes, str, Iterable[bytes], "Reply"]
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | str | Iterable[bytes] = b""
+    delay: float = 0.0  # seconds before the status line (a slow server)
+    stall: float = 0.0  # seconds after the headers, before the body (a server that stops sending)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # without the query string
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    target: str  # path and query string as sent
+
+
+@dataclass
+class _Route:
+    reply: Reply | Callable[[RecordedRequest], Body]
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, _Route] = {}
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.httpd.daemon_threads = True
+        self.httpd.block_on_close = False
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(
+        self,
+        path: str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | Iterable[bytes] | Callable[[RecordedRequest], Body] = b"",
+        delay: float = 0.0,
+        stall: float = 0.0,
+        redirect_to: str | None = None,
+    ) -> None:
+        """Answer GET ``path`` (any query string). ``redirect_to`` makes it a 302 to that path or URL."""
+        if redirect_to is not None:
+            location = redirect_to if "://" in redirect_to else self.url(redirect_to)
+            self.routes[path] = _Route(Reply(status=302, headers={"Location": location}))
+        elif callable(body):
+            self.routes[path] = _Route(body)
+        else:
+            self.routes[path] = _Route(
+                Reply(status=status, headers=dict(headers or {}), body=body, delay=delay, stall=stall)
+            )
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection: simple and explicit
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                request = RecordedRequest(
+                    method="GET",
+                    path=parts.path,
+                    query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    target=self.path,
+                )
+                with server._lock:
+                    server.requests.append(request)
+                route = server.routes.get(parts.path)
+                if route is None:
+                    reply = Reply(status=404, body=b"no such route")
+                elif isinstance(route.reply, Reply):
+                    reply = route.reply
+                else:
+                    answer = route.reply(request)
+                    reply = answer if isinstance(answer, Reply) else Reply(body=answer)
+                try:
+                    self._send(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test): nothing to do
+
+            def _send(self, reply: Reply) -> None:
+                if reply.delay:
+                    time.sleep(reply.delay)
+                body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
+                self.send_response(reply.status)
+                names = {name.lower() for name in reply.headers}
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if isinstance(body, bytes) and "content-length" not in names:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.flush()
+                if reply.stall:
+                    time.sleep(reply.stall)
+                if isinstance(body, bytes):
+                    self.wfile.write(body)
+                else:
+                    for chunk in body:
+                        self.wfile.write(chunk)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def free_port() -> int:
+    """A port nothing listens on (for "connection refused")."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def chunks(lines: Iterator[str], *, size: int = 64 * 1024) -> Iterator[bytes]:
+    """Group generated text lines into byte chunks, so a big feed is streamed, never stored."""
+    buffer: list[str] = []
+    length = 0
+    for line in lines:
+        buffer.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(buffer).encode("utf-8")
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
