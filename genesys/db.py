@@ -128,8 +128,9 @@ def bulk_update(
     def target(name: str, pg_type: str, new: str, old: str) -> str:
         if name not in fill_only:
             return new
-        stored = f"NULLIF({old}, '')" if pg_type.startswith(text_types) else old
-        return f"COALESCE({stored}, {new})"
+        if pg_type.startswith(text_types):  # empty text counts as unset; NULL leaves it as it was
+            return f"COALESCE(NULLIF({old}, ''), {new}, {old})"
+        return f"COALESCE({old}, {new})"
 
     if cursor.db.vendor == "postgresql":
         assignments = ", ".join(f"{n} = {target(n, t, f's.{n}', f't.{n}')}" for n, t in columns)

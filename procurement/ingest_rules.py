@@ -1,0 +1,103 @@
+"""Pure ingest rules: no database. The writer applies them to whole chunks of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+# Canonical product fields an ingest may fill when they are empty (it never overwrites).
+FILLABLE_FIELDS = (
+    "gtin",
+    "brand_id",
+    "partnumber",
+    "partnumber_normalized",
+    "name",
+    "description",
+    "image_url",
+    "weight",
+    "category_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnseenDecision:
+    apply: bool
+    reason: str
+
+
+def unseen_guard(
+    *,
+    completed: bool,
+    rows_valid: int,
+    baseline_valid: int | None,
+    min_ratio: Decimal,
+    forced: bool,
+) -> UnseenDecision:
+    """Whether offers missing from this run may be zeroed.
+
+    An empty or truncated feed must never zero a catalog: the step runs only when the read
+    completed, read at least one valid row, and read at least ``min_ratio`` of the valid rows of
+    the last successful run. An operator may force it for one run.
+    """
+    if forced:
+        return UnseenDecision(True, "forced by an operator")
+    if not completed:
+        return UnseenDecision(False, "the feed was not read to the end")
+    if rows_valid == 0:
+        return UnseenDecision(False, "no valid row was read")
+    if baseline_valid:
+        needed = Decimal(baseline_valid) * min_ratio
+        if rows_valid < needed:
+            return UnseenDecision(
+                False,
+                f"{rows_valid} valid rows is below {min_ratio:.0%} of the last successful run "
+                f"({baseline_valid} rows)",
+            )
+    return UnseenDecision(True, "")
+
+
+def canonical_fill(*, current: Mapping[str, Any], proposed: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``proposed`` whose current value is empty (fill_canonicals_if_empty).
+
+    A supplier never overwrites what another supplier or an operator already set.
+    """
+    changes: dict[str, Any] = {}
+    for field in FILLABLE_FIELDS:
+        new = proposed.get(field)
+        if new in (None, "") or current.get(field) not in (None, ""):
+            continue
+        changes[field] = new
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOffer:
+    item_id: int
+    product_id: int
+    price: Decimal
+    stock: int
+    row_hash: str
+    last_seen_run_id: int | None
+
+
+def offer_change_kind(*, stored: StoredOffer | None, row_hash: str) -> str:
+    """ "new", "unchanged" (the same mapped row as last time) or "changed"."""
+    if stored is None:
+        return "new"
+    if stored.row_hash == row_hash:
+        return "unchanged"
+    return "changed"
+
+
+def rows_last_wins(rows: Iterable[Any]) -> tuple[list[Any], int]:
+    """Keep the last row of each SKU (a feed listing a SKU twice means the later line wins)."""
+    by_sku: dict[str, Any] = {}
+    duplicates = 0
+    for row in rows:
+        if row.sku in by_sku:
+            duplicates += 1
+            del by_sku[row.sku]  # re-insert so the kept row sits at the later position
+        by_sku[row.sku] = row
+    return list(by_sku.values()), duplicates

@@ -1,0 +1,29 @@
+"""Reads of procurement data."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from procurement.models import Supplier, SupplierFeed
+
+
+def supplier_find(*, reference: str) -> Supplier:
+    """A supplier by id or by name (case-insensitive), for commands and imports."""
+    query = Q(name__iexact=reference.strip())
+    if reference.strip().isdigit():
+        query |= Q(pk=int(reference))
+    return Supplier.objects.get(query)
+
+
+def feed_find(*, reference: str, supplier: Supplier | None = None) -> SupplierFeed:
+    """A feed by id, by name within a supplier, or as "Supplier/Feed"."""
+    feeds = SupplierFeed.objects.select_related("supplier")
+    text = reference.strip()
+    if text.isdigit():
+        return feeds.get(pk=int(text))
+    if supplier is None and "/" in text:
+        supplier_name, _, feed_name = text.partition("/")
+        return feeds.get(supplier__name__iexact=supplier_name.strip(), name__iexact=feed_name.strip())
+    if supplier is not None:
+        return feeds.get(supplier=supplier, name__iexact=text)
+    return feeds.get(name__iexact=text)

@@ -1,0 +1,361 @@
+"""Supplier ingest: read a feed, write its rows, handle missing offers, update the catalog.
+
+feed_ingest -> feed_run_start (one running run per feed, or refused)
+           -> feed_read (download, streaming parse, mapper)      [procurement.feeds]
+           -> IngestWriter.write per chunk of rows (one transaction each)
+           -> unseen offers -> stock 0, behind the safety guard
+           -> EOL reversal and active-offer recompute              [catalog services]
+           -> the run record with counters, timings and errors
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.services.eol import products_revert_eol
+from catalog.services.offers import Reason, active_offers_recompute
+from procurement.feeds.errors import FeedReadError
+from procurement.feeds.reader import ReadStats, feed_read
+from procurement.feeds.rows import MappedRow, RowRejection
+from procurement.feeds.source import FeedSource
+from procurement.ingest_rules import unseen_guard
+from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed
+from procurement.services.ingest_writer import ChunkOutcome, IngestWriter
+from procurement.services.runs import (
+    REJECTED_ROWS_KEPT,
+    ROW_WARNINGS_KEPT,
+    feed_run_baseline,
+    feed_run_progress,
+    feed_run_start,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 2000
+Reader = Callable[..., Iterator[MappedRow | RowRejection]]
+
+
+@dataclass
+class IngestProgress:
+    feed: str
+    rows_read: int
+    rows_valid: int
+    rows_rejected: int
+    phase: str
+
+
+@dataclass
+class _Tally:
+    """Counters of one run as it goes."""
+
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    row_warnings: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outcome: ChunkOutcome = field(default_factory=ChunkOutcome)
+    eol_products: set[int] = field(default_factory=set)
+    write_seconds: float = 0.0
+
+    def add(self, chunk: ChunkOutcome) -> None:
+        total = self.outcome
+        total.products_created += chunk.products_created
+        total.products_updated += chunk.products_updated
+        total.offers_created += chunk.offers_created
+        total.offers_changed += chunk.offers_changed
+        total.offers_unchanged += chunk.offers_unchanged
+        total.events += chunk.events
+        total.affected_product_ids |= chunk.affected_product_ids
+        self.eol_products |= chunk.in_stock_eol_product_ids
+        self.duplicates += chunk.duplicates
+
+
+def feed_ingest(
+    *,
+    feed_id: int,
+    dry_run: bool = False,
+    force_unseen: bool = False,
+    triggered_by: str = "",
+    job_run_id: int | None = None,
+    on_progress: Callable[[IngestProgress], None] | None = None,
+    read: Reader = feed_read,
+) -> FeedRun:
+    """Ingest one feed end to end and return its run record.
+
+    Raises ``IngestAlreadyRunning`` (nothing touched) when another ingest of the feed is live.
+    A failure while reading ends the run as failed: the rows read before it stay written, and
+    missing offers are left alone. ``dry_run`` does everything up to the missing-offer step in a
+    transaction that is rolled back, and records what would have happened.
+    """
+    feed = SupplierFeed.objects.select_related("supplier").get(pk=feed_id)
+    run = feed_run_start(
+        feed=feed,
+        triggered_by=triggered_by,
+        dry_run=dry_run,
+        force_unseen=force_unseen,
+        job_run_id=job_run_id,
+    )
+    started = time.monotonic()
+    stats = ReadStats()
+    tally = _Tally()
+    result: dict[str, Any] = {}
+    try:
+        mapper = FeedMapper.objects.filter(feed=feed, is_active=True).first()
+        if mapper is None:
+            raise FeedReadError(_("The feed has no active mapper profile."), phase="parse")
+        writer = IngestWriter(feed=feed, run=run, now=timezone.now())
+        rows = read(source=FeedSource.from_feed(feed), profile=mapper.profile, stats=stats)
+        outer = transaction.atomic() if dry_run else contextlib.nullcontext()
+        with outer:
+            read_error = _rows_write(
+                rows=rows,
+                writer=writer,
+                run=run,
+                stats=stats,
+                tally=tally,
+                live=not dry_run,
+                on_progress=on_progress,
+                feed=feed,
+            )
+            result["read_error"] = read_error
+            result.update(
+                _unseen_handle(
+                    feed=feed,
+                    run=run,
+                    writer=writer,
+                    stats=stats,
+                    tally=tally,
+                    forced=force_unseen,
+                    read_error=read_error,
+                )
+            )
+            if dry_run:
+                transaction.set_rollback(True)
+        if not dry_run:
+            result.update(
+                _catalog_update(run=run, tally=tally, on_progress=on_progress, feed=feed, stats=stats)
+            )
+    except Exception as exc:
+        logger.exception("Ingest of feed %s failed", feed.pk)
+        _run_finish(run=run, stats=stats, tally=tally, result={**result, "crash": exc}, started=started)
+        if isinstance(exc, FeedReadError):
+            return run
+        raise
+    _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
+    return run
+
+
+def supplier_ingest(
+    *,
+    supplier_id: int,
+    feed_id: int | None = None,
+    dry_run: bool = False,
+    force_unseen: bool = False,
+    triggered_by: str = "",
+    job_run_id: int | None = None,
+    on_progress: Callable[[IngestProgress], None] | None = None,
+) -> list[FeedRun]:
+    """Ingest every active feed of a supplier (or one of them), one after the other."""
+    supplier = Supplier.objects.get(pk=supplier_id)
+    feeds = supplier.feeds.filter(pk=feed_id) if feed_id else supplier.feeds.filter(is_active=True)
+    return [
+        feed_ingest(
+            feed_id=feed.pk,
+            dry_run=dry_run,
+            force_unseen=force_unseen,
+            triggered_by=triggered_by,
+            job_run_id=job_run_id,
+            on_progress=on_progress,
+        )
+        for feed in feeds.order_by("name")
+    ]
+
+
+def _rows_write(
+    *,
+    rows: Iterator[MappedRow | RowRejection],
+    writer: IngestWriter,
+    run: FeedRun,
+    stats: ReadStats,
+    tally: _Tally,
+    live: bool,
+    on_progress: Callable[[IngestProgress], None] | None,
+    feed: SupplierFeed,
+) -> str:
+    """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
+    pending: list[MappedRow] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        began = time.monotonic()
+        with transaction.atomic():
+            tally.add(writer.write(pending))
+        tally.write_seconds += time.monotonic() - began
+        pending.clear()
+        message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
+            "read": stats.rows_read,
+            "valid": tally.rows_valid,
+            "rejected": tally.rows_rejected,
+        }
+        if live:
+            feed_run_progress(
+                run=run,
+                fields={
+                    "progress": message,
+                    "rows_read": stats.rows_read,
+                    "rows_valid": tally.rows_valid,
+                    "rows_rejected": tally.rows_rejected,
+                    "bytes_downloaded": stats.bytes_downloaded,
+                },
+            )
+        if on_progress:
+            on_progress(
+                IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
+            )
+
+    try:
+        for row in rows:
+            if isinstance(row, RowRejection):
+                tally.rows_rejected += 1
+                if len(tally.rejected) < REJECTED_ROWS_KEPT:
+                    tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
+                continue
+            tally.rows_valid += 1
+            if row.warnings:
+                tally.row_warnings += len(row.warnings)
+                for warning in row.warnings:
+                    if len(tally.warnings) < ROW_WARNINGS_KEPT:
+                        tally.warnings.append(
+                            _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
+                        )
+            pending.append(row)
+            if len(pending) >= CHUNK_ROWS:
+                flush()
+    except FeedReadError as exc:
+        flush()
+        return str(exc)
+    flush()
+    return ""
+
+
+def _unseen_handle(
+    *,
+    feed: SupplierFeed,
+    run: FeedRun,
+    writer: IngestWriter,
+    stats: ReadStats,
+    tally: _Tally,
+    forced: bool,
+    read_error: str,
+) -> dict[str, Any]:
+    decision = unseen_guard(
+        completed=stats.completed and not read_error,
+        rows_valid=tally.rows_valid,
+        baseline_valid=feed_run_baseline(feed=feed, exclude_run_id=run.pk),
+        min_ratio=feed.unseen_min_ratio,
+        forced=forced,
+    )
+    if not decision.apply:
+        return {"unseen": "skipped", "unseen_reason": decision.reason, "zeroed": 0, "already_zero": 0}
+    zeroed, already_zero, affected = writer.unseen_zero()
+    tally.outcome.affected_product_ids |= affected
+    tally.outcome.events += zeroed
+    return {
+        "unseen": "forced" if forced else "applied",
+        "unseen_reason": decision.reason,
+        "zeroed": zeroed,
+        "already_zero": already_zero,
+    }
+
+
+def _catalog_update(
+    *,
+    run: FeedRun,
+    tally: _Tally,
+    on_progress: Callable[[IngestProgress], None] | None,
+    feed: SupplierFeed,
+    stats: ReadStats,
+) -> dict[str, Any]:
+    """EOL reversals, then re-elect the affected products and queue the shop updates."""
+    began = time.monotonic()
+    if on_progress:
+        on_progress(
+            IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "recompute")
+        )
+    feed_run_progress(run=run, fields={"progress": _("updating the catalog")})
+    reverted = (
+        products_revert_eol(product_ids=tally.eol_products, run_id=run.pk) if tally.eol_products else None
+    )
+    recomputed = active_offers_recompute(product_ids=tally.outcome.affected_product_ids, reason=Reason.INGEST)
+    stream_rows = recomputed.stream_rows + (reverted.stream_rows if reverted else 0)
+    return {
+        "recompute_seconds": time.monotonic() - began,
+        "stream_rows": stream_rows,
+        "eol_reverted": len(reverted.flagged_product_ids) if reverted else 0,
+        "products_changed": len(recomputed.changed_product_ids),
+    }
+
+
+def _run_finish(
+    *, run: FeedRun, stats: ReadStats, tally: _Tally, result: dict[str, Any], started: float
+) -> None:
+    crash = result.get("crash")
+    error = str(crash) if crash else result.get("read_error", "")
+    warnings = list(stats.warnings)
+    if result.get("unseen") == "skipped":
+        warnings.insert(
+            0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result["unseen_reason"]}
+        )
+    if tally.duplicates:
+        warnings.append(
+            _("%(count)s SKUs were listed more than once; the last line of each won.")
+            % {"count": tally.duplicates}
+        )
+    warnings.extend(tally.warnings)
+    if error:
+        status = FeedRun.Status.FAILED
+    elif result.get("unseen") == "skipped" or tally.rows_rejected or stats.warnings or tally.duplicates:
+        status = FeedRun.Status.WARNING
+    else:
+        status = FeedRun.Status.SUCCESS
+    outcome = tally.outcome
+    run.status = status
+    run.finished_at = timezone.now()
+    run.error = error
+    run.timings = {
+        "download": round(stats.download_seconds, 3),
+        "parse": round(stats.parse_seconds, 3),
+        "write": round(tally.write_seconds, 3),
+        "recompute": round(result.get("recompute_seconds", 0.0), 3),
+        "total": round(time.monotonic() - started, 3),
+    }
+    run.bytes_downloaded = stats.bytes_downloaded
+    run.pages_fetched = stats.pages_fetched
+    run.rows_read = stats.rows_read
+    run.rows_valid = tally.rows_valid
+    run.rows_rejected = tally.rows_rejected
+    run.warnings_count = len(stats.warnings) + tally.row_warnings + (1 if tally.duplicates else 0)
+    run.products_created = outcome.products_created
+    run.products_updated = outcome.products_updated
+    run.offers_created = outcome.offers_created
+    run.offers_changed = outcome.offers_changed
+    run.offers_unchanged = outcome.offers_unchanged
+    run.offers_zeroed = result.get("zeroed", 0)
+    run.events_created = outcome.events + result.get("eol_reverted", 0)
+    run.stream_rows = result.get("stream_rows", 0)
+    run.unseen_handling = result.get("unseen", "")
+    run.warnings = warnings
+    run.rejected_rows = tally.rejected
+    run.progress = _("finished") if not error else _("failed")
+    run.save()

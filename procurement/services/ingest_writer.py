@@ -1,0 +1,591 @@
+"""Writes one chunk of canonical feed rows to the catalog, set-based.
+
+Per chunk, a fixed number of statements whatever the chunk size: read the stored offers by SKU,
+resolve or create brands, categories and products, fill empty product fields, upsert product
+attributes, upsert the offers, write their events, and mark unchanged offers as seen. An
+unchanged row (same fingerprint as last time) costs nothing but the "seen" update.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from catalog.models import Brand, Category, Product, ProductMeta, ProductSupplierEvent
+from catalog.models.taxonomy import CATEGORY_PATH_SEPARATOR
+from catalog.normalize import name_normalize, partnumber_normalize
+from genesys.db import bulk_insert, bulk_update
+from procurement.feeds.rows import MappedRow
+from procurement.ingest_rules import StoredOffer, canonical_fill, offer_change_kind, rows_last_wins
+from procurement.models import FeedRun, SupplierFeed, SupplierItem
+
+Reason = ProductSupplierEvent.Reason
+
+_PRODUCT_LOOKUP = (
+    "id",
+    "gtin",
+    "brand_id",
+    "partnumber",
+    "partnumber_normalized",
+    "name",
+    "description",
+    "image_url",
+    "weight",
+    "category_id",
+)
+
+
+@dataclass
+class ChunkOutcome:
+    rows: int = 0
+    duplicates: int = 0
+    products_created: int = 0
+    products_updated: int = 0
+    offers_created: int = 0
+    offers_changed: int = 0
+    offers_unchanged: int = 0
+    events: int = 0
+    affected_product_ids: set[int] = field(default_factory=set)
+    in_stock_eol_product_ids: set[int] = field(default_factory=set)
+
+
+class IngestWriter:
+    """Writes chunks of one feed run; remembers brands and categories across chunks."""
+
+    def __init__(self, *, feed: SupplierFeed, run: FeedRun, now: datetime) -> None:
+        self.feed = feed
+        self.run = run
+        self.now = now
+        self.brands: dict[str, int] = {}  # normalised name -> id
+        self.categories: dict[tuple[str, ...], int] = {}  # normalised path -> id
+
+    # -- the chunk ---------------------------------------------------------------------------
+
+    def write(self, rows: Sequence[MappedRow]) -> ChunkOutcome:
+        """Write a chunk in the caller's transaction."""
+        rows, duplicates = rows_last_wins(rows)
+        outcome = ChunkOutcome(rows=len(rows), duplicates=duplicates)
+        stored = self._stored_offers([row.sku for row in rows])
+        to_write: list[tuple[MappedRow, StoredOffer | None]] = []
+        unchanged: list[int] = []
+        in_stock_products: set[int] = set()
+        for row in rows:
+            offer = stored.get(row.sku)
+            if offer is not None and offer.last_seen_run_id == self.run.pk:
+                outcome.duplicates += 1  # listed in an earlier chunk of this run: the later wins
+            if offer_change_kind(stored=offer, row_hash=row.row_hash) == "unchanged":
+                unchanged.append(offer.item_id)
+                if row.stock > 0:
+                    in_stock_products.add(offer.product_id)
+            else:
+                to_write.append((row, offer))
+        outcome.offers_unchanged = len(unchanged)
+        if unchanged:
+            SupplierItem.objects.filter(id__any_of=unchanged).update(last_seen_run=self.run)
+        if to_write:
+            product_of = self._resolve_products([row for row, _ in to_write], outcome)
+            self._write_meta(to_write, product_of)
+            self._write_offers(to_write, product_of, outcome)
+            in_stock_products.update(product_of[row.sku] for row, _ in to_write if row.stock > 0)
+        if in_stock_products:
+            outcome.in_stock_eol_product_ids = set(
+                Product.objects.filter(id__any_of=list(in_stock_products), is_eol=True).values_list(
+                    "id", flat=True
+                )
+            )
+        return outcome
+
+    def _stored_offers(self, skus: list[str]) -> dict[str, StoredOffer]:
+        rows = (
+            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=skus)
+            .order_by()
+            .values_list("sku", "id", "product_id", "price", "stock", "row_hash", "last_seen_run_id")
+        )
+        return {
+            sku: StoredOffer(item_id, pid, price, stock, h, seen)
+            for sku, item_id, pid, price, stock, h, seen in rows
+        }
+
+    # -- brands and categories ---------------------------------------------------------------
+
+    def _brand_ids(self, names: Iterable[str]) -> dict[str, int]:
+        """Normalised brand name -> id, creating the brands nobody has seen yet."""
+        wanted: dict[str, str] = {}
+        for name in names:
+            key = name_normalize(name)
+            if key and key not in self.brands:
+                wanted.setdefault(key, name)
+        if wanted:
+            self.brands.update(
+                Brand.objects.filter(normalized_name__any_of=list(wanted)).values_list(
+                    "normalized_name", "id"
+                )
+            )
+            missing = [
+                (display, key, self.now, self.now)
+                for key, display in wanted.items()
+                if key not in self.brands
+            ]
+            with connection.cursor() as cursor:
+                bulk_insert(
+                    table=Brand._meta.db_table,
+                    columns=[
+                        ("name", "text"),
+                        ("normalized_name", "text"),
+                        ("created_at", "timestamptz"),
+                        ("updated_at", "timestamptz"),
+                    ],
+                    rows=missing,
+                    cursor=cursor,
+                    on_conflict="ON CONFLICT DO NOTHING",
+                )
+            if missing:  # read back, including brands a concurrent ingest created first
+                self.brands.update(
+                    Brand.objects.filter(normalized_name__any_of=[m[1] for m in missing]).values_list(
+                        "normalized_name", "id"
+                    )
+                )
+        return self.brands
+
+    def _category_ids(self, paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
+        """Normalised path -> id, creating missing levels of the tree top-down."""
+        todo = {
+            tuple(name_normalize(p) for p in path): path
+            for path in paths
+            if path and all(name_normalize(p) for p in path)
+        }
+        depth = max((len(key) for key in todo), default=0)
+        for level in range(1, depth + 1):
+            wanted: dict[tuple[str, ...], tuple[str, ...]] = {}
+            for key, path in todo.items():
+                if len(key) >= level and key[:level] not in self.categories:
+                    wanted.setdefault(key[:level], path[:level])
+            if not wanted:
+                continue
+            self._categories_load(wanted)
+            missing = [(key, path) for key, path in wanted.items() if key not in self.categories]
+            rows = []
+            for key, path in missing:
+                parent_id = self.categories.get(key[:-1]) if level > 1 else None
+                full_path = CATEGORY_PATH_SEPARATOR.join(p.strip() for p in path)
+                rows.append((path[-1].strip(), key[-1], parent_id, full_path, "", False, self.now, self.now))
+            with connection.cursor() as cursor:
+                bulk_insert(
+                    table=Category._meta.db_table,
+                    columns=[
+                        ("name", "text"),
+                        ("normalized_name", "text"),
+                        ("parent_id", "bigint"),
+                        ("full_path", "text"),
+                        ("ps_category_name", "text"),
+                        ("auto_import", "boolean"),
+                        ("created_at", "timestamptz"),
+                        ("updated_at", "timestamptz"),
+                    ],
+                    rows=rows,
+                    cursor=cursor,
+                    on_conflict="ON CONFLICT DO NOTHING",
+                )
+            if missing:
+                self._categories_load(dict(missing))
+        return self.categories
+
+    def _categories_load(self, wanted: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+        by_parent: dict[int | None, dict[str, tuple[str, ...]]] = defaultdict(dict)
+        for key in wanted:
+            parent = self.categories.get(key[:-1]) if len(key) > 1 else None
+            if len(key) > 1 and parent is None:
+                continue  # the parent does not exist yet, so neither does the child
+            by_parent[parent][key[-1]] = key
+        for parent, names in by_parent.items():
+            found = Category.objects.filter(
+                parent_id=parent, normalized_name__any_of=list(names)
+            ).values_list("normalized_name", "id")
+            for normalized, category_id in found:
+                self.categories[names[normalized]] = category_id
+
+    # -- products ----------------------------------------------------------------------------
+
+    def _resolve_products(self, rows: Sequence[MappedRow], outcome: ChunkOutcome) -> dict[str, int]:
+        """SKU -> product id: a valid GTIN decides, else brand + part number; creates the rest."""
+        brands = self._brand_ids(row.brand for row in rows if row.brand)
+        categories = self._category_ids(row.category for row in rows if row.category)
+
+        def brand_of(row: MappedRow) -> int | None:
+            return brands.get(name_normalize(row.brand)) if row.brand else None
+
+        def category_of(row: MappedRow) -> int | None:
+            if not row.category:
+                return None
+            return categories.get(tuple(name_normalize(p) for p in row.category))
+
+        gtins = list({row.gtin for row in rows if row.gtin})
+        by_gtin = {
+            p["gtin"]: p
+            for p in Product.objects.filter(gtin__any_of=gtins).order_by().values(*_PRODUCT_LOOKUP)
+        }
+        pairs = {
+            (brand_of(row), partnumber_normalize(row.partnumber))
+            for row in rows
+            if row.brand and row.partnumber
+        }
+        pairs = {pair for pair in pairs if pair[0] is not None and pair[1]}
+        by_pair: dict[tuple[int, str], list[dict]] = defaultdict(list)
+        if pairs:
+            candidates = (
+                Product.objects.filter(
+                    brand_id__any_of=list({b for b, _ in pairs}),
+                    partnumber_normalized__any_of=list({p for _, p in pairs}),
+                )
+                .order_by("id")
+                .values(*_PRODUCT_LOOKUP)
+            )
+            for product in candidates:
+                key = (product["brand_id"], product["partnumber_normalized"])
+                if key in pairs:
+                    by_pair[key].append(product)
+
+        product_of: dict[str, int] = {}
+        fills: dict[int, dict[str, Any]] = {}
+        new_rows: dict[tuple, MappedRow] = {}
+        new_key_of: dict[str, tuple] = {}
+        for row in rows:
+            brand_id = brand_of(row)
+            pn = partnumber_normalize(row.partnumber)
+            match = by_gtin.get(row.gtin) if row.gtin else None
+            if match is None and brand_id is not None and pn:
+                same = by_pair.get((brand_id, pn), [])
+                if row.gtin:  # a GTIN we don't know: only a product without GTIN can be the same
+                    match = next((p for p in same if p["gtin"] is None), None)
+                else:
+                    match = same[0] if same else None
+            if match is None:
+                key = ("gtin", row.gtin) if row.gtin else ("bpn", brand_id, pn)
+                new_rows.setdefault(key, row)
+                new_key_of[row.sku] = key
+                continue
+            product_of[row.sku] = match["id"]
+            proposed = {
+                "gtin": row.gtin,
+                "brand_id": brand_id,
+                "partnumber": row.partnumber,
+                "partnumber_normalized": pn,
+                "name": row.name,
+                "description": row.description,
+                "image_url": row.image_url,
+                "weight": row.weight,
+                "category_id": category_of(row),
+            }
+            changes = canonical_fill(current=match, proposed=proposed)
+            if changes:
+                fills.setdefault(match["id"], {}).update(changes)
+                match.update(changes)  # later rows of the chunk see the filled product
+        if new_rows:
+            ids, created = self._products_create(new_rows, brand_of, category_of)
+            outcome.products_created += created
+            for sku, key in new_key_of.items():
+                product_of[sku] = ids[key]
+        if fills:
+            outcome.products_updated += self._products_fill(fills)
+        return product_of
+
+    def _products_create(
+        self, new_rows: dict[tuple, MappedRow], brand_of: Any, category_of: Any
+    ) -> tuple[dict[tuple, int], int]:
+        """Insert new products; returns (identity key -> id, how many this call created)."""
+        rows = []
+        for row in new_rows.values():
+            rows.append(
+                (
+                    row.gtin,
+                    brand_of(row),
+                    row.partnumber,
+                    partnumber_normalize(row.partnumber),
+                    row.name,
+                    row.description,
+                    row.image_url,
+                    row.weight,
+                    category_of(row),
+                    True,
+                    False,
+                    self.now,
+                    self.now,
+                )
+            )
+        with connection.cursor() as cursor:
+            written = bulk_insert(
+                table=Product._meta.db_table,
+                columns=[
+                    ("gtin", "text"),
+                    ("brand_id", "bigint"),
+                    ("partnumber", "text"),
+                    ("partnumber_normalized", "text"),
+                    ("name", "text"),
+                    ("description", "text"),
+                    ("image_url", "text"),
+                    ("weight", "numeric"),
+                    ("category_id", "bigint"),
+                    ("is_enabled", "boolean"),
+                    ("is_eol", "boolean"),
+                    ("created_at", "timestamptz"),
+                    ("updated_at", "timestamptz"),
+                ],
+                rows=rows,
+                cursor=cursor,
+                on_conflict="ON CONFLICT DO NOTHING",
+                returning="id, gtin, brand_id, partnumber_normalized",
+            )
+        ids: dict[tuple, int] = {}
+        for product_id, gtin, brand_id, pn in written:
+            ids[("gtin", gtin) if gtin else ("bpn", brand_id, pn)] = product_id
+        for key in new_rows:
+            if key not in ids:  # a concurrent ingest created it between our lookup and our insert
+                if key[0] == "gtin":
+                    query = Product.objects.filter(gtin=key[1])
+                else:
+                    query = Product.objects.filter(
+                        gtin__isnull=True, brand_id=key[1], partnumber_normalized=key[2]
+                    )
+                ids[key] = query.values_list("id", flat=True).get()
+        return ids, len(written)
+
+    def _products_fill(self, fills: dict[int, dict[str, Any]]) -> int:
+        """Fill empty product fields in one statement; returns how many products changed."""
+        columns = [
+            ("gtin", "text"),
+            ("brand_id", "bigint"),
+            ("partnumber", "text"),
+            ("partnumber_normalized", "text"),
+            ("name", "text"),
+            ("description", "text"),
+            ("image_url", "text"),
+            ("weight", "numeric"),
+            ("category_id", "bigint"),
+        ]
+        rows = [(pid, *(changes.get(name) for name, _ in columns)) for pid, changes in fills.items()]
+        with connection.cursor() as cursor:
+            try:
+                with transaction.atomic():
+                    bulk_update(
+                        table=Product._meta.db_table,
+                        key=("id", "bigint"),
+                        columns=columns,
+                        rows=rows,
+                        cursor=cursor,
+                        fill_only={name for name, _ in columns},
+                    )
+            except IntegrityError:
+                # A GTIN (or brand + part number) claimed concurrently by another product: fill
+                # everything else; the identity stays as it is.
+                keep = [
+                    c
+                    for c in columns
+                    if c[0] not in {"gtin", "brand_id", "partnumber", "partnumber_normalized"}
+                ]
+                rows = [(pid, *(changes.get(name) for name, _ in keep)) for pid, changes in fills.items()]
+                bulk_update(
+                    table=Product._meta.db_table,
+                    key=("id", "bigint"),
+                    columns=keep,
+                    rows=rows,
+                    cursor=cursor,
+                    fill_only={name for name, _ in keep},
+                )
+        return len(fills)
+
+    # -- attributes and offers ---------------------------------------------------------------
+
+    def _write_meta(
+        self, to_write: Sequence[tuple[MappedRow, StoredOffer | None]], product_of: dict[str, int]
+    ) -> None:
+        latest: dict[tuple[int, str], str] = {}
+        for row, _ in to_write:
+            for key, value in row.meta.items():
+                latest[(product_of[row.sku], key)] = value
+        if not latest:
+            return
+        table = connection.ops.quote_name(ProductMeta._meta.db_table)
+        with connection.cursor() as cursor:
+            bulk_insert(
+                table=ProductMeta._meta.db_table,
+                columns=[
+                    ("product_id", "bigint"),
+                    ("key", "text"),
+                    ("value", "text"),
+                    ("updated_at", "timestamptz"),
+                ],
+                rows=[(pid, key, value, self.now) for (pid, key), value in latest.items()],
+                cursor=cursor,
+                on_conflict=(
+                    "ON CONFLICT (product_id, key) DO UPDATE SET value = excluded.value, "
+                    f"updated_at = excluded.updated_at WHERE {table}.value <> excluded.value"
+                ),
+            )
+
+    def _write_offers(
+        self,
+        to_write: Sequence[tuple[MappedRow, StoredOffer | None]],
+        product_of: dict[str, int],
+        outcome: ChunkOutcome,
+    ) -> None:
+        rows = []
+        for row, _ in to_write:
+            rows.append(
+                (
+                    self.feed.pk,
+                    self.feed.supplier_id,
+                    product_of[row.sku],
+                    row.sku,
+                    row.gtin_raw,
+                    row.partnumber[:255],
+                    row.price,
+                    row.stock,
+                    self.run.pk,
+                    row.row_hash,
+                    self.now,
+                    self.now,
+                )
+            )
+        update = ", ".join(
+            f"{name} = excluded.{name}"
+            for name in (
+                "product_id",
+                "gtin_raw",
+                "partnumber_raw",
+                "price",
+                "stock",
+                "last_seen_run_id",
+                "row_hash",
+                "updated_at",
+            )
+        )
+        with connection.cursor() as cursor:
+            written = bulk_insert(
+                table=SupplierItem._meta.db_table,
+                columns=[
+                    ("feed_id", "bigint"),
+                    ("supplier_id", "bigint"),
+                    ("product_id", "bigint"),
+                    ("sku", "text"),
+                    ("gtin_raw", "text"),
+                    ("partnumber_raw", "text"),
+                    ("price", "numeric"),
+                    ("stock", "integer"),
+                    ("last_seen_run_id", "bigint"),
+                    ("row_hash", "text"),
+                    ("created_at", "timestamptz"),
+                    ("updated_at", "timestamptz"),
+                ],
+                rows=rows,
+                cursor=cursor,
+                on_conflict=f"ON CONFLICT (feed_id, sku) DO UPDATE SET {update}",
+                returning="id, sku",
+            )
+        item_ids = dict((sku, item_id) for item_id, sku in written)
+        events = []
+        for row, stored in to_write:
+            product_id = product_of[row.sku]
+            item_id = item_ids[row.sku]
+            if stored is None or stored.product_id != product_id:
+                outcome.offers_created += stored is None
+                outcome.offers_changed += stored is not None
+                outcome.affected_product_ids.add(product_id)
+                if stored is not None:
+                    outcome.affected_product_ids.add(stored.product_id)
+                events.append(self._event(Reason.INIT, product_id, item_id, None, row.price, None, row.stock))
+                continue
+            outcome.offers_changed += 1
+            if (stored.price, stored.stock) != (row.price, row.stock):
+                outcome.affected_product_ids.add(product_id)
+                events.append(
+                    self._event(
+                        Reason.CHANGE, product_id, item_id, stored.price, row.price, stored.stock, row.stock
+                    )
+                )
+        self._events_insert(events)
+        outcome.events += len(events)
+
+    def _event(
+        self,
+        reason: str,
+        product_id: int,
+        item_id: int | None,
+        old_price: Decimal | None,
+        new_price: Decimal | None,
+        old_stock: int | None,
+        new_stock: int | None,
+    ) -> tuple:
+        return (
+            product_id,
+            self.feed.supplier_id,
+            item_id,
+            reason,
+            old_price,
+            new_price,
+            old_stock,
+            new_stock,
+            self.run.pk,
+            "",
+            self.now,
+        )
+
+    def _events_insert(self, events: list[tuple]) -> None:
+        with connection.cursor() as cursor:
+            bulk_insert(
+                table=ProductSupplierEvent._meta.db_table,
+                columns=[
+                    ("product_id", "bigint"),
+                    ("supplier_id", "bigint"),
+                    ("supplier_item_id", "bigint"),
+                    ("reason", "text"),
+                    ("old_price", "numeric"),
+                    ("new_price", "numeric"),
+                    ("old_stock", "integer"),
+                    ("new_stock", "integer"),
+                    ("run_id", "bigint"),
+                    ("note", "text"),
+                    ("created_at", "timestamptz"),
+                ],
+                rows=events,
+                cursor=cursor,
+            )
+
+    # -- offers the run did not see --------------------------------------------------------------
+
+    def unseen_zero(self, *, batch: int = 5000) -> tuple[int, int, set[int]]:
+        """Set offers of this feed missing from the run to stock 0, with ``feed_missing`` events.
+
+        Returns (offers zeroed, offers missing that were already at 0, affected product ids).
+        ``last_seen_run`` keeps pointing at the last run that listed the offer.
+        """
+        missing = SupplierItem.objects.filter(feed_id=self.feed.pk).exclude(last_seen_run_id=self.run.pk)
+        already_zero = missing.filter(stock=0).count()
+        zeroed = 0
+        affected: set[int] = set()
+        while True:
+            chunk = list(
+                missing.filter(stock__gt=0)
+                .order_by("id")
+                .values_list("id", "product_id", "price", "stock")[:batch]
+            )
+            if not chunk:
+                break
+            with transaction.atomic():
+                SupplierItem.objects.filter(id__any_of=[c[0] for c in chunk], stock__gt=0).update(
+                    stock=0, updated_at=self.now
+                )
+                self._events_insert(
+                    [
+                        self._event(Reason.FEED_MISSING, pid, item_id, price, price, stock, 0)
+                        for item_id, pid, price, stock in chunk
+                    ]
+                )
+            zeroed += len(chunk)
+            affected.update(c[1] for c in chunk)
+        return zeroed, already_zero, affected

@@ -1,0 +1,107 @@
+"""Feed run records: start (one running per feed), progress, finish, and the rejected rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from procurement.models import FeedRun, SupplierFeed
+
+REJECTED_ROWS_KEPT = 1000
+ROW_WARNINGS_KEPT = 200
+
+
+class IngestAlreadyRunning(Exception):
+    """Another ingest of the same feed is running; this one was refused before touching data."""
+
+    def __init__(self, feed: SupplierFeed, running: FeedRun | None) -> None:
+        if running is not None:
+            message = _("An ingest of %(feed)s is already running (run #%(run)s, started %(started)s).") % {
+                "feed": feed,
+                "run": running.pk,
+                "started": timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        else:
+            message = _("An ingest of %(feed)s is already running.") % {"feed": feed}
+        super().__init__(message)
+        self.running = running
+
+
+def feed_run_start(
+    *, feed: SupplierFeed, triggered_by: str, dry_run: bool, force_unseen: bool, job_run_id: int | None
+) -> FeedRun:
+    """Create the run, or refuse: the database allows one *running* run per feed."""
+    try:
+        with transaction.atomic():
+            return FeedRun.objects.create(
+                feed=feed,
+                status=FeedRun.Status.RUNNING,
+                triggered_by=triggered_by[:64],
+                dry_run=dry_run,
+                force_unseen=force_unseen,
+                job_run_id=job_run_id,
+                progress=_("starting"),
+            )
+    except IntegrityError:
+        running = FeedRun.objects.filter(feed=feed, status=FeedRun.Status.RUNNING).first()
+        raise IngestAlreadyRunning(feed, running) from None
+
+
+def feed_run_progress(*, run: FeedRun, fields: dict[str, Any]) -> None:
+    """Publish counters while the run is live (outside the chunk transactions)."""
+    FeedRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def feed_run_baseline(*, feed: SupplierFeed, exclude_run_id: int) -> int | None:
+    """Valid rows of the last run that read the whole feed and applied missing-offer handling."""
+    return (
+        FeedRun.objects.filter(
+            feed=feed,
+            dry_run=False,
+            status__in=[FeedRun.Status.SUCCESS, FeedRun.Status.WARNING],
+            unseen_handling__in=["applied", "forced"],
+        )
+        .exclude(pk=exclude_run_id)
+        .order_by("-started_at", "-id")
+        .values_list("rows_valid", flat=True)
+        .first()
+    )
+
+
+def feed_runs_abandon(*, runs: Iterable[FeedRun], reason: str) -> int:
+    """Close runs whose process died (the watchdog calls this); they no longer block the feed."""
+    ids = [run.pk for run in runs]
+    return FeedRun.objects.filter(pk__in=ids, status=FeedRun.Status.RUNNING).update(
+        status=FeedRun.Status.ABANDONED, finished_at=timezone.now(), error=reason
+    )
+
+
+def rejected_rows_csv(*, run: FeedRun) -> str:
+    """The run's rejected rows as CSV: line, reason, then the source fields seen."""
+    rows = run.rejected_rows or []
+    columns: list[str] = []
+    for row in rows:
+        for key in row.get("raw") or {}:
+            if key not in columns:
+                columns.append(key)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "reason", *columns])
+    for row in rows:
+        raw = row.get("raw") or {}
+        writer.writerow(
+            [row.get("line", ""), row.get("reason", ""), *(_csv_safe(raw.get(c, "")) for c in columns)]
+        )
+    return out.getvalue()
+
+
+def _csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas in supplier data (CSV injection)."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
