@@ -353,6 +353,16 @@ class WebserviceClient:
             return _failed(update, exc, applied=done), fatal
         return UpdateResult(id_product=update.id_product, ok=True, applied=update.fields), None
 
+    def _patch_refused(self, exc: ShopRequestError) -> bool:
+        """True (and PATCH is off from now on) when the shop or the key refuses PATCH itself:
+        405 code 23 before PrestaShop 8, code 25 when the key is granted PUT but not PATCH."""
+        if exc.status != 405 or exc.code not in ("23", "25"):
+            return False
+        logger.warning("the shop refuses PATCH (405, code %s); using GET then PUT from now on", exc.code)
+        with self._lock:
+            self._patch = False
+        return True
+
     def _set_product(self, id_product: int, *, price: str | None, active: bool | None) -> None:
         params = {"id_shop": str(self.config.shop_id)}
         if self._patch:
@@ -361,11 +371,9 @@ class WebserviceClient:
                 self._request("PATCH", f"products/{id_product}", params=params, body=body)
                 return
             except ShopRequestError as exc:
-                if not (exc.status == 405 and exc.code == "23"):
+                if not self._patch_refused(exc):
                     raise
-                logger.warning("the shop refuses PATCH (405, code 23); using GET then PUT from now on")
-                with self._lock:
-                    self._patch = False
+        # PUT replaces the whole product, so send back everything it has, minus what PUT refuses.
         document = self._request("GET", f"products/{id_product}", params=params)
         if document is None:
             raise ShopNotFoundError(f"GET /api/products/{id_product}: HTTP 404, no such product", status=404)
@@ -397,12 +405,20 @@ class WebserviceClient:
 
     def _set_quantity(self, id_product: int, quantity: int) -> None:
         """Stock lives in ``stock_availables`` rows the shop creates itself (they refuse POST)."""
-        if not self._patch:
-            row = self._find_stock_row(id_product)
-            self._request(
-                "PUT", f"stock_availables/{row.id}", body=ws_xml.build_stock_put_xml(row, quantity=quantity)
-            )
-            return
+        if self._patch:
+            try:
+                self._patch_quantity(id_product, quantity)
+                return
+            except ShopRequestError as exc:
+                if not self._patch_refused(exc):
+                    raise
+        row = self._find_stock_row(id_product)
+        self._request(
+            "PUT", f"stock_availables/{row.id}", body=ws_xml.build_stock_put_xml(row, quantity=quantity)
+        )
+
+    def _patch_quantity(self, id_product: int, quantity: int) -> None:
+        """PATCH the cached stock row id; look the row up again if it is unknown or gone."""
         stock_id = self._stock_ids.get(id_product)
         if stock_id is not None:
             body = ws_xml.build_stock_patch_xml(id_stock=stock_id, quantity=quantity)
@@ -410,14 +426,11 @@ class WebserviceClient:
                 self._request("PATCH", f"stock_availables/{stock_id}", body=body)
                 return
             except ShopNotFoundError:
-                self._stock_ids.pop(id_product, None)  # the row went away; look it up again
+                self._stock_ids.pop(id_product, None)
         row = self._find_stock_row(id_product)
         self._stock_ids[id_product] = row.id
-        self._request(
-            "PATCH",
-            f"stock_availables/{row.id}",
-            body=ws_xml.build_stock_patch_xml(id_stock=row.id, quantity=quantity),
-        )
+        body = ws_xml.build_stock_patch_xml(id_stock=row.id, quantity=quantity)
+        self._request("PATCH", f"stock_availables/{row.id}", body=body)
 
 
 def _failed(update: ProductUpdate, exc: ShopError, *, applied: tuple[str, ...] = ()) -> UpdateResult:
