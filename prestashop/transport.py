@@ -62,7 +62,7 @@ def describe_body(body: bytes) -> str:
     if not text:
         return "an empty body"
     head = text[:2000]
-    if _PHP_MESSAGE.search(head):
+    if _PHP_MESSAGE.search(_TAGS.sub("", head)):  # PHP prints "<b>Notice</b>:  ..."
         kind = "PHP notices or errors"
     elif any(marker in head.lower() for marker in ("<html", "<!doctype html", "<body")):
         kind = "an HTML page"
