@@ -44,7 +44,6 @@ from prestashop.types import (
 logger = logging.getLogger("prestashop.r_genesys")
 
 BASE_PATH = "r_genesys/"
-PAGE_SIZE = 1000
 
 
 class RGenesysClient:
@@ -138,7 +137,8 @@ class RGenesysClient:
         payloads = []
         offset: int | None = 0
         while offset is not None:
-            payload = self._request("GET", action, params={"offset": str(offset), "limit": str(PAGE_SIZE)})
+            limit = min(self.config.page_size, rg_json.MAX_PAGE_SIZE)
+            payload = self._request("GET", action, params={"offset": str(offset), "limit": str(limit)})
             payloads.append(payload)
             following = rg_json.next_offset(payload)
             offset = following if following is not None and following > offset else None

@@ -73,6 +73,7 @@ class Fault:
     path_contains: str | None = None
     method: str | None = None
     prepend: bool = False  # put ``body`` before the real response (status unchanged) instead
+    after: bool = False  # handle the request, then answer with the fault: the change is applied
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -85,6 +86,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Apache"
     sys_version = ""
     timeout = 60  # an idle keep-alive connection releases its thread after this
+    # Headers and body go out in two writes; with Nagle on, each answer waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -171,7 +174,10 @@ class FakeShop:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> FakeShop:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-shop", daemon=True)
+        # A short poll interval makes stop() (and every test using the shop) return quickly.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-shop", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -215,10 +221,17 @@ class FakeShop:
         path_contains: str | None = None,
         method: str | None = None,
         prepend: bool = False,
+        after: bool = False,
     ) -> None:
-        """Answer the next ``times`` matching requests with this instead (or before the real body)."""
+        """Answer the next ``times`` matching requests with this instead of the real answer.
+
+        ``prepend`` puts ``body`` before the real body (a PHP notice); ``after`` lets the shop
+        handle the request first, so the change is stored but the client sees the fault.
+        """
         with self._lock:
-            self._faults.append(Fault(status, body, content_type, times, path_contains, method, prepend))
+            self._faults.append(
+                Fault(status, body, content_type, times, path_contains, method, prepend, after)
+            )
 
     @property
     def requests(self) -> list[LoggedRequest]:
@@ -361,7 +374,7 @@ class FakeShop:
 
     def _respond(self, request: FakeRequest, host: str) -> tuple[FakeResponse, str]:
         fault = self._take_fault(request.method, request.path)
-        if fault is not None and not fault.prepend:
+        if fault is not None and not (fault.prepend or fault.after):
             return FakeResponse(fault.status, fault.body, fault.content_type), "fault"
         if self.fail_rate and self._random.random() < self.fail_rate:
             return FakeResponse(500, SERVER_ERROR_PAGE, "text/html; charset=iso-8859-1"), "fault"
@@ -370,6 +383,8 @@ class FakeShop:
         except Exception:
             logger.exception("fake shop failed on %s %s", request.method, scrub(request.path))
             return FakeResponse(500, SERVER_ERROR_PAGE, "text/html; charset=iso-8859-1"), "other"
+        if fault is not None and fault.after:
+            return FakeResponse(fault.status, fault.body, fault.content_type), "fault"
         if fault is not None:  # a PHP notice printed before the real output, status unchanged
             response.body = fault.body + response.body
         return response, backend
