@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -74,6 +74,7 @@ class Fault:
     method: str | None = None
     prepend: bool = False  # put ``body`` before the real response (status unchanged) instead
     after: bool = False  # handle the request, then answer with the fault: the change is applied
+    headers: dict[str, str] = field(default_factory=dict)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -222,6 +223,7 @@ class FakeShop:
         method: str | None = None,
         prepend: bool = False,
         after: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Answer the next ``times`` matching requests with this instead of the real answer.
 
@@ -230,7 +232,17 @@ class FakeShop:
         """
         with self._lock:
             self._faults.append(
-                Fault(status, body, content_type, times, path_contains, method, prepend, after)
+                Fault(
+                    status,
+                    body,
+                    content_type,
+                    times,
+                    path_contains,
+                    method,
+                    prepend,
+                    after,
+                    dict(headers or {}),
+                )
             )
 
     @property
@@ -375,7 +387,7 @@ class FakeShop:
     def _respond(self, request: FakeRequest, host: str) -> tuple[FakeResponse, str]:
         fault = self._take_fault(request.method, request.path)
         if fault is not None and not (fault.prepend or fault.after):
-            return FakeResponse(fault.status, fault.body, fault.content_type), "fault"
+            return FakeResponse(fault.status, fault.body, fault.content_type, dict(fault.headers)), "fault"
         if self.fail_rate and self._random.random() < self.fail_rate:
             return FakeResponse(500, SERVER_ERROR_PAGE, "text/html; charset=iso-8859-1"), "fault"
         try:
@@ -384,7 +396,7 @@ class FakeShop:
             logger.exception("fake shop failed on %s %s", request.method, scrub(request.path))
             return FakeResponse(500, SERVER_ERROR_PAGE, "text/html; charset=iso-8859-1"), "other"
         if fault is not None and fault.after:
-            return FakeResponse(fault.status, fault.body, fault.content_type), "fault"
+            return FakeResponse(fault.status, fault.body, fault.content_type, dict(fault.headers)), "fault"
         if fault is not None:  # a PHP notice printed before the real output, status unchanged
             response.body = fault.body + response.body
         return response, backend
