@@ -26,9 +26,17 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE TABLE IF NOT EXISTS sequences (resource TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, id_product INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS objects_id_product ON objects (resource, json_extract(doc, '$.f.id_product'));
-CREATE INDEX IF NOT EXISTS objects_reference ON objects (resource, lower(json_extract(doc, '$.f.reference')));
-CREATE INDEX IF NOT EXISTS objects_ean13 ON objects (resource, lower(json_extract(doc, '$.f.ean13')));
+-- Lookups filter on a field and list by id: ending each index with id serves both, otherwise
+-- SQLite walks the primary key (already in id order) and reads every row of the resource.
+DROP INDEX IF EXISTS objects_id_product;
+DROP INDEX IF EXISTS objects_reference;
+DROP INDEX IF EXISTS objects_ean13;
+CREATE INDEX IF NOT EXISTS objects_by_product ON objects (resource, json_extract(doc, '$.f.id_product'), id);
+CREATE INDEX IF NOT EXISTS objects_by_reference
+    ON objects (resource, lower(json_extract(doc, '$.f.reference')), id);
+CREATE INDEX IF NOT EXISTS objects_by_ean13 ON objects (resource, lower(json_extract(doc, '$.f.ean13')), id);
+CREATE INDEX IF NOT EXISTS objects_by_category
+    ON objects (resource, json_extract(doc, '$.f.id_category_default'), id);
 """
 
 

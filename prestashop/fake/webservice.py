@@ -472,6 +472,10 @@ class WebserviceApp:
             return condition.replace("{x}", scalar_expr(name)), params
 
         def exact(values: list[str]) -> tuple[str, list[Any]]:
+            # MySQL compares text case-insensitively; numbers compare as they are (and use the index).
+            if field_spec.numeric and not field_spec.i18n:
+                marks = ", ".join("?" for _ in values)
+                return wrap(f"{{x}} IN ({marks})", [v.strip() for v in values])
             marks = ", ".join("lower(?)" for _ in values)
             return wrap(f"lower({{x}}) IN ({marks})", list(values))
 
