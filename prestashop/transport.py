@@ -7,6 +7,7 @@ headers or bodies, and every URL that reaches a log line or an exception goes th
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import time
@@ -131,6 +132,13 @@ class ShopTransport:
         self._secrets = tuple(s for s in secrets if s)
         self._should_retry = should_retry or (lambda response: response.status_code in RETRYABLE_STATUSES)
         self.session = requests.Session()
+        # requests re-reads proxy variables on every request (~1 ms of CPU each) and may take
+        # credentials from ~/.netrc; read the environment once here and never consult .netrc.
+        self.session.trust_env = False
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if ca_bundle:
+            self.session.verify = ca_bundle
         adapter = HTTPAdapter(
             pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0, pool_block=True
         )
