@@ -236,7 +236,7 @@ class RGenesysClient:
         """Send ``batch_size`` items per request, at most ``concurrency`` requests at a time."""
         if not updates:
             return []
-        size = self.config.batch_size
+        size = min(self.config.batch_size, rg_json.MAX_BATCH_SIZE)
         chunks = [list(updates[i : i + size]) for i in range(0, len(updates), size)]
         abort: list[ShopError] = []
 
