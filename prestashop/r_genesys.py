@@ -24,7 +24,6 @@ from prestashop.errors import (
     ShopRequestError,
     ShopResponseError,
     ShopServerError,
-    ShopTransientError,
     ShopValidationError,
 )
 from prestashop.fields import prepare_product
@@ -150,12 +149,8 @@ class RGenesysClient:
         url = self.http.base_url
         try:
             status = self._request("GET", "status")
-        except ShopServerError as exc:
-            return ShopCheck(self.backend, url, reachable=True, authorized=False, error=str(exc))
-        except ShopTransientError as exc:
-            return ShopCheck(self.backend, url, reachable=False, authorized=False, error=str(exc))
         except ShopError as exc:
-            return ShopCheck(self.backend, url, reachable=True, authorized=False, error=str(exc))
+            return ShopCheck.failed(backend=self.backend, url=url, error=exc)
         self.version = str(status.get("ps_version") or "")
         endpoints = status.get("endpoints") if isinstance(status.get("endpoints"), list) else []
         permissions = {str(name): ("GET" if str(name).startswith(("get", "find", "status")) else "POST",)
@@ -227,9 +222,10 @@ class RGenesysClient:
                 status=200,
                 code=result.error.code,
             )
+        if result.id_product is None:
+            raise ShopResponseError(f"r_genesys created {product.reference!r} without answering its id")
         if not result.created:
             logger.info("r_genesys already had %s as product %s", product.reference, result.id_product)
-        assert result.id_product is not None
         return result.id_product
 
     def update_products(self, updates: Sequence[ProductUpdate]) -> list[UpdateResult]:

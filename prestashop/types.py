@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from prestashop.errors import ShopConnectionError
+
 
 @dataclass(frozen=True, slots=True)
 class ShopLanguage:
@@ -140,6 +142,12 @@ class ShopCheck:
     def ok(self) -> bool:
         return self.reachable and self.authorized and not self.missing and not self.error
 
+    @classmethod
+    def failed(cls, *, backend: str, url: str, error: Exception) -> ShopCheck:
+        """The outcome when the first request failed: "reachable" unless no connection was made."""
+        reachable = not isinstance(error, ShopConnectionError)
+        return cls(backend, url, reachable=reachable, authorized=False, error=str(error))
+
 
 @runtime_checkable
 class ShopClient(Protocol):
@@ -164,3 +172,7 @@ class ShopClient(Protocol):
     def get_product_state(self, id_product: int) -> ProductState | None: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> ShopClient: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...

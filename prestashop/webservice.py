@@ -194,13 +194,8 @@ class WebserviceClient:
         url = self.http.base_url
         try:
             root = self._request("GET", "")
-        except (ShopConnectionError, ShopTransientError) as exc:
-            reachable = not isinstance(exc, ShopConnectionError)
-            return ShopCheck(self.backend, url, reachable=reachable, authorized=False, error=str(exc))
-        except ShopAuthError as exc:
-            return ShopCheck(self.backend, url, reachable=True, authorized=False, error=str(exc))
         except ShopError as exc:
-            return ShopCheck(self.backend, url, reachable=True, authorized=False, error=str(exc))
+            return ShopCheck.failed(backend=self.backend, url=url, error=exc)
         permissions = ws_xml.parse_permissions(root) if root is not None else {}
         missing = []
         for resource, needs in REQUIRED_PERMISSIONS.items():

@@ -218,8 +218,7 @@ class RGenesysApp:
         value = item.get(name) or {}
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ItemRefused("invalid_field", f"{name} must map language ids to strings")
-        spec = PRODUCTS.field(name)
-        assert spec is not None
+        spec = PRODUCTS.require(name)
         for text in value.values():
             if not spec.is_valid(text):
                 raise ItemRefused("invalid_field", f"{name} {text[:40]!r} is not valid")
@@ -240,8 +239,7 @@ class RGenesysApp:
             value = item.get(name)
             if value is None and name in ("ean13", "weight"):
                 continue
-            spec = PRODUCTS.field(name)
-            assert spec is not None
+            spec = PRODUCTS.require(name)
             if (
                 not isinstance(value, str)
                 or not spec.is_valid(value)
@@ -326,8 +324,7 @@ class RGenesysApp:
         price, quantity, active = item.get("price"), item.get("quantity"), item.get("active")
         if price is None and quantity is None and active is None:
             raise ItemRefused("nothing_to_update", "give price, quantity or active")
-        price_spec = PRODUCTS.field("price")
-        assert price_spec is not None
+        price_spec = PRODUCTS.require("price")
         if price is not None and (not isinstance(price, str) or not price or not price_spec.is_valid(price)):
             raise ItemRefused("invalid_field", f"price {price!r} is not a decimal string")
         if quantity is not None and (not _is_int(quantity) or quantity < 0):

@@ -87,6 +87,13 @@ class ResourceSpec:
     def field(self, name: str) -> FieldSpec | None:
         return next((spec for spec in self.fields if spec.name == name), None)
 
+    def require(self, name: str) -> FieldSpec:
+        """A field the fake's own code names (a KeyError here is a bug in the fake)."""
+        spec = self.field(name)
+        if spec is None:
+            raise KeyError(f"{self.name} has no field {name!r}")
+        return spec
+
     @property
     def scalar_fields(self) -> tuple[FieldSpec, ...]:
         return tuple(spec for spec in self.fields if not spec.i18n)

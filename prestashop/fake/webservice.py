@@ -739,7 +739,7 @@ class WebserviceApp:
             current = rewrites.get(language, "")
             if not current and name:
                 rewrites[language] = link_rewrite(name)
-            elif current and not PRODUCTS.field("link_rewrite").is_valid(current):  # type: ignore[union-attr]
+            elif current and not PRODUCTS.require("link_rewrite").is_valid(current):
                 rewrites[language] = link_rewrite(current)
 
     @staticmethod

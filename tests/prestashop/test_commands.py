@@ -53,7 +53,7 @@ def test_check_fails_on_missing_permissions(shop_settings, fake_shop):
 
 def test_check_fails_on_a_refused_key(shop_settings):
     shop_settings.PRESTASHOP_API_KEY = "K" * 32
-    with pytest.raises(CommandError, match=r"refused Genesys: .*401.*error 20") as caught:
+    with pytest.raises(CommandError, match=r"cannot use the shop: .*401.*error 20") as caught:
         run_check()
     assert "K" * 32 not in str(caught.value)
 

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if not result.reachable:
             raise CommandError(f"The shop is not reachable: {result.error}")
         if not result.authorized:
-            raise CommandError(f"The shop refused Genesys: {result.error}")
+            raise CommandError(f"Genesys cannot use the shop: {result.error}")
         if result.missing:
             raise CommandError("The API key lacks permissions Genesys needs: " + "; ".join(result.missing))
         if result.error:
