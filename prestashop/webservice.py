@@ -23,6 +23,7 @@ from prestashop.errors import (
     ShopError,
     ShopNotFoundError,
     ShopRequestError,
+    ShopResponseError,
     ShopServerError,
     ShopTransientError,
     ShopValidationError,
@@ -113,7 +114,10 @@ class WebserviceClient:
         body: bytes | None = None,
         idempotent: bool = True,
     ) -> etree._Element | None:
-        """The parsed XML root; None for 404 with an empty body (a GET of a missing id)."""
+        """The parsed XML root; None only for a GET answered 404 with an empty body (a missing id).
+
+        Any other 404 is an error: a write must never pass for done because a route was missing.
+        """
         response = self.http.request(
             method,
             path,
@@ -128,7 +132,7 @@ class WebserviceClient:
                 self.version = version
                 self._patch = version_supports_patch(version)
         label = f"{method} /api/{path}"
-        if response.status_code == 404 and not response.content.strip():
+        if response.status_code == 404 and method == "GET" and not response.content.strip():
             return None
         if response.status_code >= 400:
             raise self._error(response, label)
@@ -296,7 +300,7 @@ class WebserviceClient:
             )
             return found
         if root is None:
-            raise ShopNotFoundError("POST /api/products: HTTP 404 with an empty body", status=404)
+            raise ShopResponseError("POST /api/products: the shop answered without a body")
         return ws_xml.parse_product_id(root)
 
     def _reconcile_created(self, reference: str) -> int | None:

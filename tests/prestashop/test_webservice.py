@@ -304,3 +304,12 @@ def test_writes_name_the_shop_in_the_query(make_client, fake_shop):
     make_client("webservice").update_products([ProductUpdate(product_id, active=True)])
     patch = next(r for r in fake_shop.requests if r.method == "PATCH")
     assert patch.query == {"id_shop": "1"}
+
+
+def test_an_empty_404_on_a_write_is_a_failure_not_a_missing_object(make_client, fake_shop):
+    product_id = fake_shop.add_product(reference="A", price="1")
+    client = make_client("webservice")
+    fake_shop.add_fault(status=404, body=b"", content_type="text/html", method="PATCH")
+    [result] = client.update_products([ProductUpdate(product_id, price=Decimal(9))])
+    assert not result.ok and result.status == 404 and result.permanent
+    assert "an empty body" in result.error
