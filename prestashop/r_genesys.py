@@ -203,7 +203,9 @@ class RGenesysClient:
     def get_product_state(self, id_product: int) -> ProductState | None:
         try:
             payload = self._request("GET", "getproduct", params={"id_product": str(id_product)})
-        except ShopNotFoundError:
+        except ShopNotFoundError as exc:
+            if exc.code != "product_not_found":  # e.g. the module itself is missing: not an answer
+                raise
             return None
         return rg_json.parse_state(payload)
 

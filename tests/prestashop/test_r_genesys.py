@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from prestashop.errors import ShopRequestError, ShopResponseError
+from prestashop.errors import ShopNotFoundError, ShopRequestError, ShopResponseError
 from prestashop.fake import DEFAULT_TEST_KEY, running_fake_shop
 from prestashop.r_genesys import RGenesysClient
 from prestashop.types import ProductUpdate
@@ -208,3 +208,12 @@ def test_invalid_items_are_refused_one_by_one(fake_shop):
     assert [r["ok"] for r in results] == [False, False, False, False, True]
     assert [r["error"]["code"] for r in results[:4]] == ["invalid_field"] * 3 + ["nothing_to_update"]
     assert fake_shop.product(product_id).price == Decimal("3.5")
+
+
+def test_a_missing_module_is_an_error_not_a_missing_product():
+    with running_fake_shop(backend="webservice") as shop:
+        with RGenesysClient(config=make_config(shop, "r_genesys")) as client:
+            with pytest.raises(ShopNotFoundError, match="an HTML page"):
+                client.get_product_state(1)
+            result = client.check()
+    assert result.reachable and not result.authorized and "404" in result.error
