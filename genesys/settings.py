@@ -169,6 +169,14 @@ PRESTASHOP_URL = env.url("PRESTASHOP_URL", "", schemes=["http", "https"])
 PRESTASHOP_API_KEY = env.secret("PRESTASHOP_API_KEY", "")
 PRESTASHOP_BACKEND = env.str("PRESTASHOP_BACKEND", "webservice", choices=["webservice", "r_genesys"])
 PRESTASHOP_SHOP_ID = env.int("PRESTASHOP_SHOP_ID", 1, min_value=1)
+# Set on every product Genesys creates; the shop's "no tax" group is 0.
+PRESTASHOP_TAX_RULES_GROUP_ID = env.int("PRESTASHOP_TAX_RULES_GROUP_ID", 1, min_value=0)
+PRESTASHOP_CONNECT_TIMEOUT = env.int("PRESTASHOP_CONNECT_TIMEOUT", 5, min_value=1, max_value=60)  # seconds
+PRESTASHOP_READ_TIMEOUT = env.int("PRESTASHOP_READ_TIMEOUT", 30, min_value=1, max_value=600)  # seconds
+PRESTASHOP_RETRIES = env.int("PRESTASHOP_RETRIES", 3, min_value=0, max_value=10)
+# Parallel requests of one batch update; the shop's PHP workers are the limit.
+PRESTASHOP_CONCURRENCY = env.int("PRESTASHOP_CONCURRENCY", 8, min_value=1, max_value=64)
+PRESTASHOP_BATCH_SIZE = env.int("PRESTASHOP_BATCH_SIZE", 200, min_value=1, max_value=500)  # r_genesys
 
 # --- logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
