@@ -1,0 +1,178 @@
+"""Benchmark the catalog decisions: active-offer recompute and the end-of-life pass.
+
+    python bench/catalog.py recompute [--products 100000] [--sqlite]
+    python bench/catalog.py eol [--products 200000] [--events-per-product 10] [--sqlite]
+
+Targets (PostgreSQL, 2 cores): recompute of 100,000 products <= 5 s; EOL pass over 200,000
+products with 2,000,000 events <= 10 s. Data is generated set-based in a throw-away database.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from setup import bench_arguments, bench_database, peak_rss_mb, timed
+
+BATCH = 5000
+
+
+def make_catalog(*, products: int, in_shop_ratio: float, age_days: int) -> list[int]:
+    """Products with 1-3 offers each from 5 suppliers; returns the product ids."""
+    from django.utils import timezone
+
+    from catalog.models import Brand, Product
+    from procurement.models import Supplier, SupplierFeed, SupplierItem
+
+    rnd = random.Random(42)
+    brand = Brand.objects.create(name="Bench")
+    feeds = []
+    for n in range(5):
+        supplier = Supplier.objects.create(name=f"Bench supplier {n}", margin=Decimal("0.2"), priority=n)
+        feeds.append(
+            SupplierFeed.objects.create(supplier=supplier, name="feed", source_url="file:x", format="csv")
+        )
+    created = timezone.now() - timedelta(days=age_days)
+    ids: list[int] = []
+    for start in range(0, products, BATCH):
+        batch = [
+            Product(
+                gtin=f"{i:014d}",
+                brand=brand,
+                partnumber=f"PN{i}",
+                partnumber_normalized=f"PN{i}",
+                name=f"Product {i}",
+                created_at=created,
+                id_ecommerce=i if rnd.random() < in_shop_ratio else None,
+            )
+            for i in range(start + 1, min(start + BATCH, products) + 1)
+        ]
+        ids.extend(p.pk for p in Product.objects.bulk_create(batch))
+    items = []
+    for product_id in ids:
+        for k in rnd.sample(range(5), rnd.randint(1, 3)):
+            feed = feeds[k]
+            items.append(
+                SupplierItem(
+                    feed=feed,
+                    supplier_id=feed.supplier_id,
+                    product_id=product_id,
+                    sku=f"S{product_id}",
+                    price=Decimal(rnd.randint(500, 200000)) / 100,
+                    stock=rnd.choice([0, 0, 1, 5, 20]),
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+        if len(items) >= BATCH:
+            SupplierItem.objects.bulk_create(items)
+            items = []
+    SupplierItem.objects.bulk_create(items)
+    analyze()
+    return ids
+
+
+def analyze() -> None:
+    """Fresh statistics, as autovacuum would have gathered on a live database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def bench_recompute(products: int) -> dict[str, float]:
+    from catalog.models import CatalogUpdateStream
+    from catalog.services.offers import Reason, active_offers_recompute
+    from procurement.models import SupplierItem
+
+    results: dict[str, float] = {}
+    with timed(f"generate {products:,} products and their offers", results):
+        ids = make_catalog(products=products, in_shop_ratio=0.6, age_days=10)
+    print(f"  offers: {SupplierItem.objects.count():,}")
+    with timed("first recompute (all offers new)", results):
+        first = active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
+    print(f"    created {first.offers_created:,} active offers, queued {first.stream_rows:,} shop updates")
+    CatalogUpdateStream.objects.update(status="done")
+    with timed("recompute, nothing changed", results):
+        same = active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
+    assert not same.changed_product_ids
+    changed_items = list(SupplierItem.objects.order_by("?").values_list("id", flat=True)[: len(ids) // 10])
+    SupplierItem.objects.filter(id__in=changed_items).update(price=Decimal("3.33"), stock=7)
+    with timed("recompute, 10 % of offers changed", results):
+        some = active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
+    print(f"    {len(some.changed_product_ids):,} products changed, {some.stream_rows:,} shop updates queued")
+    return results
+
+
+def bench_eol(products: int, events_per_product: int) -> dict[str, float]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from catalog.models import Product, ProductSupplierEvent
+    from catalog.services.eol import products_mark_eol
+    from catalog.services.offers import Reason, active_offers_recompute
+
+    results: dict[str, float] = {}
+    with timed(f"generate {products:,} products (400 days old)", results):
+        ids = make_catalog(products=products, in_shop_ratio=0.5, age_days=400)
+        from procurement.models import SupplierItem
+
+        SupplierItem.objects.update(stock=0)  # nothing in stock now: the events decide
+        active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
+    total_events = products * events_per_product
+    now = timezone.now()
+    with timed(f"generate {total_events:,} events", results):
+        table = ProductSupplierEvent._meta.db_table
+        first, last = min(ids), max(ids)
+        # Event n of product p: dated 1..399 days ago; a third of products saw stock recently.
+        if connection.vendor == "postgresql":
+            sql = f"""
+                INSERT INTO {table} (product_id, reason, new_stock, old_stock, note, created_at)
+                SELECT p, 'change', CASE WHEN (p + n) % 3 = 0 THEN 5 ELSE 0 END, 0, '',
+                       %s - make_interval(days => ((p * 7 + n * 37) % 399) + 1)
+                FROM generate_series(%s, %s) AS p, generate_series(1, %s) AS n
+            """  # noqa: S608 (our own table name)
+            params = [now, first, last, events_per_product]
+        else:
+            sql = f"""
+                WITH RECURSIVE pr(p) AS (SELECT %s UNION ALL SELECT p + 1 FROM pr WHERE p < %s),
+                               ev(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM ev WHERE n < %s)
+                INSERT INTO {table} (product_id, reason, new_stock, old_stock, note, created_at)
+                SELECT p, 'change', CASE WHEN (p + n) % 3 = 0 THEN 5 ELSE 0 END, 0, '',
+                       datetime(%s, '-' || (((p * 7 + n * 37) % 399) + 1) || ' days')
+                FROM pr, ev
+            """  # noqa: S608 (our own table name)
+            params = [first, last, events_per_product, now.strftime("%Y-%m-%d %H:%M:%S")]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        analyze()
+    with timed("EOL pass (find, flag, events, shop updates)", results):
+        result = products_mark_eol(now=now, eol_days=180)
+    print(
+        f"    {len(result.flagged_product_ids):,} products marked EOL of {Product.objects.count():,}; "
+        f"{result.stream_rows:,} shop deactivations queued"
+    )
+    with timed("EOL pass again (nothing to do)", results):
+        again = products_mark_eol(now=now, eol_days=180)
+    assert not again.flagged_product_ids
+    return results
+
+
+def main() -> None:
+    parser = bench_arguments(__doc__.splitlines()[0])
+    parser.add_argument("which", choices=["recompute", "eol"])
+    parser.add_argument("--products", type=int)
+    parser.add_argument("--events-per-product", type=int, default=10)
+    args = parser.parse_args()
+    with bench_database(args) as vendor:
+        print(f"{args.which} on {vendor}")
+        if args.which == "recompute":
+            bench_recompute(args.products or 100_000)
+        else:
+            bench_eol(args.products or 200_000, args.events_per_product)
+    print(f"  peak RSS {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
