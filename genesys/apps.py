@@ -7,4 +7,18 @@ class GenesysConfig(AppConfig):
     verbose_name = _("Workers and jobs")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+        from django.utils.module_loading import autodiscover_modules
+
         from genesys import db  # noqa: F401  (registers the any_of lookup)
+        from genesys.jobs import maintenance  # noqa: F401  (the maintenance job kind)
+
+        autodiscover_modules("jobs")  # each app's job kinds
+        post_migrate.connect(_job_kind_configs_ensure, sender=self)
+
+
+def _job_kind_configs_ensure(**kwargs) -> None:
+    """Every job kind has its configuration row, with its defaults, right after migrate."""
+    from genesys.jobs.ledger import kind_configs_ensure
+
+    kind_configs_ensure()

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Field, ForeignObject, Lookup
 
 
@@ -179,6 +179,17 @@ def transaction_mutex(*, name: str, cursor: Any) -> None:
     """
     if cursor.db.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
+def connections_refresh() -> None:
+    """Close connections that broke or outlived CONN_MAX_AGE, as Django does around requests.
+
+    Workers run jobs for days: without this they would reuse a connection the database closed.
+    A connection inside a transaction is left alone (a job run in-process by a test).
+    """
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 def quote(name: str) -> str:

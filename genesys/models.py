@@ -13,6 +13,7 @@ class JobKind(models.TextChoices):
     PRODUCT_EOL_CHECK = "product_eol_check", _("End-of-life check")
     CATALOG_SYNC = "catalog_sync", _("Shop sync")
     PRODUCT_AUTO_IMPORT = "product_auto_import", _("Product auto-import")
+    CATALOG_RECOMPUTE = "catalog_recompute", _("Catalog recompute")
     PRESTASHOP_SYNC_CATEGORIES = "prestashop_sync_categories", _("Shop categories sync")
     MAINTENANCE = "maintenance", _("Maintenance")
 
@@ -101,20 +102,39 @@ class JobRun(models.Model):
 
     kind = models.CharField(_("kind"), max_length=40, choices=JobKind.choices)
     key = models.CharField(_("key"), max_length=120, help_text=_('E.g. "supplier_ingest:3".'))
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    triggered_by = models.CharField(_("triggered by"), max_length=64, blank=True, default="")
     rq_job_id = models.CharField(_("RQ job id"), max_length=128, blank=True, default="")
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     worker_name = models.CharField(_("worker"), max_length=255, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    scheduled_for = models.DateTimeField(
+        _("scheduled for"),
+        null=True,
+        blank=True,
+        help_text=_("Not before this time (empty: as soon as possible)."),
+    )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True, default="")
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
     class Meta:
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
+        constraints = [
+            # One pending or running job per key (e.g. per supplier), however often scheduling
+            # is asked for, by however many processes at once.
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=Q(status__in=["queued", "running"]),
+                name="jobrun_one_active_per_key",
+            ),
+        ]
         indexes = [
             models.Index(fields=["kind", "status"], name="jobrun_kind_status_idx"),
             models.Index(fields=["key", "-created_at"], name="jobrun_key_created_idx"),

@@ -148,6 +148,16 @@ RQ_QUEUES = {
     for name in (*GENESYS_QUEUES, "default")
 }
 RQ = {"COMMIT_MODE": "on_db_commit"}
+# The job ledger: a running job beats every JOBS_HEARTBEAT_SECONDS; the watchdog abandons it
+# after JOBS_HEARTBEAT_GRACE_SECONDS of silence (a killed worker), and rqcron ticks every
+# JOBS_TICK_SECONDS to start due periodic jobs.
+JOBS_HEARTBEAT_SECONDS = env.int("JOBS_HEARTBEAT_SECONDS", 10, min_value=1)
+JOBS_HEARTBEAT_GRACE_SECONDS = env.int("JOBS_HEARTBEAT_GRACE_SECONDS", 90, min_value=2)
+JOBS_TICK_SECONDS = env.int("JOBS_TICK_SECONDS", 10, min_value=1)
+# A job finding its kind at max concurrency waits about this long before trying again.
+JOBS_CONCURRENCY_RETRY_SECONDS = env.int("JOBS_CONCURRENCY_RETRY_SECONDS", 15, min_value=1)
+# /healthz turns unhealthy when a shop update waits longer than this to be sent.
+HEALTH_STREAM_MAX_AGE_SECONDS = env.int("HEALTH_STREAM_MAX_AGE_SECONDS", 3600, min_value=1)
 RQ_SHOW_ADMIN_LINK = True
 
 # --- Genesys domain settings -----------------------------------------------------------------

@@ -28,6 +28,12 @@ for _queue in (*GENESYS_QUEUES, "default"):
 # A file, not memory: subprocess workers in the worker tests open the same test database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_worker}.sqlite3")}
+# A worker process started by a test connects straight to the test database it is given.
+if os.environ.get("GENESYS_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["GENESYS_TEST_DB_NAME"]
+
+# Jobs run in-process by the tests don't need a heartbeat thread (the worker tests set one).
+JOBS_HEARTBEAT_SECONDS = Env().int("JOBS_HEARTBEAT_SECONDS", 3600, min_value=1)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

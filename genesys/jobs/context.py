@@ -1,0 +1,106 @@
+"""What a running job sees: its run, parameters and configuration, a log, heartbeats."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from genesys.jobs.ledger import kind_config_get, run_log, workers_enabled
+from genesys.models import JobKindConfig, JobRun
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_LOG_EVERY_SECONDS = 2.0
+STOP_CHECK_EVERY_SECONDS = 5.0
+
+
+class JobSkip(Exception):
+    """Raised by a job that decides there is nothing to do; the run ends as skipped, no retry."""
+
+
+@dataclass
+class JobOutcome:
+    """What a job returns when it wants a status other than success (e.g. ``warning``)."""
+
+    summary: dict[str, Any] = field(default_factory=dict)
+    status: str = JobRun.Status.SUCCESS
+
+
+class Heartbeat:
+    """Touches ``JobRun.heartbeat_at`` from a thread while the job runs.
+
+    The watchdog abandons running runs whose heartbeat stops: a worker killed with SIGKILL or by
+    the OOM killer never gets to close its run, but it stops beating.
+    """
+
+    def __init__(self, run_id: int, every: float | None = None) -> None:
+        self.run_id = run_id
+        self.every = every or settings.JOBS_HEARTBEAT_SECONDS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.every + 5)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                JobRun.objects.filter(pk=self.run_id, status=JobRun.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed heartbeat is what the watchdog is for; don't kill the job
+            logger.exception("Heartbeat of run %s stopped", self.run_id)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+
+class JobContext:
+    """Passed to every job function."""
+
+    def __init__(
+        self, *, run: JobRun, config: JobKindConfig, echo: Callable[[str], None] | None = None
+    ) -> None:
+        self.run = run
+        self.echo = echo
+        self.params: dict[str, Any] = dict(run.params or {})
+        self.config = config
+        self._last_progress = 0.0
+        self._last_stop_check = time.monotonic()
+        self._stop = False
+
+    def log(self, message: str, *, stage: str = "page") -> None:
+        run_log(run_id=self.run.pk, stage=stage, message=message)
+        if self.echo:
+            self.echo(message)
+
+    def progress(self, message: str) -> None:
+        """A progress line in the run's log (at most one every couple of seconds) and a heartbeat."""
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_LOG_EVERY_SECONDS:
+            return
+        self._last_progress = now
+        self.log(message)
+        JobRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+
+    def stop_requested(self) -> bool:
+        """True once the kill switch is on or the kind was disabled; long jobs stop cleanly."""
+        if self._stop:
+            return True
+        now = time.monotonic()
+        if now - self._last_stop_check >= STOP_CHECK_EVERY_SECONDS:
+            self._last_stop_check = now
+            self._stop = not workers_enabled() or not kind_config_get(kind=self.run.kind).enabled
+        return self._stop

@@ -1,0 +1,161 @@
+"""The RQ entry point of every Genesys job: ``job_execute(run_id)``.
+
+One wrapper for all kinds:
+1. skip runs that are no longer queued (a duplicate delivery);
+2. the kill switch and the kind's ``enabled`` flag: skip, keeping the schedule;
+3. the kind's max concurrency across all workers: wait and retry shortly if full;
+4. mark the run running, beat a heartbeat, call the kind's function with a ``JobContext``;
+5. record the summary or the error; on failure retry with the kind's backoff up to its attempts;
+6. when the run is over for good, let the kind schedule what comes next.
+Stale database connections are closed before and after, as RQ forks and keeps workers alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from genesys.db import connections_refresh
+from genesys.jobs.context import Heartbeat, JobContext, JobOutcome, JobSkip
+from genesys.jobs.enqueue import job_enqueue, job_requeue_later
+from genesys.jobs.ledger import (
+    backoff_seconds,
+    error_text,
+    kind_config_get,
+    run_finish,
+    run_log,
+    workers_enabled,
+)
+from genesys.jobs.registry import job_spec
+from genesys.models import JobKindConfig, JobRun
+
+logger = logging.getLogger(__name__)
+
+
+
+def job_execute(run_id: int, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run one ledger entry; the return value is what RQ keeps as the job's result.
+
+    ``echo`` also prints the run's log lines as they are written (``run_job --sync``).
+    """
+    connections_refresh()
+    try:
+        return _execute(run_id, echo)
+    finally:
+        connections_refresh()
+
+
+def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
+    run = JobRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != JobRun.Status.QUEUED:
+        return {"ignored": f"run {run_id} is not queued"}
+    spec = job_spec(run.kind)
+    config = kind_config_get(kind=run.kind)
+    if not workers_enabled() or not config.enabled:
+        reason = "kill switch is on" if not workers_enabled() else "kind disabled"
+        if run_finish(
+            run=run,
+            status=JobRun.Status.SKIPPED,
+            summary={"skipped": reason},
+            from_status=JobRun.Status.QUEUED,
+        ):
+            _after(spec, run)
+        return {"skipped": reason}
+    if not _claim(run=run, config=config):
+        job_requeue_later(
+            run=run,
+            seconds=max(1, round(settings.JOBS_CONCURRENCY_RETRY_SECONDS * random.uniform(0.5, 1.5))),
+            note=f"{config.max_concurrency} job(s) of this kind already running; waiting",
+        )
+        return {"deferred": "max concurrency reached"}
+    run_log(run_id=run.pk, stage="start", message=f"attempt {run.attempt} on {run.worker_name}")
+    try:
+        with Heartbeat(run.pk):
+            result = spec.func(JobContext(run=run, config=config, echo=echo))
+    except JobSkip as exc:
+        if run_finish(run=run, status=JobRun.Status.SKIPPED, summary={"skipped": str(exc)}):
+            _after(spec, run)
+        return {"skipped": str(exc)}
+    except Exception as exc:
+        logger.exception("Job %s (run %s) failed", run.key, run.pk)
+        _failed(spec=spec, run=run, config=config, error=error_text(exc))
+        raise
+    outcome = result if isinstance(result, JobOutcome) else JobOutcome(summary=dict(result or {}))
+    if run_finish(run=run, status=outcome.status, summary=outcome.summary):
+        _after(spec, run)
+    return outcome.summary
+
+
+def _claim(*, run: JobRun, config: JobKindConfig) -> bool:
+    """Mark the run running unless the kind is at its max concurrency (checked under a lock)."""
+    from rq import get_current_job
+
+    current = get_current_job()
+    with transaction.atomic():
+        # Serialises claims of one kind: the row lock on PostgreSQL, the write lock on SQLite.
+        JobKindConfig.objects.select_for_update().filter(pk=config.pk).first()
+        running = JobRun.objects.filter(kind=run.kind, status=JobRun.Status.RUNNING).count()
+        if running >= config.max_concurrency:
+            return False
+        now = timezone.now()
+        worker = (
+            current.worker_name
+            if current and current.worker_name
+            else f"{socket.gethostname()}:{os.getpid()}"
+        )
+        claimed = JobRun.objects.filter(pk=run.pk, status=JobRun.Status.QUEUED).update(
+            status=JobRun.Status.RUNNING, started_at=now, heartbeat_at=now, worker_name=worker[:255]
+        )
+    if claimed:
+        run.status, run.started_at, run.heartbeat_at, run.worker_name = (
+            JobRun.Status.RUNNING,
+            now,
+            now,
+            worker,
+        )
+    return bool(claimed)
+
+
+def _failed(*, spec: Any, run: JobRun, config: JobKindConfig, error: str) -> None:
+    if not run_finish(run=run, status=JobRun.Status.FAILED, error=error):
+        return  # the watchdog closed it already and took care of what comes next
+    job_retry_or_after(spec=spec, run=run, config=config)
+
+
+def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobRun | None:
+    """After a failed or abandoned run: the next attempt with backoff, or the regular schedule."""
+    if run.attempt <= config.retry_attempts:
+        delay = backoff_seconds(config=config, attempt=run.attempt)
+        retry = job_enqueue(
+            kind=run.kind,
+            params=run.params,
+            key=run.key,
+            at=timezone.now() + timedelta(seconds=delay),
+            triggered_by="retry",
+            attempt=run.attempt + 1,
+        )
+        if retry is not None:
+            run_log(
+                run_id=run.pk, stage="error", message=f"retry {retry.attempt} in {delay} s (run {retry.pk})"
+            )
+        return retry
+    _after(spec, run)
+    return None
+
+
+def _after(spec: Any, run: JobRun) -> None:
+    if spec.after is None:
+        return
+    try:
+        spec.after(run)
+    except Exception:
+        logger.exception("Scheduling after run %s failed", run.pk)
