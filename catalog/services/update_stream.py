@@ -129,3 +129,12 @@ def stream_changes_enqueue(*, changes: Sequence[StreamChange], now: datetime | N
             cursor=cursor,
         )
     return len(unique)
+
+
+def stream_rows_prune(*, before: datetime, batch: int = 5000) -> int:
+    """Delete rows sent to the shop before ``before`` (failed rows stay until handled)."""
+    done = CatalogUpdateStream.objects.filter(status=CatalogUpdateStream.Status.DONE, updated_at__lt=before)
+    deleted = 0
+    while ids := list(done.order_by("id").values_list("id", flat=True)[:batch]):
+        deleted += CatalogUpdateStream.objects.filter(id__any_of=ids).delete()[0]
+    return deleted

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -105,3 +106,24 @@ def _csv_safe(value: Any) -> str:
     """Neutralise spreadsheet formulas in supplier data (CSV injection)."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def feed_runs_prune(*, before: datetime, batch: int = 2000) -> int:
+    """Delete ended feed runs older than ``before``, keeping each feed's latest successful run.
+
+    The latest successful run is the baseline of the missing-offer safety guard; it is never
+    pruned, however old.
+    """
+    from django.db.models import Max
+
+    keep = set(
+        FeedRun.objects.filter(status__in=[FeedRun.Status.SUCCESS, FeedRun.Status.WARNING], dry_run=False)
+        .values("feed_id")
+        .annotate(latest=Max("id"))
+        .values_list("latest", flat=True)
+    )
+    old = FeedRun.objects.filter(finished_at__lt=before).exclude(status=FeedRun.Status.RUNNING)
+    deleted = 0
+    while ids := [i for i in old.order_by("id").values_list("id", flat=True)[:batch] if i not in keep]:
+        deleted += FeedRun.objects.filter(id__in=ids).delete()[1].get("procurement.FeedRun", 0)
+    return deleted

@@ -1,0 +1,119 @@
+"""Runs that died without closing: the watchdog abandons them and reschedules what comes next.
+
+* A running run whose heartbeat stopped for ``JOBS_HEARTBEAT_GRACE_SECONDS`` lost its worker
+  (SIGKILL, OOM, a lost machine). A run still beating after its kind's ``stale_after`` hangs.
+  Both become ``abandoned``; the kind cleans up (its feed runs) and the next attempt or the
+  regular schedule follows. On the RQ side the job is moved to the failed registry as
+  ``AbandonedJobError`` (or a live worker is told to stop it), so RQ and the ledger agree.
+* A queued run that is due since a while but has no RQ job (Redis lost it, or was down when the
+  run was created) is put on its queue again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import django_rq
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from rq.command import send_stop_job_command
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.serializers import JSONSerializer
+from rq.worker import Worker
+
+from genesys.jobs.enqueue import rq_submit
+from genesys.jobs.ledger import kind_config_get, run_finish
+from genesys.jobs.registry import job_spec
+from genesys.jobs.runner import job_retry_or_after
+from genesys.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+QUEUED_GRACE = timedelta(minutes=2)
+
+
+@dataclass
+class WatchdogResult:
+    abandoned: list[int] = field(default_factory=list)
+    rescheduled: list[int] = field(default_factory=list)
+    resubmitted: list[int] = field(default_factory=list)
+
+
+def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
+    now = now or timezone.now()
+    result = WatchdogResult()
+    grace = timedelta(seconds=settings.JOBS_HEARTBEAT_GRACE_SECONDS)
+    for run in JobRun.objects.filter(status=JobRun.Status.RUNNING).order_by("id"):
+        config = kind_config_get(kind=run.kind)
+        last_beat = run.heartbeat_at or run.started_at or run.created_at
+        if last_beat < now - grace:
+            worker = run.worker_name or "?"
+            reason = f"worker {worker} vanished: no heartbeat since {last_beat:%Y-%m-%d %H:%M:%S} UTC"
+        elif run.started_at and run.started_at < now - timedelta(seconds=config.stale_after_seconds):
+            reason = f"still running after {config.stale_after_seconds} s (stale_after)"
+        else:
+            continue
+        if not run_finish(run=run, status=JobRun.Status.ABANDONED, error=reason):
+            continue
+        result.abandoned.append(run.pk)
+        _rq_abandon(run=run, reason=reason, now=now)
+        spec = job_spec(run.kind)
+        if spec.abandoned:
+            spec.abandoned(run)
+        retry = job_retry_or_after(spec=spec, run=run, config=config)
+        if retry is not None:
+            result.rescheduled.append(retry.pk)
+    due = Q(scheduled_for__isnull=True) | Q(scheduled_for__lt=now - QUEUED_GRACE)
+    for run in JobRun.objects.filter(due, status=JobRun.Status.QUEUED, created_at__lt=now - QUEUED_GRACE):
+        if not _rq_job_pending(run):
+            JobRun.objects.filter(pk=run.pk, status=JobRun.Status.QUEUED).update(scheduled_for=None)
+            if rq_submit(run_id=run.pk):
+                result.resubmitted.append(run.pk)
+    return result
+
+
+def _rq_job_pending(run: JobRun) -> bool:
+    try:
+        job = Job.fetch(
+            run.rq_job_id, connection=django_rq.get_connection("default"), serializer=JSONSerializer
+        )
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in {
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+        JobStatus.STARTED,
+        JobStatus.DEFERRED,
+    }
+
+
+def _rq_abandon(*, run: JobRun, reason: str, now: datetime) -> None:
+    """Make RQ agree: stop the job on a live worker, or fail it as abandoned if the worker is gone."""
+    connection = django_rq.get_connection("default")
+    try:
+        job = Job.fetch(run.rq_job_id, connection=connection, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return
+    if job.get_status(refresh=False) != JobStatus.STARTED:
+        return
+    worker = (
+        Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=connection)
+        if job.worker_name
+        else None
+    )
+    grace = timedelta(seconds=settings.JOBS_HEARTBEAT_GRACE_SECONDS)
+    if worker is not None and worker.last_heartbeat and worker.last_heartbeat > now - grace:
+        send_stop_job_command(connection, job.id, serializer=JSONSerializer)  # a hung job on a live worker
+        return
+    registry = StartedJobRegistry(name=job.origin, connection=connection, serializer=JSONSerializer)
+    members = [m for m in connection.zrange(registry.key, 0, -1) if m.decode().startswith(f"{job.id}:")]
+    if members:
+        # Expire the job's entries now and let RQ's own cleanup fail them with AbandonedJobError.
+        connection.zadd(registry.key, {m: 0 for m in members}, xx=True)
+        registry.cleanup(timestamp=1)
+    logger.warning("Run %s abandoned: %s", run.pk, reason)
