@@ -20,6 +20,7 @@ from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
 from procurement.feeds.profile import profile_problems
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
 
 
 class FeedInline(admin.TabularInline):
@@ -59,9 +60,39 @@ class SupplierAdmin(admin.ModelAdmin):
             .annotate(_feed_count=Count("feeds", distinct=True), _offer_count=Count("items", distinct=True))
         )
 
+    actions = ["ingest_now", "ingests_schedule"]
+
     def save_model(self, request: HttpRequest, obj: Supplier, form: Any, change: bool) -> None:
-        # Margin and active-flag changes re-price and re-elect this supplier's products.
+        # Margin and active-flag changes re-price and re-elect this supplier's products; the
+        # ingest flags and interval (re)schedule its ingest job.
         supplier_save(supplier=obj, changed_fields=form.changed_data if change else ())
+
+    @admin.action(description=_("Run ingest now"))
+    def ingest_now(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
+        started, busy = [], []
+        for supplier in queryset:
+            run = supplier_ingest_now(
+                supplier_id=supplier.pk, triggered_by=f"admin:{request.user.get_username()}"
+            )
+            (started if run else busy).append(supplier.name)
+        if started:
+            self.message_user(request, _("Ingest queued for: %(names)s.") % {"names": ", ".join(started)})
+        if busy:
+            self.message_user(
+                request, _("Already running: %(names)s.") % {"names": ", ".join(busy)}, messages.WARNING
+            )
+
+    @admin.action(description=_("Schedule ingests (create missing jobs)"))
+    def ingests_schedule(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
+        summary = supplier_ingests_schedule(supplier_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request,
+            _(
+                "%(created)d ingest job(s) scheduled; %(existing)d supplier(s) already had one; suppliers "
+                "without scheduled ingest are left alone."
+            )
+            % {"created": len(summary.created), "existing": len(summary.existing)},
+        )
 
     @admin.display(description=_("feeds"), ordering="_feed_count")
     def feed_count(self, obj: Supplier) -> int:

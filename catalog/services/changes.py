@@ -12,13 +12,24 @@ from collections.abc import Collection
 from django.db import transaction
 
 from catalog.models import Category, Product
-from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
 from catalog.services.offers import Reason, active_offers_recompute, products_flags_set
 from procurement.models import Supplier
 
 
 def _after_commit_recompute(*, product_ids: list[int], reason: str) -> None:
     transaction.on_commit(lambda: active_offers_recompute(product_ids=product_ids, reason=reason))
+
+
+def _recompute_job(*, scope: str, scope_id: int, reason: str) -> None:
+    """A category or supplier may cover thousands of products: recompute in a job, after commit."""
+    from genesys.jobs.enqueue import job_enqueue
+    from genesys.models import JobKind
+
+    job_enqueue(
+        kind=JobKind.CATALOG_RECOMPUTE,
+        params={"scope": scope, "id": scope_id, "reason": str(reason)},
+        triggered_by="operator",
+    )
 
 
 @transaction.atomic
@@ -62,26 +73,35 @@ def category_save(*, category: Category, changed_fields: Collection[str]) -> Cat
     if not is_new and {"name", "parent"} & set(changed_fields):
         category_refresh_paths(category=category)
     if not is_new and "margin" in changed_fields:
-        ids = list(product_ids_in_category_tree(category_id=category.pk))
-        _after_commit_recompute(product_ids=ids, reason=Reason.MARGIN_CHANGED)
+        _recompute_job(scope="category", scope_id=category.pk, reason=Reason.MARGIN_CHANGED)
     return category
 
 
 @transaction.atomic
 def supplier_save(*, supplier: Supplier, changed_fields: Collection[str]) -> Supplier:
-    """Save a supplier; its margin and active flag change which offers win and at what price."""
+    """Save a supplier: margin and active flag re-elect and re-price its products; the ingest
+    flags and interval (re)schedule or cancel its ingest job."""
+    from procurement.services.scheduling import supplier_ingest_unschedule, supplier_ingests_schedule
+
     is_new = supplier.pk is None
     supplier.save()
+    changed = set(changed_fields)
+    if is_new or changed & {"ingest_enabled", "is_active", "ingest_interval_minutes"}:
+        if supplier.ingest_enabled and supplier.is_active:
+            if "ingest_interval_minutes" in changed:
+                supplier_ingest_unschedule(supplier_id=supplier.pk)  # re-created with the new interval
+            transaction.on_commit(lambda: supplier_ingests_schedule(supplier_ids=[supplier.pk]))
+        elif not is_new:
+            supplier_ingest_unschedule(supplier_id=supplier.pk)
     if is_new:
         return supplier
-    if "is_active" in changed_fields:
+    if "is_active" in changed:
         reason = Reason.SUPPLIER_ENABLED if supplier.is_active else Reason.SUPPLIER_DISABLED
-    elif "margin" in changed_fields:
+    elif "margin" in changed:
         reason = Reason.MARGIN_CHANGED
     else:
         return supplier
-    ids = list(product_ids_offered_by_supplier(supplier_id=supplier.pk))
-    _after_commit_recompute(product_ids=ids, reason=reason)
+    _recompute_job(scope="supplier", scope_id=supplier.pk, reason=reason)
     return supplier
 
 

@@ -20,6 +20,7 @@ from tests.factories import (
     SupplierFeedFactory,
     SupplierItemFactory,
 )
+from tests.support.jobs import jobs_work
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -77,6 +78,7 @@ def test_category_margin_edit_reprices_products_of_the_subtree(sold, django_capt
     parent.margin = D("0.3")
     with django_capture_on_commit_callbacks(execute=True):
         category_save(category=parent, changed_fields={"margin"})
+    jobs_work("catalog")  # category and supplier edits recompute in a job
     assert price_sent(product) == D("130.00")
     assert pending(product).reasons == [Reason.MARGIN_CHANGED]
 
@@ -97,6 +99,7 @@ def test_supplier_margin_edit_reprices_its_products(sold, django_capture_on_comm
     supplier.margin = D("0.1")
     with django_capture_on_commit_callbacks(execute=True):
         supplier_save(supplier=supplier, changed_fields={"margin"})
+    jobs_work("catalog")  # category and supplier edits recompute in a job
     assert price_sent(product) == D("110.00")
     assert pending(product).reasons == [Reason.MARGIN_CHANGED]
 
@@ -108,6 +111,7 @@ def test_disabling_a_supplier_moves_products_to_other_offers_or_out(sold, django
     supplier.is_active = False
     with django_capture_on_commit_callbacks(execute=True):
         supplier_save(supplier=supplier, changed_fields={"is_active"})
+    jobs_work("catalog")  # category and supplier edits recompute in a job
     assert ProductActiveOffer.objects.get(product=product).supplier_item == other
     assert pending(product).reasons == [Reason.SUPPLIER_DISABLED]
 

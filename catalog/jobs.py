@@ -1,0 +1,48 @@
+"""Catalog job kinds (thin: load, call a service, record)."""
+
+from __future__ import annotations
+
+import uuid
+
+from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
+from catalog.services.eol import products_mark_eol
+from catalog.services.offers import active_offers_recompute
+from genesys.jobs.context import JobContext
+from genesys.jobs.registry import KindDefaults, job_kind
+from genesys.models import JobKind
+
+
+@job_kind(
+    JobKind.PRODUCT_EOL_CHECK,
+    queue="catalog",
+    defaults=KindDefaults(retry_attempts=2, retry_backoff_seconds=(300, 900), timeout_seconds=1800,
+                          stale_after_seconds=3600, schedule="0 3 * * *"),
+)  # fmt: skip
+def product_eol_check(ctx: JobContext) -> dict:
+    result = products_mark_eol()
+    return {"marked_eol": len(result.flagged_product_ids), "stream_rows": result.stream_rows}
+
+
+@job_kind(
+    JobKind.CATALOG_RECOMPUTE,
+    queue="catalog",
+    # No deduplication: a request made while another recompute of the same scope is running
+    # must still run afterwards, with the newer data. Recomputing twice is harmless.
+    key=lambda params: f"catalog_recompute:{params['scope']}:{params.get('id', '')}:{uuid.uuid4().hex[:8]}",
+    defaults=KindDefaults(max_concurrency=1, retry_attempts=3, retry_backoff_seconds=(30, 120, 600),
+                          timeout_seconds=1800, stale_after_seconds=3600),
+)  # fmt: skip
+def catalog_recompute(ctx: JobContext) -> dict:
+    scope, scope_id = ctx.params["scope"], ctx.params.get("id")
+    if scope == "category":
+        ids = list(product_ids_in_category_tree(category_id=scope_id))
+    elif scope == "supplier":
+        ids = list(product_ids_offered_by_supplier(supplier_id=scope_id))
+    else:
+        ids = list(ctx.params.get("product_ids") or [])
+    result = active_offers_recompute(product_ids=ids, reason=ctx.params["reason"])
+    return {
+        "products": result.products,
+        "changed": len(result.changed_product_ids),
+        "stream_rows": result.stream_rows,
+    }
