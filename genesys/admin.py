@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from genesys.admin_tools import ReadOnlyAdmin, ReadOnlyInline, pretty_json, status_badge
+from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
+from genesys.jobs.registry import schedule_parse
 from genesys.models import JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
 
 admin.site.site_header = _("Genesys")
@@ -31,8 +35,38 @@ class WorkerGlobalConfigAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class JobKindConfigForm(forms.ModelForm):
+    class Meta:
+        model = JobKindConfig
+        fields = [
+            "kind",
+            "enabled",
+            "max_concurrency",
+            "retry_attempts",
+            "retry_backoff_seconds",
+            "timeout_seconds",
+            "stale_after_seconds",
+            "schedule",
+        ]
+
+    def clean_schedule(self) -> str:
+        value = self.cleaned_data["schedule"].strip()
+        try:
+            schedule_parse(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+    def clean_retry_backoff_seconds(self) -> list[int]:
+        value = self.cleaned_data["retry_backoff_seconds"]
+        if not isinstance(value, list) or not all(isinstance(v, int) and v >= 0 for v in value):
+            raise forms.ValidationError(_("A list of whole seconds, e.g. [60, 300, 900]."))
+        return value
+
+
 @admin.register(JobKindConfig)
 class JobKindConfigAdmin(admin.ModelAdmin):
+    form = JobKindConfigForm
     list_display = [
         "kind",
         "enabled",
@@ -46,14 +80,6 @@ class JobKindConfigAdmin(admin.ModelAdmin):
     ]
     list_editable = ["enabled", "max_concurrency"]
     list_filter = ["enabled"]
-
-
-class JobRunLogInline(ReadOnlyInline):
-    model = JobRunLog
-    ordering = ["id"]
-    fields = ["created_at", "stage", "message"]
-    readonly_fields = fields
-    show_change_link = False
 
 
 @admin.register(JobRun)
@@ -75,7 +101,30 @@ class JobRunAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     exclude = ["summary"]
     readonly_fields = ["summary_pretty"]
-    inlines = [JobRunLogInline]
+
+    def get_urls(self):
+        urls = super().get_urls()
+        return [
+            path("<int:run_id>/log/", self.admin_site.admin_view(self.log_view), name="genesys_jobrun_log"),
+            *urls,
+        ]
+
+    def log_view(self, request: HttpRequest, run_id: int) -> JsonResponse:
+        """The run's log lines after ``after`` (an id), for the live terminal on the run page."""
+        run = JobRun.objects.filter(pk=run_id).values("status").first()
+        if run is None or not self.has_view_permission(request):
+            return JsonResponse({"error": "not found"}, status=404)
+        after = int(request.GET.get("after") or 0)
+        lines = [
+            {
+                "id": line.pk,
+                "stage": line.stage,
+                "time": timezone.localtime(line.created_at).strftime("%H:%M:%S"),
+                "message": line.message,
+            }
+            for line in JobRunLog.objects.filter(run_id=run_id, id__gt=after).order_by("id")[:500]
+        ]
+        return JsonResponse({"status": run["status"], "live": run["status"] in JobRun.ACTIVE, "lines": lines})
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj: JobRun) -> str:

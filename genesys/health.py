@@ -1,24 +1,39 @@
-"""Health checks: each one answers quickly and never raises."""
+"""Health checks for /healthz: each answers quickly and never raises.
+
+Healthy means: the database and Redis answer, at least one RQ worker is alive, RQ's scheduler
+holds its lock for every Genesys queue (someone runs ``rqworker --with-scheduler``), the cron
+process beats and its periodic tick ran recently, and the oldest sendable shop update is not
+older than ``HEALTH_STREAM_MAX_AGE_SECONDS``.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+from rq.cron_scheduler_registry import get_registry_key as cron_registry_key
+from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 
 
-def _timed(check) -> dict[str, Any]:
+def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
     started = time.monotonic()
     try:
-        detail = check()
-        result: dict[str, Any] = {"ok": True, **(detail or {})}
+        detail = check() or {}
+        result: dict[str, Any] = {"ok": detail.pop("ok", True), **detail}
     except Exception as exc:  # a health check reports failures, it does not raise them
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     result["ms"] = round((time.monotonic() - started) * 1000, 1)
     return result
+
+
+def _redis() -> redis.Redis:
+    # Short timeouts of its own: a health probe must answer even when Redis hangs.
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
 
 def check_database() -> dict[str, Any]:
@@ -29,8 +44,7 @@ def check_database() -> dict[str, Any]:
 
 
 def check_redis() -> dict[str, Any]:
-    # Short timeouts of its own: a health probe must answer even when Redis hangs.
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    client = _redis()
     try:
         client.ping()
     finally:
@@ -38,6 +52,73 @@ def check_redis() -> dict[str, Any]:
     return {}
 
 
+def check_workers() -> dict[str, Any]:
+    from rq.worker import Worker
+
+    client = _redis()
+    try:
+        workers = Worker.all(connection=client)
+        return {"ok": bool(workers), "alive": len(workers), "names": sorted(w.name for w in workers)[:10]}
+    finally:
+        client.close()
+
+
+def check_scheduler() -> dict[str, Any]:
+    client = _redis()
+    try:
+        held = {
+            name: bool(client.exists(SCHEDULER_LOCKING_KEY_TEMPLATE % name))
+            for name in settings.GENESYS_QUEUES
+        }
+    finally:
+        client.close()
+    return {"ok": all(held.values()), "queues": held}
+
+
+def check_cron() -> dict[str, Any]:
+    from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY
+
+    client = _redis()
+    try:
+        now = time.time()
+        beats = [score for _, score in client.zrange(cron_registry_key(), 0, -1, withscores=True)]
+        raw_tick = client.get(CRON_HEARTBEAT_KEY)
+    finally:
+        client.close()
+    process_age = round(now - max(beats), 1) if beats else None
+    tick_age = round(now - float(raw_tick), 1) if raw_tick else None
+    limit = max(3 * settings.JOBS_TICK_SECONDS, 60)
+    ok = process_age is not None and process_age < limit and tick_age is not None and tick_age < limit + 60
+    return {"ok": ok, "process_heartbeat_age_s": process_age, "last_tick_age_s": tick_age}
+
+
+def check_stream() -> dict[str, Any]:
+    from catalog.models import CatalogUpdateStream
+
+    oldest = (
+        CatalogUpdateStream.objects.filter(
+            status=CatalogUpdateStream.Status.PENDING,
+            next_attempt_at__lte=timezone.now(),
+            product__id_ecommerce__isnull=False,
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    age = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
+    return {"ok": age <= settings.HEALTH_STREAM_MAX_AGE_SECONDS, "oldest_pending_age_s": age}
+
+
+CHECKS: dict[str, Callable[[], dict[str, Any] | None]] = {
+    "database": check_database,
+    "redis": check_redis,
+    "workers": check_workers,
+    "scheduler": check_scheduler,
+    "cron": check_cron,
+    "stream": check_stream,
+}
+
+
 def health_report() -> dict[str, Any]:
-    checks = {"database": _timed(check_database), "redis": _timed(check_redis)}
+    checks = {name: _timed(check) for name, check in CHECKS.items()}
     return {"healthy": all(c["ok"] for c in checks.values()), "checks": checks}

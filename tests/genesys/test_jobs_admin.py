@@ -1,0 +1,53 @@
+"""The ledger in the admin: run pages with a live log, kind configuration, the kill switch."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from genesys.models import JobRun, JobRunLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_page_has_a_terminal_fed_by_a_staff_only_log_endpoint(staff_client):
+    run = JobRun.objects.create(kind="maintenance", key="maintenance", status="running")
+    first = JobRunLog.objects.create(run=run, stage="start", message="attempt 1")
+    JobRunLog.objects.create(run=run, stage="page", message="pruned 10 rows")
+    page = staff_client.get(reverse("admin:genesys_jobrun_change", args=[run.pk])).content.decode()
+    assert "run-terminal" in page
+    url = reverse("admin:genesys_jobrun_log", args=[run.pk])
+    data = staff_client.get(url).json()
+    assert data["live"] is True
+    assert [line["message"] for line in data["lines"]] == ["attempt 1", "pruned 10 rows"]
+    assert [line["message"] for line in staff_client.get(url, {"after": first.pk}).json()["lines"]] == [
+        "pruned 10 rows"
+    ]
+    assert Client().get(url).status_code == 302
+
+
+def test_invalid_schedules_are_refused_in_the_admin(staff_client):
+    from genesys.models import JobKindConfig
+
+    config = JobKindConfig.objects.get(kind="maintenance")
+    url = reverse("admin:genesys_jobkindconfig_change", args=[config.pk])
+    data = {
+        "kind": "maintenance", "enabled": "on", "max_concurrency": "1", "retry_attempts": "1",
+        "retry_backoff_seconds": "[600]", "timeout_seconds": "1800", "stale_after_seconds": "3600",
+        "schedule": "every tuesday",
+    }  # fmt: skip
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "neither a cron expression" in response.content.decode()
+    data["schedule"] = "every 2h"
+    assert staff_client.post(url, data).status_code == 302
+    config.refresh_from_db()
+    assert config.schedule == "every 2h"
+
+
+def test_runs_are_filtered_by_kind_status_and_key(staff_client):
+    JobRun.objects.create(kind="maintenance", key="maintenance", status="failed")
+    JobRun.objects.create(kind="supplier_ingest", key="supplier_ingest:7", status="success")
+    url = reverse("admin:genesys_jobrun_changelist")
+    assert "supplier_ingest:7" not in staff_client.get(url, {"kind": "maintenance"}).content.decode()
+    assert "supplier_ingest:7" in staff_client.get(url, {"status": "success"}).content.decode()
+    assert "supplier_ingest:7" in staff_client.get(url, {"q": "supplier_ingest:7"}).content.decode()
