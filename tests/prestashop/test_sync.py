@@ -7,8 +7,10 @@ import threading
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
@@ -391,3 +393,12 @@ def test_two_concurrent_drainers_send_each_row_once(backend):
         assert set(sent_ids(shop).values()) == {1} and len(sent_ids(shop)) == 120
         assert set(CatalogUpdateStream.objects.values_list("status", flat=True)) == {"done"}
         assert_shop_equals_catalog(shop)
+
+
+def test_the_command_drains_once(fake_shop, shop_settings):
+    products = [in_shop(fake_shop) for _ in range(3)]
+    recompute(products)
+    out = StringIO()
+    call_command("prestashop_sync", "--once", stdout=out)
+    assert "3 rows in 1 batches" in out.getvalue() and "3 done" in out.getvalue()
+    assert_shop_equals_catalog(fake_shop)
