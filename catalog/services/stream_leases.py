@@ -147,8 +147,11 @@ def stream_rows_claim(
         f"SELECT s.id FROM {table} s JOIN {products} p ON p.id = s.product_id "  # noqa: S608 (own tables)
         f"WHERE s.status = '{pending}' AND s.shop = %s AND s.next_attempt_at <= %s "
         "AND p.id_ecommerce IS NOT NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.product_id = s.product_id "
-        f"AND o.shop = s.shop AND o.status = '{processing}') "
+        # Products with a row in flight, read once (a hashed subplan): a per-row anti-join probe
+        # is what the planner picks without fresh statistics, and it walks the dead index
+        # entries of every row that was ever processing.
+        f"AND s.product_id NOT IN (SELECT o.product_id FROM {table} o WHERE o.status = '{processing}' "
+        "AND o.shop = %s) "
         "ORDER BY s.priority DESC, s.created_at, s.id LIMIT %s"
     )
     set_claimed = f"status = '{processing}', locked_until = %s, attempts = {{t}}attempts + 1, updated_at = %s"
@@ -158,13 +161,13 @@ def stream_rows_claim(
             f"UPDATE {table} AS t SET {set_claimed.format(t='t.')} FROM picked WHERE t.id = picked.id "
             "RETURNING t.id, t.product_id, t.attempts, t.payload"
         )
-        params = [shop, now, limit, locked_until, now]
+        params = [shop, now, shop, limit, locked_until, now]
     else:
         sql = (
             f"UPDATE {table} SET {set_claimed.format(t='')} "  # noqa: S608
             f"WHERE id IN ({due}) AND status = '{pending}' RETURNING id, product_id, attempts, payload"
         )
-        params = [_db_time(locked_until), _db_time(now), shop, _db_time(now), limit]
+        params = [_db_time(locked_until), _db_time(now), shop, _db_time(now), shop, limit]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         claimed = cursor.fetchall()
@@ -245,10 +248,11 @@ def _update_claimed(rows: Sequence[_Final], *, now: datetime) -> set[int]:
             columns = ("id", "attempts", "status", "next_attempt_at", "last_error", "processed_at")
             select = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(columns))
             cursor.execute(
-                f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 (own table)
-                # SQLite's RETURNING names the updated table's columns unqualified.
-                f"FROM (SELECT {select} FROM json_each(%s)) AS v WHERE {condition} RETURNING id",
-                [_db_time(now), values],
+                # MATERIALIZED: otherwise SQLite walks the status index and rescans the JSON for
+                # every row (seconds for a batch). RETURNING names the table's columns unqualified.
+                f"WITH v AS MATERIALIZED (SELECT {select} FROM json_each(%s)) "  # noqa: S608 (own table)
+                f"UPDATE {table} AS t SET {assignments} FROM v WHERE {condition} RETURNING id",
+                [values, _db_time(now)],
             )
         return {row[0] for row in cursor.fetchall()}
 
