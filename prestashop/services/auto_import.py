@@ -35,7 +35,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import CatalogUpdateStream, Product
-from catalog.services.offers import active_offers_recompute, products_flags_set
+from catalog.services.offers import RECOMPUTE_MUTEX, active_offers_recompute, products_flags_set
+from genesys.db import transaction_mutex
 from prestashop.errors import ShopAuthError, ShopError, ShopTransientError
 from prestashop.fields import ean13_for_shop
 from prestashop.models import PrestashopCategory
@@ -193,6 +194,10 @@ def _product_link(*, product_id: int, id_ecommerce: int, now: datetime) -> str:
     """Store the shop id, disable the product, make sure its state is queued; '' when done."""
     try:
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Before touching the product row: recomputes hold this mutex while they update
+                # products, so taking it second could deadlock with them.
+                transaction_mutex(name=RECOMPUTE_MUTEX, cursor=cursor)
             linked = Product.objects.filter(pk=product_id, id_ecommerce__isnull=True).update(
                 id_ecommerce=id_ecommerce, updated_at=now
             )
