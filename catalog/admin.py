@@ -27,6 +27,7 @@ from catalog.services.changes import (
     products_set_eol_manually,
 )
 from catalog.services.offers import Reason, active_offers_recompute
+from catalog.services.stream_leases import stream_rows_retry
 from genesys.admin_tools import ReadOnlyAdmin, ReadOnlyInline, pretty_json, status_badge
 from procurement.models import SupplierItem
 
@@ -305,6 +306,7 @@ class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
         "reasons_label",
         "attempts",
         "next_attempt_at",
+        "error_short",
         "updated_at",
     ]
     list_filter = ["status", "priority", StreamReasonFilter, "shop", "event_type"]
@@ -314,6 +316,37 @@ class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["payload_pretty"]
     exclude = ["payload"]
+    actions = ["retry_failed"]
+
+    @admin.action(description=_("Retry the selected failed updates"))
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[CatalogUpdateStream]) -> None:
+        result = stream_rows_retry(row_ids=list(queryset.values_list("id", flat=True)))
+        back = result.requeued + result.merged
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed update back in the queue, with the product's current state.",
+                "%(count)d failed updates back in the queue, with the products' current state.",
+                back,
+            )
+            % {"count": back},
+            messages.SUCCESS if back else messages.WARNING,
+        )
+        if result.skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d selected update was not failed and was left alone.",
+                    "%(count)d selected updates were not failed and were left alone.",
+                    result.skipped,
+                )
+                % {"count": result.skipped},
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("last error"))
+    def error_short(self, obj: CatalogUpdateStream) -> str:
+        return obj.last_error[:120] + ("…" if len(obj.last_error) > 120 else "")
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj: CatalogUpdateStream) -> str:

@@ -18,6 +18,7 @@ from catalog.models import (
     ProductSupplierEvent,
 )
 from genesys.models import JobKind, JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
+from prestashop.models import PrestashopCategory, PrestashopManufacturer
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 
 
@@ -180,3 +181,26 @@ class JobRunLogFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(JobRunFactory)
     stage = JobRunLog.Stage.START
     message = "started"
+
+
+class PrestashopCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PrestashopCategory
+
+    id = factory.Sequence(lambda n: 100 + n)
+    id_parent = 2
+    name = factory.Sequence(lambda n: f"Shop category {n}")
+    full_path = factory.SelfAttribute("name")
+    search_path = factory.LazyAttribute(lambda o: o.name.lower())
+    depth = 1
+    synced_at = factory.LazyFunction(timezone.now)
+
+
+class PrestashopManufacturerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PrestashopManufacturer
+
+    id = factory.Sequence(lambda n: 100 + n)
+    name = factory.Sequence(lambda n: f"Maker {n}")
+    normalized_name = factory.LazyAttribute(lambda o: o.name.lower())
+    synced_at = factory.LazyFunction(timezone.now)

@@ -37,6 +37,7 @@ class CatalogUpdateStream(models.Model):
         PRODUCT_ENABLED = "product_enabled", _("Product enabled")
         MANUAL = "manual", _("Manual change")
         RESYNC = "resync", _("Resync requested")
+        AUTO_IMPORTED = "auto_imported", _("Created in the shop by auto-import")
 
     class Priority(models.IntegerChoices):
         OTHER = 0, _("Other change")

@@ -182,6 +182,21 @@ def _payload(product: dict, state: ProductState) -> dict:
     }
 
 
+def product_shop_payloads(*, product_ids: Iterable[int]) -> dict[int, dict]:
+    """The stream payload of each product's current state, as its last recompute left it.
+
+    Nothing is re-elected. Callers that write the result into the stream must hold the recompute
+    mutex (``RECOMPUTE_MUTEX``) from this read to their write, or a recompute committing in
+    between would be overwritten by this older state.
+    """
+    rows = (
+        Product.objects.filter(id__any_of=list(product_ids))
+        .order_by()
+        .values(*_PRODUCT_FIELDS, *_OFFER_FIELDS)
+    )
+    return {row["id"]: _payload(row, _state_of(row)) for row in rows}
+
+
 def _streams_for(product: dict, rules: _Rules) -> bool:
     """Products the shop knows, or may soon know through auto-import (see docs/catalog.md)."""
     return product["id_ecommerce"] is not None or product["category_id"] in rules.categories.auto_import

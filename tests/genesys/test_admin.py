@@ -25,6 +25,8 @@ FACTORIES = {
     "genesys.JobKindConfig": factories.JobKindConfigFactory,
     "genesys.JobRun": factories.JobRunFactory,
     "genesys.JobRunLog": factories.JobRunLogFactory,
+    "prestashop.PrestashopCategory": factories.PrestashopCategoryFactory,
+    "prestashop.PrestashopManufacturer": factories.PrestashopManufacturerFactory,
 }
 OUR_APPS = {"catalog", "procurement", "genesys", "prestashop"}
 

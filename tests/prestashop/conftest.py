@@ -22,6 +22,15 @@ def fake_shop() -> Iterator[FakeShop]:
         yield shop
 
 
+@pytest.fixture
+def shop_settings(settings, fake_shop):
+    """Django settings pointing ``prestashop_client()`` at the fake shop (Webservice backend)."""
+    settings.PRESTASHOP_URL = fake_shop.url
+    settings.PRESTASHOP_API_KEY = DEFAULT_TEST_KEY
+    settings.PRESTASHOP_BACKEND = "webservice"
+    return settings
+
+
 def make_config(shop: FakeShop, backend: str, **changes: Any) -> ShopConfig:
     """Fast settings for tests: tiny backoff and pages, short timeouts."""
     values: dict[str, Any] = {

@@ -8,14 +8,6 @@ from django.core.management import CommandError, call_command
 from prestashop.fake import DEFAULT_TEST_KEY
 
 
-@pytest.fixture
-def shop_settings(settings, fake_shop):
-    settings.PRESTASHOP_URL = fake_shop.url
-    settings.PRESTASHOP_API_KEY = DEFAULT_TEST_KEY
-    settings.PRESTASHOP_BACKEND = "webservice"
-    return settings
-
-
 def run_check(*args):
     out = StringIO()
     call_command("prestashop_check", *args, stdout=out)
