@@ -29,7 +29,12 @@ from genesys.admin_tools import EMPTY, ReadOnlyAdmin
 from prestashop.forms import AutoImportNeedsMappingMixin, CategoryMapForm, CategoryShopForm
 from prestashop.models import PrestashopCategory, PrestashopManufacturer
 from prestashop.selectors import brand_manufacturer_id, shop_categories_search, shop_category_label
-from prestashop.services.mapping import MappingError, categories_auto_import_set, categories_map
+from prestashop.services.mapping import (
+    MappingError,
+    categories_auto_import_set,
+    categories_map,
+    categories_map_by_path,
+)
 
 SEARCH_PAGE_SIZE = 20
 
@@ -157,7 +162,7 @@ class CategoryShopAdmin(CategoryAdmin):
     list_editable = ["auto_import"]
     list_filter = [ShopMappingFilter, "auto_import"]
     readonly_fields = [*CategoryAdmin.readonly_fields, "ps_category_name"]
-    actions = ["map_to_shop_category", "enable_auto_import", "disable_auto_import", "unmap"]
+    actions = ["map_to_shop_category", "map_by_path", "enable_auto_import", "disable_auto_import", "unmap"]
     fieldsets = [
         (None, {"fields": ["name", "parent", "full_path", "normalized_name", "margin"]}),
         (_("Shop"), {"fields": ["id_ps_category", "ps_category_name", "auto_import"]}),
@@ -241,6 +246,22 @@ class CategoryShopAdmin(CategoryAdmin):
             "action": "map_to_shop_category",
         }
         return TemplateResponse(request, "admin/prestashop/category_map.html", context)
+
+    @admin.action(description=_("Map to the shop category with the same path"))
+    def map_by_path(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        result = categories_map_by_path(category_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request,
+            _("%(mapped)d categories mapped, %(already)d were already mapped to it.")
+            % {"mapped": result.mapped, "already": result.already},
+        )
+        if result.unmatched:
+            self.message_user(
+                request,
+                _("No shop category has the path of: %(paths)s. Map them by hand.")
+                % {"paths": "; ".join(result.unmatched[:20])},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Turn auto-import on"))
     def enable_auto_import(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:

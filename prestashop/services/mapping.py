@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Category
+from catalog.normalize import name_normalize
 from prestashop.models import PrestashopCategory
 from prestashop.services.reference import PS_CATEGORY_NAME_MAX
 
@@ -87,4 +88,41 @@ def categories_auto_import_set(*, category_ids: Collection[int], enabled: bool) 
     result.changed = categories.exclude(auto_import=enabled).update(
         auto_import=enabled, updated_at=timezone.now()
     )
+    return result
+
+
+@dataclass
+class PathMapResult:
+    mapped: int = 0
+    already: int = 0
+    unmatched: list[str] = field(default_factory=list)  # paths with no shop category of the same path
+
+
+@transaction.atomic
+def categories_map_by_path(*, category_ids: Collection[int]) -> PathMapResult:
+    """Map each category to the shop category with the same path, ignoring case and accents.
+
+    Most shops name their tree like their suppliers do ("Informática > Portáteis"); this maps
+    those in one click and lists the rest for a manual choice. Auto-import is left as it is.
+    """
+    shop = {
+        c.search_path: c
+        for c in PrestashopCategory.objects.filter(removed_at__isnull=True, is_root=False).order_by("id")
+    }
+    result = PathMapResult()
+    changed = []
+    now = timezone.now()
+    for category in Category.objects.filter(id__any_of=list(category_ids)).order_by("full_path"):
+        target = shop.get(name_normalize(category.full_path))
+        if target is None:
+            result.unmatched.append(category.full_path)
+        elif category.id_ps_category == target.pk:
+            result.already += 1
+        else:
+            category.id_ps_category = target.pk
+            category.ps_category_name = target.full_path[:PS_CATEGORY_NAME_MAX]
+            category.updated_at = now
+            changed.append(category)
+    Category.objects.bulk_update(changed, ["id_ps_category", "ps_category_name", "updated_at"])
+    result.mapped = len(changed)
     return result

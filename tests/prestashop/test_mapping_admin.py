@@ -209,3 +209,21 @@ def test_the_shop_lists_are_browsable(staff_client, shop_tree):
     page = staff_client.get(reverse("admin:prestashop_prestashopcategory_changelist"), {"q": "portateis"})
     assert "Informática &gt; Portáteis" in page.content.decode()
     assert staff_client.get(reverse("admin:prestashop_prestashopmanufacturer_changelist")).status_code == 200
+
+
+def test_categories_are_mapped_to_the_shop_category_with_the_same_path(staff_client, shop_tree):
+    parent = CategoryFactory(name="INFORMATICA")
+    laptops = CategoryFactory(name="portáteis", parent=parent)
+    odd = CategoryFactory(name="Drones de corrida")
+    response = staff_client.post(
+        reverse(CHANGELIST),
+        {"action": "map_by_path", "_selected_action": [parent.pk, laptops.pk, odd.pk]},
+        follow=True,
+    )
+    laptops.refresh_from_db()
+    odd.refresh_from_db()
+    assert (laptops.id_ps_category, laptops.ps_category_name) == (4, "Informática > Portáteis")
+    assert laptops.auto_import is False  # mapping alone creates nothing in the shop
+    assert odd.id_ps_category is None
+    page = response.content.decode()
+    assert "2 categories mapped" in page and "Drones de corrida" in page
