@@ -41,7 +41,6 @@ from genesys.models import JobKindConfig, JobRun
 logger = logging.getLogger(__name__)
 
 
-
 def job_execute(run_id: int, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run one ledger entry; the return value is what RQ keeps as the job's result.
 
