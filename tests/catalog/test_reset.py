@@ -68,6 +68,21 @@ def test_reset_proceeds_after_typed_confirmation(monkeypatch, capsys):
     assert "Catalog reset" in capsys.readouterr().out
 
 
+def test_reset_reseeds_the_ingest_schedule():
+    from genesys.models import JobRun
+    from tests.factories import SupplierFactory
+
+    supplier = SupplierFactory(ingest_enabled=True)
+    JobRun.objects.create(kind="supplier_ingest", key=f"supplier_ingest:{supplier.pk}", status="queued")
+    call_command("reset_catalog", "--yes")
+    (run,) = JobRun.objects.all()
+    assert (run.key, run.status, run.params) == (
+        f"supplier_ingest:{supplier.pk}",
+        "queued",
+        {"supplier_id": supplier.pk},
+    )
+
+
 def test_reset_of_an_empty_catalog_is_harmless():
     call_command("reset_catalog", "--yes")
     call_command("reset_catalog", "--yes")

@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.services.reset import catalog_reset
+from procurement.services.scheduling import supplier_ingests_schedule
 
 
 class Command(BaseCommand):
     help = (
         "Empty the catalog: products, offers, events, active offers, the update stream, feed and "
-        "job runs, brands and categories. Suppliers, feeds and mappers are kept."
+        "job runs, brands and categories. Suppliers, feeds and mappers are kept, and the ingest of "
+        "every supplier with scheduled ingest is scheduled again so the catalog refills."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,3 +32,6 @@ class Command(BaseCommand):
         for label, count in counts.items():
             self.stdout.write(f"  {label}: {count}")
         self.stdout.write(self.style.SUCCESS(f"Catalog reset: {total} rows removed."))
+        # The job ledger went with the catalog: reseed the ingest schedule so the catalog refills.
+        summary = supplier_ingests_schedule()
+        self.stdout.write(f"Supplier ingests scheduled again: {len(summary.created)}.")
