@@ -67,17 +67,7 @@ class JobKindConfigForm(forms.ModelForm):
 @admin.register(JobKindConfig)
 class JobKindConfigAdmin(admin.ModelAdmin):
     form = JobKindConfigForm
-    list_display = [
-        "kind",
-        "enabled",
-        "max_concurrency",
-        "retry_attempts",
-        "retry_backoff_seconds",
-        "timeout_seconds",
-        "stale_after_seconds",
-        "schedule",
-        "updated_at",
-    ]
+    list_display = [*JobKindConfigForm.Meta.fields, "updated_at"]
     list_editable = ["enabled", "max_concurrency"]
     list_filter = ["enabled"]
 
