@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from genesys.jobs.enqueue import job_enqueue
+from genesys.models import JobKind
 from procurement.services.config_io import ImportSummary, suppliers_import
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
@@ -28,4 +30,8 @@ def demo_load(*, feeds_root: Path, feed_server_url: str) -> ImportSummary:
         shutil.copyfile(DEMO_DIR / "feeds" / relative, target)
     raw = (DEMO_DIR / "suppliers.json").read_text(encoding="utf-8")
     raw = raw.replace(DEMO_FEED_SERVER_PLACEHOLDER, feed_server_url.rstrip("/"))
-    return suppliers_import(data=json.loads(raw))
+    summary = suppliers_import(data=json.loads(raw))
+    if settings.PRESTASHOP_URL:
+        # Fetch the shop's categories as soon as a worker starts, so they can be mapped at once.
+        job_enqueue(kind=JobKind.PRESTASHOP_SYNC_CATEGORIES, triggered_by="demo")
+    return summary

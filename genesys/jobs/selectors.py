@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import django_rq
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 from rq.worker import Worker
 
 from genesys.jobs.ledger import kind_config_get
@@ -44,7 +44,7 @@ def kinds_status() -> list[KindStatus]:
     next_runs = dict(
         JobRun.objects.filter(status=JobRun.Status.QUEUED)
         .values("kind")
-        .annotate(next=Max("scheduled_for"))
+        .annotate(next=Min("scheduled_for"))
         .values_list("kind", "next")
     )
     lines = []
