@@ -3,14 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
-from genesys.jobs.registry import schedule_parse
+from genesys.jobs.enqueue import job_enqueue
+from genesys.jobs.registry import job_spec, schedule_parse
 from genesys.models import JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
 
 admin.site.site_header = _("Genesys")
@@ -68,8 +69,35 @@ class JobKindConfigForm(forms.ModelForm):
 class JobKindConfigAdmin(admin.ModelAdmin):
     form = JobKindConfigForm
     list_display = [*JobKindConfigForm.Meta.fields, "updated_at"]
+    actions = ["run_now"]
     list_editable = ["enabled", "max_concurrency"]
     list_filter = ["enabled"]
+
+    @admin.action(description=_("Run now"))
+    def run_now(self, request: HttpRequest, queryset: Any) -> None:
+        """Queue one job of each selected kind now (per-supplier ingests are run from Suppliers)."""
+        queued, busy, per_key = [], [], []
+        for config in queryset:
+            if job_spec(config.kind).params_from_key is not None:
+                per_key.append(config.kind)
+                continue
+            run = job_enqueue(kind=config.kind, triggered_by=f"admin:{request.user.get_username()}")
+            (queued if run else busy).append(config.kind)
+        if queued:
+            self.message_user(request, _("Queued: %(kinds)s.") % {"kinds": ", ".join(queued)})
+        if busy:
+            self.message_user(
+                request,
+                _("Already queued or running: %(kinds)s.") % {"kinds": ", ".join(busy)},
+                messages.WARNING,
+            )
+        if per_key:
+            self.message_user(
+                request,
+                _("%(kinds)s run per supplier: use the supplier's 'Run ingest now'.")
+                % {"kinds": ", ".join(per_key)},
+                messages.WARNING,
+            )
 
 
 @admin.register(JobRun)

@@ -51,3 +51,22 @@ def test_runs_are_filtered_by_kind_status_and_key(staff_client):
     assert "supplier_ingest:7" not in staff_client.get(url, {"kind": "maintenance"}).content.decode()
     assert "supplier_ingest:7" in staff_client.get(url, {"status": "success"}).content.decode()
     assert "supplier_ingest:7" in staff_client.get(url, {"q": "supplier_ingest:7"}).content.decode()
+
+
+def test_a_kind_can_be_run_now_from_the_admin(staff_client, django_capture_on_commit_callbacks):
+    from genesys.models import JobKindConfig
+
+    ids = list(
+        JobKindConfig.objects.filter(kind__in=["maintenance", "supplier_ingest"]).values_list("pk", flat=True)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:genesys_jobkindconfig_changelist"),
+            {"action": "run_now", "_selected_action": ids},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Queued: maintenance" in page and "run per supplier" in page
+    assert (
+        JobRun.objects.filter(kind="maintenance", status="queued", triggered_by="admin:operator").count() == 1
+    )
