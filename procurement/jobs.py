@@ -9,7 +9,7 @@ from genesys.jobs.registry import KindDefaults, job_kind
 from genesys.models import JobKind, JobRun
 from procurement.models import FeedRun
 from procurement.services.ingest import IngestProgress, supplier_ingest
-from procurement.services.runs import IngestAlreadyRunning, feed_runs_abandon
+from procurement.services.runs import IngestAlreadyRunning, feed_runs_abandon, feed_runs_orphaned_abandon
 from procurement.services.scheduling import (
     supplier_ingest_after,
     supplier_ingest_key,
@@ -19,6 +19,12 @@ from procurement.services.scheduling import (
 
 class IngestFailed(Exception):
     """At least one feed of the supplier failed; the job is retried with the kind's backoff."""
+
+
+def _reconcile() -> None:
+    """Every tick: the missing per-supplier jobs, and feed runs whose process died."""
+    supplier_ingests_schedule()
+    feed_runs_orphaned_abandon()
 
 
 def _feed_runs_abandon(run: JobRun) -> None:
@@ -37,7 +43,7 @@ def _feed_runs_abandon(run: JobRun) -> None:
     ),
     after=supplier_ingest_after,
     abandoned=_feed_runs_abandon,
-    reconcile=supplier_ingests_schedule,
+    reconcile=_reconcile,
     params_from_key=lambda key: {"supplier_id": int(key.rsplit(":", 1)[-1])},
 )  # fmt: skip
 def supplier_ingest_job(ctx: JobContext) -> JobOutcome:

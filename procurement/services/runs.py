@@ -23,7 +23,10 @@ class IngestAlreadyRunning(Exception):
 
     def __init__(self, feed: SupplierFeed, running: FeedRun | None) -> None:
         if running is not None:
-            message = _("An ingest of %(feed)s is already running (run #%(run)s, started %(started)s).") % {
+            message = _(
+                "An ingest of %(feed)s is already running (run #%(run)s, started %(started)s). "
+                "If its process died, the watchdog releases it after the supplier_ingest stale-after."
+            ) % {
                 "feed": feed,
                 "run": running.pk,
                 "started": timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S"),
@@ -127,3 +130,28 @@ def feed_runs_prune(*, before: datetime, batch: int = 2000) -> int:
     while ids := [i for i in old.order_by("id").values_list("id", flat=True)[:batch] if i not in keep]:
         deleted += FeedRun.objects.filter(id__in=ids).delete()[1].get("procurement.FeedRun", 0)
     return deleted
+
+
+def feed_runs_orphaned_abandon(*, now: datetime | None = None) -> int:
+    """Release feed runs whose process died without closing them, so their feed can run again.
+
+    A run started by a job is closed with its job (the watchdog abandons dead jobs). A run with
+    no job, or whose job is over, is abandoned once it is older than the supplier_ingest kind's
+    stale-after: a command-line ingest killed half-way would otherwise block the feed for good.
+    """
+    from datetime import timedelta
+
+    from genesys.jobs.ledger import kind_config_get
+    from genesys.models import JobKind, JobRun
+
+    now = now or timezone.now()
+    stale_after = timedelta(seconds=kind_config_get(kind=JobKind.SUPPLIER_INGEST).stale_after_seconds)
+    running = FeedRun.objects.filter(status=FeedRun.Status.RUNNING)
+    job_over = running.filter(job_run__isnull=False).exclude(job_run__status__in=JobRun.ACTIVE)
+    no_job = running.filter(job_run__isnull=True, started_at__lt=now - stale_after)
+    released = feed_runs_abandon(runs=job_over, reason="its job ended without closing it")
+    released += feed_runs_abandon(
+        runs=no_job,
+        reason=f"still running after {int(stale_after.total_seconds())} s without a job (process died?)",
+    )
+    return released

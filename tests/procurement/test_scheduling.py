@@ -152,3 +152,23 @@ def test_run_now_replaces_a_later_scheduled_ingest(feeds_root, django_capture_on
     jobs_work("ingest")
     now_run.refresh_from_db()
     assert now_run.status == "success"
+
+
+def test_feed_runs_left_running_by_a_dead_process_are_released(feeds_root):
+    from procurement.services.runs import feed_runs_orphaned_abandon
+    from tests.factories import FeedRunFactory, JobRunFactory
+
+    JobKindConfig.objects.filter(kind="supplier_ingest").update(stale_after_seconds=3600)
+    now = timezone.now()
+    cli_dead = FeedRunFactory(status="running", finished_at=None, started_at=now - timedelta(hours=2))
+    cli_alive = FeedRunFactory(status="running", finished_at=None, started_at=now - timedelta(minutes=5))
+    job_over = FeedRunFactory(status="running", finished_at=None, job_run=JobRunFactory(status="failed"))
+    job_live = FeedRunFactory(status="running", finished_at=None, job_run=JobRunFactory(status="running"))
+    assert feed_runs_orphaned_abandon(now=now) == 2
+    statuses = {r.pk: r.status for r in FeedRun.objects.all()}
+    assert statuses == {
+        cli_dead.pk: "abandoned",
+        cli_alive.pk: "running",
+        job_over.pk: "abandoned",
+        job_live.pk: "running",
+    }
