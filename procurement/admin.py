@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.services.changes import supplier_save
@@ -20,6 +21,7 @@ from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
 from procurement.feeds.profile import profile_problems
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+from procurement.services.runs import rejected_rows_csv
 from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
 
 
@@ -258,14 +260,56 @@ class FeedRunAdmin(ReadOnlyAdmin):
         "offers_zeroed",
         "stream_rows",
         "unseen_handling",
+        "job_run_link",
     ]
     list_filter = ["status", "feed__supplier", "dry_run", "unseen_handling"]
     ordering = ["-started_at", "-id"]
-    list_select_related = ["feed__supplier"]
+    list_select_related = ["feed__supplier", "job_run"]
     search_fields = ["feed__name", "feed__supplier__name", "error"]
     date_hierarchy = "started_at"
     exclude = ["timings", "warnings", "rejected_rows"]
-    readonly_fields = ["timings_pretty", "warnings_pretty", "rejected_rows_pretty"]
+    readonly_fields = ["timings_pretty", "warnings_pretty", "rejected_rows_download", "rejected_rows_pretty"]
+
+    def get_urls(self) -> list[URLPattern]:
+        download = path(
+            "<int:run_id>/rejected.csv",
+            self.admin_site.admin_view(self.rejected_csv_view),
+            name="procurement_feedrun_rejected_csv",
+        )
+        return [download, *super().get_urls()]
+
+    def rejected_csv_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """The run's sample of rejected rows (up to 1,000) as a CSV file, for the supplier or a fix."""
+        run = get_object_or_404(FeedRun, pk=run_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        response = HttpResponse(rejected_rows_csv(run=run), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="feed-run-{run.pk}-rejected-rows.csv"'
+        return response
+
+    @admin.display(description=_("job run"), ordering="job_run")
+    def job_run_link(self, obj: FeedRun) -> str:
+        """The ledger run that carried this ingest (its log, retries and timings live there)."""
+        if obj.job_run_id is None:
+            return "-"
+        url = reverse("admin:genesys_jobrun_change", args=[obj.job_run_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.job_run_id)
+
+    @admin.display(description=_("rejected rows (CSV)"))
+    def rejected_rows_download(self, obj: FeedRun) -> str:
+        if not obj.rejected_rows:
+            return gettext("No rejected rows.")
+        url = reverse("admin:procurement_feedrun_rejected_csv", args=[obj.pk])
+        shown = len(obj.rejected_rows)
+        label = ngettext(
+            "Download %(count)d rejected row as CSV", "Download %(count)d rejected rows as CSV", shown
+        ) % {"count": shown}
+        if obj.rows_rejected > shown:
+            label += " " + gettext("(the first %(shown)d of %(total)d)") % {
+                "shown": shown,
+                "total": obj.rows_rejected,
+            }
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj: FeedRun) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -105,10 +106,16 @@ def rejected_rows_csv(*, run: FeedRun) -> str:
     return out.getvalue()
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d.,\s]+")
+
+
 def _csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas in supplier data (CSV injection)."""
+    """Neutralise spreadsheet formulas in supplier data (CSV injection); plain numbers such as
+    "-1" stay as they are, since a negative price is often the very reason a row was rejected."""
     text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _PLAIN_NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
 
 
 def feed_runs_prune(*, before: datetime, batch: int = 2000) -> int:

@@ -1,4 +1,5 @@
-"""Procurement admin: feed preview (action, page), and validation of feed settings and mapper profiles."""
+"""Procurement admin: feed preview (action, page), validation of feed settings and mapper profiles,
+and the feed-run pages (rejected rows as CSV, link to the job run)."""
 
 import json
 
@@ -6,7 +7,13 @@ import pytest
 from django.urls import reverse
 
 from procurement.models import FeedMapper, SupplierFeed
-from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory
+from tests.factories import (
+    FeedMapperFactory,
+    FeedRunFactory,
+    JobRunFactory,
+    SupplierFactory,
+    SupplierFeedFactory,
+)
 from tests.support.feeds import CSV_PROFILE, csv_body
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +152,69 @@ def test_valid_feed_settings_are_saved(staff_client):
     response = staff_client.post(reverse("admin:procurement_supplierfeed_add"), feed_form())
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert SupplierFeed.objects.filter(name="API").exists()
+
+
+@pytest.fixture
+def run_with_rejections():
+    return FeedRunFactory(
+        rows_rejected=1500,
+        rejected_rows=[
+            {"line": 3, "reason": 'price: "-1" is negative', "raw": {"ref": "A2", "price": "-1"}},
+            {"line": 7, "reason": "no valid GTIN", "raw": {"ref": "A9", "name": '=HYPERLINK("x")'}},
+        ],
+    )
+
+
+def rejected_csv_url(run):
+    return reverse("admin:procurement_feedrun_rejected_csv", args=[run.pk])
+
+
+def test_staff_download_the_rejected_rows_of_a_run_as_csv(staff_client, run_with_rejections):
+    response = staff_client.get(rejected_csv_url(run_with_rejections))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="feed-run-{run_with_rejections.pk}-rejected-rows.csv"'
+    )
+    lines = response.content.decode().splitlines()
+    assert lines == [
+        "line,reason,ref,price,name",
+        '3,"price: ""-1"" is negative",A2,-1,',
+        '7,no valid GTIN,A9,,"\'=HYPERLINK(""x"")"',
+    ]
+
+
+def test_the_run_page_links_to_the_csv_and_says_it_is_a_sample(staff_client, run_with_rejections):
+    page = reverse("admin:procurement_feedrun_change", args=[run_with_rejections.pk])
+    content = staff_client.get(page).content.decode()
+    assert rejected_csv_url(run_with_rejections) in content
+    assert "Download 2 rejected rows as CSV (the first 2 of 1500)" in content
+
+
+def test_a_run_without_rejections_says_so(staff_client):
+    run = FeedRunFactory()
+    content = staff_client.get(reverse("admin:procurement_feedrun_change", args=[run.pk])).content.decode()
+    assert "No rejected rows." in content
+    assert rejected_csv_url(run) not in content
+
+
+def test_the_rejected_rows_download_needs_a_staff_login(client, run_with_rejections):
+    response = client.get(rejected_csv_url(run_with_rejections))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_rejected_rows_download_needs_the_view_permission(client, django_user_model, run_with_rejections):
+    client.force_login(
+        django_user_model.objects.create_user(username="clerk", password="x" * 16, is_staff=True)
+    )
+    assert client.get(rejected_csv_url(run_with_rejections)).status_code == 403
+
+
+def test_feed_runs_link_to_their_job_run(staff_client):
+    job_run = JobRunFactory()
+    FeedRunFactory(job_run=job_run)
+    FeedRunFactory(job_run=None)
+    content = staff_client.get(reverse("admin:procurement_feedrun_changelist")).content.decode()
+    assert f'href="{reverse("admin:genesys_jobrun_change", args=[job_run.pk])}"' in content
