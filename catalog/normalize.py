@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _PARTNUMBER_NOISE = re.compile(r"[\s\-_./]+")
 
 
+@lru_cache(maxsize=65_536)
 def name_normalize(value: str) -> str:
-    """Fold case, accents and runs of whitespace: "  Informática  Portáteis" -> "informatica portateis"."""
+    """Fold case, accents and runs of whitespace: "  Informática  Portáteis" -> "informatica portateis".
+
+    Cached: an ingest normalises the same few hundred brand and category names on every row.
+    """
     decomposed = unicodedata.normalize("NFKD", value)
     without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", without_marks).strip().casefold()

@@ -216,9 +216,17 @@ class IngestWriter:
         """SKU -> product id: a valid GTIN decides, else brand + part number; creates the rest."""
         brands = self._brand_ids(row.brand for row in rows if row.brand)
         categories = self._category_ids(row.category for row in rows if row.category)
+        # Each row's brand id and normalised part number, worked out once (this runs per row).
+        keys: dict[str, tuple[int | None, str]] = {
+            row.sku: (
+                brands.get(name_normalize(row.brand)) if row.brand else None,
+                partnumber_normalize(row.partnumber) if row.partnumber else "",
+            )
+            for row in rows
+        }
 
         def brand_of(row: MappedRow) -> int | None:
-            return brands.get(name_normalize(row.brand)) if row.brand else None
+            return keys[row.sku][0]
 
         def category_of(row: MappedRow) -> int | None:
             if not row.category:
@@ -230,12 +238,7 @@ class IngestWriter:
             p["gtin"]: p
             for p in Product.objects.filter(gtin__any_of=gtins).order_by().values(*_PRODUCT_LOOKUP)
         }
-        pairs = {
-            (brand_of(row), partnumber_normalize(row.partnumber))
-            for row in rows
-            if row.brand and row.partnumber
-        }
-        pairs = {pair for pair in pairs if pair[0] is not None and pair[1]}
+        pairs = {key for key in keys.values() if key[0] is not None and key[1]}
         by_pair: dict[tuple[int, str], list[dict]] = defaultdict(list)
         if pairs:
             candidates = (
@@ -256,8 +259,7 @@ class IngestWriter:
         new_rows: dict[tuple, MappedRow] = {}
         new_key_of: dict[str, tuple] = {}
         for row in rows:
-            brand_id = brand_of(row)
-            pn = partnumber_normalize(row.partnumber)
+            brand_id, pn = keys[row.sku]
             match = by_gtin.get(row.gtin) if row.gtin else None
             if match is None and brand_id is not None and pn:
                 same = by_pair.get((brand_id, pn), [])
