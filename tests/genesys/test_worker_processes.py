@@ -28,6 +28,7 @@ from catalog.models import Product, ProductSupplierEvent
 from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobKindConfig, JobRun
 from procurement.models import FeedRun, SupplierItem
+from procurement.services.ingest import CHUNK_ROWS
 from procurement.services.scheduling import supplier_ingests_schedule
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
 from tests.support.feed_server import Reply
@@ -132,7 +133,8 @@ def test_a_worker_killed_mid_ingest_is_abandoned_rescheduled_and_the_catalog_sta
 ):
     settings.JOBS_HEARTBEAT_GRACE_SECONDS = 3
     JobKindConfig.objects.filter(kind="supplier_ingest").update(retry_attempts=2, retry_backoff_seconds=[0])
-    first_page, second_page = csv(range(0, 2500)), csv(range(2500, 2600))
+    page_size = CHUNK_ROWS + CHUNK_ROWS // 4  # the first page holds one whole chunk and a part
+    first_page, second_page = csv(range(0, page_size)), csv(range(page_size, page_size + 100))
     stall = {"seconds": 60.0}
 
     def paged(request):
@@ -142,15 +144,13 @@ def test_a_worker_killed_mid_ingest_is_abandoned_rescheduled_and_the_catalog_sta
 
     feed_server.route("/paged.csv", body=paged)
     supplier = supplier_on(
-        feed_server, "Paged", "/paged.csv", pagination={"type": "page", "param": "page", "size": 2500}
+        feed_server, "Paged", "/paged.csv", pagination={"type": "page", "param": "page", "size": page_size}
     )
     supplier_ingests_schedule()
     key = f"supplier_ingest:{supplier.pk}"
     with worker_process("ingest", name="victim") as victim:
-        # The first page is written (2,000 rows commit per chunk) while the second page stalls.
-        wait_for(
-            lambda: FeedRun.objects.filter(rows_valid__gte=2000).exists(), timeout=60, what="a chunk written"
-        )
+        # The first chunk of the first page is written while the second page stalls.
+        wait_for(lambda: SupplierItem.objects.count() >= CHUNK_ROWS, timeout=60, what="a chunk written")
         run = JobRun.objects.get(key=key, status="running")
         kill_worker_and_horse(victim)
     time.sleep(settings.JOBS_HEARTBEAT_GRACE_SECONDS + 1.5)
@@ -173,7 +173,7 @@ def test_a_worker_killed_mid_ingest_is_abandoned_rescheduled_and_the_catalog_sta
     )
     # The catalog is consistent: whole chunks, every offer with its product and its event.
     written = SupplierItem.objects.count()
-    assert written % 2000 == 0 and written >= 2000
+    assert written % CHUNK_ROWS == 0 and written >= CHUNK_ROWS
     assert ProductSupplierEvent.objects.filter(reason="init").count() == written
     assert Product.objects.count() == written
     # The rescheduled attempt (the supplier answers again) completes the ingest.
@@ -181,6 +181,6 @@ def test_a_worker_killed_mid_ingest_is_abandoned_rescheduled_and_the_catalog_sta
     jobs_work("ingest")
     retry.refresh_from_db()
     assert retry.status == "success", retry.error
-    assert SupplierItem.objects.count() == 2600
-    assert ProductSupplierEvent.objects.filter(reason="init").count() == 2600
+    assert SupplierItem.objects.count() == page_size + 100
+    assert ProductSupplierEvent.objects.filter(reason="init").count() == page_size + 100
     assert FeedRun.objects.filter(job_run=retry).get().status == "success"
