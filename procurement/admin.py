@@ -338,6 +338,6 @@ class SupplierItemAdmin(ReadOnlyAdmin):
     list_display = ["sku", "supplier", "feed", "product", "price", "stock", "last_seen_run", "updated_at"]
     list_filter = ["supplier", "feed"]
     ordering = ["-id"]
-    list_select_related = ["supplier", "feed", "product"]
+    list_select_related = ["supplier", "feed", "product", "last_seen_run"]
     search_fields = ["=sku", "gtin_raw", "partnumber_raw", "product__name"]
     date_hierarchy = "updated_at"

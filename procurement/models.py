@@ -326,30 +326,41 @@ class FeedRun(models.Model):
 class SupplierItem(models.Model):
     """A supplier's offer for a product, as its feed last described it."""
 
+    # Few indexes on purpose: every ingest touches every offer of its feed, and each index is
+    # written on each change. The (feed, sku) key covers lookups by feed; see Meta.indexes.
     feed = models.ForeignKey(
-        SupplierFeed, verbose_name=_("feed"), on_delete=models.PROTECT, related_name="items"
+        SupplierFeed, verbose_name=_("feed"), on_delete=models.PROTECT, related_name="items", db_index=False
     )
     supplier = models.ForeignKey(
         Supplier,
         verbose_name=_("supplier"),
         on_delete=models.PROTECT,
         related_name="items",
+        db_index=False,
         help_text=_("Always the feed's supplier; stored to elect offers without a join."),
     )
     product = models.ForeignKey(
-        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="offers"
+        "catalog.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="offers",
+        db_index=False,
     )
     sku = models.CharField(_("supplier SKU"), max_length=255)
     gtin_raw = models.CharField(_("GTIN as received"), max_length=64, blank=True, default="")
     partnumber_raw = models.CharField(_("part number as received"), max_length=255, blank=True, default="")
     price = money_field(_("cost price"))
     stock = models.IntegerField(_("stock"))
+    # Informational, and rewritten for every offer on every run: no index and no constraint, so
+    # that marking offers as seen is a cheap in-place (HOT) update. A pruned run leaves the id.
     last_seen_run = models.ForeignKey(
         FeedRun,
         verbose_name=_("last seen in run"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
         related_name="+",
     )
     row_hash = models.CharField(
@@ -371,7 +382,6 @@ class SupplierItem(models.Model):
             models.CheckConstraint(condition=Q(stock__gte=0), name="item_stock_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["feed", "last_seen_run"], name="item_feed_last_run_idx"),
             models.Index(fields=["product"], name="item_product_idx"),
             models.Index(fields=["supplier"], name="item_supplier_idx"),
         ]

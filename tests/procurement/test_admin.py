@@ -13,6 +13,7 @@ from tests.factories import (
     JobRunFactory,
     SupplierFactory,
     SupplierFeedFactory,
+    SupplierItemFactory,
 )
 from tests.support.feeds import CSV_PROFILE, csv_body
 
@@ -218,3 +219,17 @@ def test_feed_runs_link_to_their_job_run(staff_client):
     FeedRunFactory(job_run=None)
     content = staff_client.get(reverse("admin:procurement_feedrun_changelist")).content.decode()
     assert f'href="{reverse("admin:genesys_jobrun_change", args=[job_run.pk])}"' in content
+
+
+def test_offers_last_seen_in_a_pruned_run_still_list(staff_client):
+    """``last_seen_run`` has no constraint (it is rewritten on every run): pruned runs leave ids."""
+    run = FeedRunFactory()
+    run_id = run.pk
+    kept = SupplierItemFactory(sku="SEEN-1", last_seen_run=run)
+    dangling = SupplierItemFactory(sku="SEEN-2", last_seen_run_id=run_id + 1000)
+    run.delete()
+    content = staff_client.get(reverse("admin:procurement_supplieritem_changelist")).content.decode()
+    assert "SEEN-1" in content and "SEEN-2" in content
+    kept.refresh_from_db()
+    dangling.refresh_from_db()
+    assert (kept.last_seen_run_id, dangling.last_seen_run_id) == (run_id, run_id + 1000)
