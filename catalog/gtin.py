@@ -27,9 +27,8 @@ class GtinCheck:
 
 def gtin_check_digit(body: str) -> int:
     """GS1 mod-10 check digit for the digits preceding it."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        total += int(char) * (3 if position % 2 == 0 else 1)
+    # From the right, weights 3, 1, 3, 1...; slicing keeps it in C (this runs for every feed row).
+    total = 3 * sum(map(int, body[::-1][0::2])) + sum(map(int, body[::-1][1::2]))
     return (10 - total % 10) % 10
 
 
@@ -78,11 +77,14 @@ def gtin_normalize(raw: object) -> GtinCheck:
         text = str(raw).strip()
     if not text:
         return GtinCheck(None)
-    if _SCIENTIFIC.match(text):
-        return GtinCheck(None, "scientific notation lost digits (spreadsheet export)")
-    digits = _SEPARATORS.sub("", text)
-    if not digits.isascii() or not digits.isdigit():
-        return GtinCheck(None, "contains characters other than digits")
+    if text.isascii() and text.isdigit():
+        digits = text  # the common case: plain digits
+    else:
+        if _SCIENTIFIC.match(text):
+            return GtinCheck(None, "scientific notation lost digits (spreadsheet export)")
+        digits = _SEPARATORS.sub("", text)
+        if not digits.isascii() or not digits.isdigit():
+            return GtinCheck(None, "contains characters other than digits")
     if set(digits) == {"0"}:
         return GtinCheck(None, "all zeros")
     if len(digits) < 8:
