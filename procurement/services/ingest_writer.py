@@ -579,8 +579,10 @@ class IngestWriter:
             if not chunk:
                 break
             with transaction.atomic():
+                # The fingerprint goes too: the offer no longer says what its last row said, so
+                # that row listed again is a change (stock back), not an unchanged repeat.
                 SupplierItem.objects.filter(id__any_of=[c[0] for c in chunk], stock__gt=0).update(
-                    stock=0, updated_at=self.now
+                    stock=0, row_hash="", updated_at=self.now
                 )
                 self._events_insert(
                     [

@@ -296,6 +296,22 @@ def test_offers_missing_from_the_run_go_to_stock_zero_with_feed_missing_events(d
     assert SupplierItem.objects.get(sku="DL2").last_seen_run_id != run.pk  # when it was last listed
 
 
+def test_an_offer_back_in_the_feed_as_it_was_gets_its_stock_back(distrilusa):
+    """Zeroing a missing offer changes it: the same line listed again is a change, not a repeat."""
+    seed_three(distrilusa)
+    distrilusa.serve(LINES[0], LINES[2])
+    distrilusa.ingest()
+    assert SupplierItem.objects.get(sku="DL2").stock == 0
+    distrilusa.serve(*LINES)
+    run = distrilusa.ingest()
+    assert SupplierItem.objects.get(sku="DL2").stock == 5
+    assert (run.offers_changed, run.offers_unchanged) == (1, 2)
+    event = ProductSupplierEvent.objects.filter(reason="change").get()
+    assert (event.old_stock, event.new_stock) == (0, 5)
+    product = Product.objects.get(gtin=ean(2).zfill(14))
+    assert product.active_offer.stock_sent == 5
+
+
 def test_missing_from_a_feed_is_not_end_of_life(distrilusa):
     seed_three(distrilusa)
     distrilusa.serve(LINES[0])
