@@ -19,8 +19,14 @@ class ProductSupplierEvent(models.Model):
         EOL_REVERTED = "eol_reverted", _("End of life reverted")
         MANUAL = "manual", _("Manual change")
 
+    # The foreign keys covered by a named index below skip Django's own index: events are the
+    # biggest table, and every index is written on every insert.
     product = models.ForeignKey(
-        "catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="events"
+        "catalog.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     supplier = models.ForeignKey(
         "procurement.Supplier",
@@ -50,6 +56,7 @@ class ProductSupplierEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="events",
+        db_index=False,
     )
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

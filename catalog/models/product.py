@@ -26,6 +26,7 @@ class Product(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="products",
+        db_index=False,  # product_brand_pn_idx leads with the brand
     )
     partnumber = models.CharField(_("part number"), max_length=100, blank=True, default="")
     partnumber_normalized = models.CharField(
@@ -46,6 +47,7 @@ class Product(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="products",
+        db_index=False,  # product_category_idx
     )
     margin = margin_field(
         _("margin"),
@@ -120,7 +122,11 @@ class ProductMeta(models.Model):
     """Supplier fields with no canonical home (energy class, colour, warranty…)."""
 
     product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="meta"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="meta",
+        db_index=False,  # the (product, key) unique constraint leads with the product
     )
     key = models.CharField(_("key"), max_length=100)
     value = models.TextField(_("value"), blank=True, default="")
