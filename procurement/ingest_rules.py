@@ -80,6 +80,7 @@ class StoredOffer:
     stock: int
     row_hash: str
     last_seen_run_id: int | None
+    raw_hash: str = ""
 
 
 def offer_change_kind(*, stored: StoredOffer | None, row_hash: str) -> str:

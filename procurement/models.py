@@ -370,6 +370,16 @@ class SupplierItem(models.Model):
         default="",
         help_text=_("Hash of the mapped row; an unchanged row is skipped cheaply."),
     )
+    raw_hash = models.CharField(
+        _("source item fingerprint"),
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_(
+            "Fingerprint of the feed item that last wrote this offer, under its mapper profile; "
+            "the same item next time is recognised without being mapped."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 

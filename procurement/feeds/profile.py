@@ -212,7 +212,7 @@ class CompiledProfile:
             raise ProfileBindError(message)
         return warnings
 
-    def item_map(self, item: RawItem) -> MappedRow | RowRejection:
+    def item_map(self, item: RawItem, *, raw_digest: str = "") -> MappedRow | RowRejection:
         """The canonical row for one item, or why it was rejected (runs once per item: kept lean)."""
         data = item.data
         aliases = self.aliases
@@ -240,7 +240,13 @@ class CompiledProfile:
         warnings: list[str] = []
         meta = meta_clean(self._meta_pairs(data), warnings) if self.meta != "none" else {}
         return row_build(
-            line=item.line, values=values, errors=errors, meta=meta, warnings=warnings, data=data
+            line=item.line,
+            values=values,
+            errors=errors,
+            meta=meta,
+            warnings=warnings,
+            data=data,
+            raw_digest=raw_digest,
         )
 
     def _meta_pairs(self, data: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -25,6 +25,7 @@ from procurement.feeds.download import Page, file_page_open, http_page_download
 from procurement.feeds.encoding import text_encoding_choose
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.items import ItemError, RawItem
+from procurement.feeds.known import KnownItems, SeenRow
 from procurement.feeds.options import CsvOptions, FeedSettings, JsonOptions, XmlOptions, feed_settings_parse
 from procurement.feeds.pagination import PageRequest, page_request_first, page_request_next
 from procurement.feeds.parse_csv import csv_items_parse
@@ -83,14 +84,20 @@ class ReadStats:
 
 
 def feed_read(
-    *, source: FeedSource, profile: dict[str, Any], stats: ReadStats, max_rows: int | None = None
-) -> Iterator[MappedRow | RowRejection]:
+    *,
+    source: FeedSource,
+    profile: dict[str, Any],
+    stats: ReadStats,
+    max_rows: int | None = None,
+    known: KnownItems | None = None,
+) -> Iterator[MappedRow | RowRejection | SeenRow]:
     """Download page by page, parse streaming, map; yields rows as it goes.
 
     On a fatal problem (HTTP 401/404/500 after retries, timeout, malformed JSON/XML, unterminated
     quote, oversized body, pagination loop...) sets ``stats.error`` and raises ``FeedReadError``
     AFTER having yielded the rows read so far. ``max_rows`` stops early (a preview) without it
-    being an error: ``completed`` stays False.
+    being an error: ``completed`` stays False. With ``known`` (the ingest), an item identical to
+    the one that last wrote its offer comes out as a ``SeenRow`` without being mapped.
     """
     redactor = Redactor()
     try:
@@ -108,6 +115,7 @@ def feed_read(
             credentials=credentials,
             stats=stats,
             max_rows=max_rows,
+            known=known,
         )
     except FeedReadError as exc:
         # Last line of defence: whatever the message says, credentials do not leave this function.
@@ -157,7 +165,8 @@ def _pages_read(
     credentials: Credentials,
     stats: ReadStats,
     max_rows: int | None,
-) -> Iterator[MappedRow | RowRejection]:
+    known: KnownItems | None,
+) -> Iterator[MappedRow | RowRejection | SeenRow]:
     pagination = feed_settings.pagination
     if source.is_local_file and pagination.type != "none":
         stats.warning_add(_("Pagination is ignored for file: sources."))
@@ -218,12 +227,22 @@ def _pages_read(
                     last_line = entry.line
                     line = entry.line + line_offset
                     if isinstance(entry, ItemError):
-                        row: MappedRow | RowRejection = RowRejection(
+                        row: MappedRow | RowRejection | SeenRow = RowRejection(
                             line=line, reason=entry.reason, raw=entry.raw
                         )
-                    else:
+                    elif known is None:
                         entry.line = line
                         row = compiled.item_map(entry)
+                    else:
+                        entry.line = line
+                        digest = known.digest(entry.data)
+                        item_id = known.take(digest)
+                        if item_id is not None:
+                            row = SeenRow(line=line, item_id=item_id)
+                        else:
+                            row = compiled.item_map(entry, raw_digest=digest.hex())
+                            if type(row) is MappedRow:
+                                known.listed(row.sku)
                     stats.parse_seconds += time.perf_counter() - clock
                     yield row
                     if max_rows is not None and stats.rows_read >= max_rows:

@@ -59,6 +59,7 @@ class MappedRow:
     meta: dict[str, str]  # keys <= 100 chars, values <= 2_000 chars
     warnings: tuple[str, ...]  # e.g. 'gtin "4006381333932": check digit does not match; ...'
     row_hash: str  # sha256 hex of the canonical content (all fields but line, warnings, row_hash)
+    raw_digest: str = ""  # fingerprint of the source item (procurement.feeds.known), when asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def row_build(
     meta: dict[str, str],
     warnings: list[str],
     data: dict[str, Any],
+    raw_digest: str = "",
 ) -> MappedRow | RowRejection:
     """Validate and clean the mapped values of one item; ``errors`` holds transform failures already.
 
@@ -141,6 +143,7 @@ def row_build(
         meta=meta,
         warnings=tuple(warnings),
         row_hash=hashlib.sha256(repr(content).encode("utf-8")).hexdigest(),
+        raw_digest=raw_digest,
     )
 
 

@@ -2,7 +2,8 @@
 
 feed_ingest -> feed_run_start (one running run per feed, or refused)
            -> feed_read (download, streaming parse, mapper)      [procurement.feeds]
-              in a read-ahead thread, so parsing overlaps the database writes
+              in a read-ahead thread, so parsing overlaps the database writes; items
+              identical to the ones that last wrote their offers skip mapping (feeds.known)
            -> IngestWriter.write per chunk of rows (one transaction each)
            -> unseen offers -> stock 0, behind the safety guard
            -> EOL reversal and active-offer recompute              [catalog services]
@@ -25,12 +26,13 @@ from django.utils.translation import gettext as _
 from catalog.services.eol import products_revert_eol
 from catalog.services.offers import Reason, active_offers_recompute
 from procurement.feeds.errors import FeedReadError
+from procurement.feeds.known import KNOWN_ITEMS_MAX, KnownItems, SeenRow
 from procurement.feeds.read_ahead import items_read_ahead
 from procurement.feeds.reader import ReadStats, feed_read
 from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from procurement.ingest_rules import unseen_guard
-from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed
+from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 from procurement.services.ingest_writer import ChunkOutcome, IngestWriter
 from procurement.services.runs import (
     REJECTED_ROWS_KEPT,
@@ -45,7 +47,7 @@ logger = logging.getLogger(__name__)
 # Rows written per transaction: big enough that per-statement costs vanish, small enough that a
 # crash loses little and a chunk's lookups stay cheap.
 CHUNK_ROWS = 5000
-Reader = Callable[..., Iterator[MappedRow | RowRejection]]
+Reader = Callable[..., Iterator[MappedRow | RowRejection | SeenRow]]
 
 
 @dataclass
@@ -118,7 +120,8 @@ def feed_ingest(
         if mapper is None:
             raise FeedReadError(_("The feed has no active mapper profile."), phase="parse")
         writer = IngestWriter(feed=feed, run=run, now=timezone.now())
-        rows = read(source=FeedSource.from_feed(feed), profile=mapper.profile, stats=stats)
+        known = known_items_load(feed=feed, profile=mapper.profile)
+        rows = read(source=FeedSource.from_feed(feed), profile=mapper.profile, stats=stats, known=known)
         outer = transaction.atomic() if dry_run else contextlib.nullcontext()
         with outer:
             read_error = _rows_write(
@@ -185,9 +188,20 @@ def supplier_ingest(
     ]
 
 
+def known_items_load(*, feed: SupplierFeed, profile: dict[str, Any]) -> KnownItems | None:
+    """The source fingerprints of the feed's offers, so unchanged items skip mapping (None when
+    the feed is too big to hold them in memory: every item is then mapped)."""
+    offers = SupplierItem.objects.filter(feed=feed).exclude(raw_hash="").order_by()
+    if offers.count() > KNOWN_ITEMS_MAX:
+        return None
+    return KnownItems(
+        profile=profile, offers=offers.values_list("raw_hash", "id", "sku").iterator(chunk_size=20_000)
+    )
+
+
 def _rows_write(
     *,
-    rows: Iterator[MappedRow | RowRejection],
+    rows: Iterator[MappedRow | RowRejection | SeenRow],
     writer: IngestWriter,
     run: FeedRun,
     stats: ReadStats,
@@ -197,7 +211,7 @@ def _rows_write(
     feed: SupplierFeed,
 ) -> str:
     """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
-    pending: list[MappedRow] = []
+    pending: list[MappedRow | SeenRow] = []
 
     def flush() -> None:
         if not pending:
@@ -231,6 +245,12 @@ def _rows_write(
     try:
         for batch in items_read_ahead(rows):
             for row in batch:
+                if type(row) is SeenRow:
+                    tally.rows_valid += 1
+                    pending.append(row)
+                    if len(pending) >= CHUNK_ROWS:
+                        flush()
+                    continue
                 if isinstance(row, RowRejection):
                     tally.rows_rejected += 1
                     if len(tally.rejected) < REJECTED_ROWS_KEPT:

@@ -3,7 +3,8 @@
 Per chunk, a fixed number of statements whatever the chunk size: read the stored offers by SKU,
 resolve or create brands, categories and products, fill empty product fields, upsert product
 attributes, upsert the offers, write their events, and mark unchanged offers as seen. An
-unchanged row (same fingerprint as last time) costs nothing but the "seen" update.
+unchanged row (same fingerprint as last time) costs nothing but the "seen" update; a
+``SeenRow`` (an item recognised before mapping) goes straight to it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from catalog.models import Brand, Category, Product, ProductMeta, ProductSupplie
 from catalog.models.taxonomy import CATEGORY_PATH_SEPARATOR
 from catalog.normalize import name_normalize, partnumber_normalize
 from genesys.db import bulk_insert, bulk_update
+from procurement.feeds.known import SeenRow
 from procurement.feeds.rows import MappedRow
 from procurement.ingest_rules import StoredOffer, canonical_fill, offer_change_kind, rows_last_wins
 from procurement.models import FeedRun, SupplierFeed, SupplierItem
@@ -39,6 +41,12 @@ _PRODUCT_LOOKUP = (
     "weight",
     "category_id",
 )
+
+
+def _fingerprint_kept(row: MappedRow) -> str:
+    """The source fingerprint to store: none for a row with warnings, so that the next run maps
+    it again and reports its warnings again."""
+    return "" if row.warnings else row.raw_digest
 
 
 @dataclass
@@ -67,27 +75,50 @@ class IngestWriter:
 
     # -- the chunk ---------------------------------------------------------------------------
 
-    def write(self, rows: Sequence[MappedRow]) -> ChunkOutcome:
+    def write(self, rows: Sequence[MappedRow | SeenRow]) -> ChunkOutcome:
         """Write a chunk in the caller's transaction."""
-        rows, duplicates = rows_last_wins(rows)
-        outcome = ChunkOutcome(rows=len(rows), duplicates=duplicates)
-        stored = self._stored_offers([row.sku for row in rows])
+        seen = [row.item_id for row in rows if type(row) is SeenRow]
+        mapped, duplicates = rows_last_wins(row for row in rows if type(row) is MappedRow)
+        outcome = ChunkOutcome(rows=len(seen) + len(mapped), duplicates=duplicates)
+        in_stock_products: set[int] = set()
+        if seen:
+            # Items identical to the ones that wrote these offers: only "seen" changes. First, so
+            # that a later line of the same SKU in this chunk counts as a duplicate.
+            SupplierItem.objects.filter(id__any_of=seen).update(last_seen_run=self.run)
+            outcome.offers_unchanged += len(seen)
+            in_stock_products.update(
+                SupplierItem.objects.filter(id__any_of=seen, stock__gt=0)
+                .order_by()
+                .values_list("product_id", flat=True)
+            )
+        stored = self._stored_offers([row.sku for row in mapped])
         to_write: list[tuple[MappedRow, StoredOffer | None]] = []
         unchanged: list[int] = []
-        in_stock_products: set[int] = set()
-        for row in rows:
+        fingerprints: list[tuple[int, str]] = []
+        for row in mapped:
             offer = stored.get(row.sku)
             if offer is not None and offer.last_seen_run_id == self.run.pk:
-                outcome.duplicates += 1  # listed in an earlier chunk of this run: the later wins
+                outcome.duplicates += 1  # listed earlier in this run: the later line wins
             if offer_change_kind(stored=offer, row_hash=row.row_hash) == "unchanged":
                 unchanged.append(offer.item_id)
                 if row.stock > 0:
                     in_stock_products.add(offer.product_id)
+                if offer.raw_hash != _fingerprint_kept(row):
+                    fingerprints.append((offer.item_id, _fingerprint_kept(row)))
             else:
                 to_write.append((row, offer))
-        outcome.offers_unchanged = len(unchanged)
+        outcome.offers_unchanged += len(unchanged)
         if unchanged:
             SupplierItem.objects.filter(id__any_of=unchanged).update(last_seen_run=self.run)
+        if fingerprints:  # same row, new source fingerprint (new profile or mapping code)
+            with connection.cursor() as cursor:
+                bulk_update(
+                    table=SupplierItem._meta.db_table,
+                    key=("id", "bigint"),
+                    columns=[("raw_hash", "text")],
+                    rows=fingerprints,
+                    cursor=cursor,
+                )
         if to_write:
             product_of = self._resolve_products([row for row, _ in to_write], outcome)
             self._write_meta(to_write, product_of)
@@ -105,11 +136,13 @@ class IngestWriter:
         rows = (
             SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=skus)
             .order_by()
-            .values_list("sku", "id", "product_id", "price", "stock", "row_hash", "last_seen_run_id")
+            .values_list(
+                "sku", "id", "product_id", "price", "stock", "row_hash", "last_seen_run_id", "raw_hash"
+            )
         )
         return {
-            sku: StoredOffer(item_id, pid, price, stock, h, seen)
-            for sku, item_id, pid, price, stock, h, seen in rows
+            sku: StoredOffer(item_id, pid, price, stock, h, seen, raw)
+            for sku, item_id, pid, price, stock, h, seen, raw in rows
         }
 
     # -- brands and categories ---------------------------------------------------------------
@@ -450,6 +483,7 @@ class IngestWriter:
                     row.stock,
                     self.run.pk,
                     row.row_hash,
+                    _fingerprint_kept(row),
                     self.now,
                     self.now,
                 )
@@ -464,6 +498,7 @@ class IngestWriter:
                 "stock",
                 "last_seen_run_id",
                 "row_hash",
+                "raw_hash",
                 "updated_at",
             )
         )
@@ -481,6 +516,7 @@ class IngestWriter:
                     ("stock", "integer"),
                     ("last_seen_run_id", "bigint"),
                     ("row_hash", "text"),
+                    ("raw_hash", "text"),
                     ("created_at", "timestamptz"),
                     ("updated_at", "timestamptz"),
                 ],
@@ -579,10 +615,10 @@ class IngestWriter:
             if not chunk:
                 break
             with transaction.atomic():
-                # The fingerprint goes too: the offer no longer says what its last row said, so
+                # The fingerprints go too: the offer no longer says what its last row said, so
                 # that row listed again is a change (stock back), not an unchanged repeat.
                 SupplierItem.objects.filter(id__any_of=[c[0] for c in chunk], stock__gt=0).update(
-                    stock=0, row_hash="", updated_at=self.now
+                    stock=0, row_hash="", raw_hash="", updated_at=self.now
                 )
                 self._events_insert(
                     [

@@ -403,3 +403,67 @@ def test_a_feed_without_an_active_mapper_fails_clearly(distrilusa):
     run = distrilusa.ingest()
     assert run.status == FeedRun.Status.FAILED
     assert run.error == "The feed has no active mapper profile."
+
+
+# -- unchanged items are recognised before mapping (procurement.feeds.known) ---------------------
+
+
+def test_offers_remember_the_source_item_that_wrote_them(distrilusa):
+    distrilusa.serve(*LINES)
+    distrilusa.ingest()
+    fingerprints = set(SupplierItem.objects.values_list("raw_hash", flat=True))
+    assert len(fingerprints) == 3 and all(len(f) == 32 for f in fingerprints)
+
+
+def test_a_new_mapper_profile_maps_every_item_again(distrilusa):
+    without_names = {**PROFILE, "fields": {k: v for k, v in PROFILE["fields"].items() if k != "name"}}
+    distrilusa.feed.mappers.update(profile=without_names)
+    distrilusa.serve(*LINES)
+    distrilusa.ingest()
+    assert set(Product.objects.values_list("name", flat=True)) == {""}
+    distrilusa.feed.mappers.update(profile=PROFILE)
+    run = distrilusa.ingest()  # the same feed, a profile that now maps the name
+    assert run.products_updated == 3
+    assert Product.objects.get(gtin=ean(1).zfill(14)).name == "Galaxy A55 5G"
+    assert (run.offers_changed, run.events_created) == (3, 0)  # same price and stock: no events
+
+
+def test_a_duplicated_sku_whose_last_line_is_unchanged_still_wins(distrilusa):
+    distrilusa.serve(*LINES)
+    distrilusa.ingest()
+    changed = LINES[0].replace("329,00;12", "300,00;1")
+    distrilusa.serve(changed, LINES[1], LINES[2], LINES[0])  # DL1 twice, the last line as before
+    run = distrilusa.ingest()
+    offer = SupplierItem.objects.get(sku="DL1")
+    assert (offer.price, offer.stock) == (D("329"), 12)
+    assert any("more than once" in w for w in run.warnings)
+
+
+def test_a_duplicated_sku_whose_first_line_is_unchanged_lets_the_last_win(distrilusa):
+    distrilusa.serve(*LINES)
+    distrilusa.ingest()
+    distrilusa.serve(LINES[0], LINES[1], LINES[2], LINES[0].replace("329,00;12", "300,00;1"))
+    run = distrilusa.ingest()
+    offer = SupplierItem.objects.get(sku="DL1")
+    assert (offer.price, offer.stock) == (D("300"), 1)
+    assert any("more than once" in w for w in run.warnings)
+
+
+def test_an_unchanged_line_listed_twice_counts_as_a_duplicate(distrilusa):
+    distrilusa.serve(*LINES)
+    distrilusa.ingest()
+    distrilusa.serve(*LINES, LINES[1])
+    run = distrilusa.ingest()
+    assert run.status == FeedRun.Status.WARNING
+    assert any("more than once" in w for w in run.warnings)
+    assert run.events_created == 0
+
+
+def test_rows_with_warnings_warn_on_every_run(distrilusa):
+    ProductFactory(gtin=None, brand=Brand.objects.create(name="LG"), partnumber="OLED55C4")
+    distrilusa.serve("X1;5600000000009;LG;OLED55C4;TV;Casa;999,00;1;")
+    distrilusa.ingest()
+    again = distrilusa.ingest()
+    assert again.warnings_count >= 1
+    assert any("check digit" in w for w in again.warnings)
+    assert SupplierItem.objects.get(sku="X1").raw_hash == ""

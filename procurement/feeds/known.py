@@ -1,0 +1,96 @@
+"""Recognise feed items that are exactly what they were last time, before mapping them.
+
+Most rows of a supplier feed do not change from one run to the next, and mapping is most of
+the cost of reading a row. Each offer remembers the fingerprint of the raw item that last wrote
+it: a digest of the item's fields, the mapper profile and the mapping code itself. An item
+whose fingerprint is known is handed on as a ``SeenRow`` (the offer id, nothing to map), which
+the writer only marks as seen. Anything else (a new or changed item, a new profile, a new
+release of the mapping rules) is mapped as usual.
+
+Duplicated SKUs keep their rule (the last line wins): an item whose SKU was already listed in
+this run is always mapped, so the writer sees both lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+# More offers than this in one feed and the fast path is skipped, to keep memory bounded.
+KNOWN_ITEMS_MAX = 2_000_000
+_ID_SHIFT = 64
+_SKU_MASK = (1 << _ID_SHIFT) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRow:
+    """An item identical to the one that last wrote offer ``item_id``: nothing to map or write."""
+
+    line: int
+    item_id: int
+
+
+@lru_cache(maxsize=1)
+def mapping_code_version() -> bytes:
+    """A digest of the modules that turn raw items into rows: a release that changes the rules
+    changes every fingerprint, so the next run maps every item again."""
+    from catalog import gtin, normalize
+    from procurement.feeds import items, profile, rows, text, transforms
+
+    digest = hashlib.sha256()
+    for module in (gtin, normalize, items, profile, rows, text, transforms):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.digest()
+
+
+def profile_fingerprint(profile: dict[str, Any]) -> bytes:
+    canonical = json.dumps(profile, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(mapping_code_version() + canonical.encode("utf-8")).digest()
+
+
+def sku_key(sku: str) -> int:
+    return int.from_bytes(hashlib.blake2b(sku.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+class KnownItems:
+    """The fingerprints of a feed's offers, consumed as the run lists them.
+
+    Entries are packed (offer id and SKU key in one int) and popped when used: about 130 bytes
+    an offer at the start of a run, falling as the run goes.
+    """
+
+    def __init__(self, *, profile: dict[str, Any], offers: Iterable[tuple[str, int, str]]) -> None:
+        self.prefix = profile_fingerprint(profile)
+        self._entries: dict[bytes, int] = {}
+        self._skus_listed: set[int] = set()
+        for raw_hash, item_id, sku in offers:
+            self._entries[bytes.fromhex(raw_hash)] = (item_id << _ID_SHIFT) | sku_key(sku)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def digest(self, data: dict[str, Any]) -> bytes:
+        """The item's fingerprint: its fields as parsed, under this profile and mapping code."""
+        text = repr(data).encode("utf-8", "backslashreplace")
+        return hashlib.blake2b(self.prefix + text, digest_size=16).digest()
+
+    def take(self, digest: bytes) -> int | None:
+        """The offer id for an unchanged item listed for the first time in this run, else None."""
+        packed = self._entries.pop(digest, None)
+        if packed is None:
+            return None
+        key = packed & _SKU_MASK
+        if key in self._skus_listed:
+            return None  # the SKU is listed twice: map this line too, so the last one wins
+        self._skus_listed.add(key)
+        return packed >> _ID_SHIFT
+
+    def listed(self, sku: str) -> None:
+        """Note a SKU the run mapped, so that a later unchanged line of it is mapped too."""
+        if self._entries:  # once every known item is used, no later line can be taken
+            self._skus_listed.add(sku_key(sku))

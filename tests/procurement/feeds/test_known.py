@@ -1,0 +1,61 @@
+"""Unchanged feed items are recognised before mapping; anything that could differ is mapped."""
+
+from procurement.feeds.known import KnownItems, SeenRow, profile_fingerprint
+from procurement.feeds.reader import ReadStats, feed_read
+from procurement.feeds.rows import MappedRow
+from tests.support.feeds import CSV_PROFILE, csv_body, source_for
+
+LINES = ("A1;5600000010075;Samsung;SM-1;Galaxy A55;342.16;3", "A2;5600000010082;LG;C4;OLED;999.00;1")
+
+
+def read(feed_server, known, *lines):
+    feed_server.route("/feed.csv", body=csv_body(*lines))
+    return list(
+        feed_read(
+            source=source_for(feed_server.url("/feed.csv")),
+            profile=CSV_PROFILE,
+            stats=ReadStats(),
+            known=known,
+        )
+    )
+
+
+def fingerprints_of(rows):
+    return {row.sku: row.raw_digest for row in rows}
+
+
+def test_mapped_rows_carry_the_fingerprint_of_their_source_item(feed_server):
+    rows = read(feed_server, KnownItems(profile=CSV_PROFILE, offers=[]), *LINES)
+    assert [type(row) for row in rows] == [MappedRow, MappedRow]
+    assert all(len(row.raw_digest) == 32 for row in rows)
+    assert rows[0].raw_digest != rows[1].raw_digest
+
+
+def test_known_items_come_out_seen_and_changed_ones_mapped(feed_server):
+    first = fingerprints_of(read(feed_server, KnownItems(profile=CSV_PROFILE, offers=[]), *LINES))
+    known = KnownItems(profile=CSV_PROFILE, offers=[(first["A1"], 11, "A1"), (first["A2"], 12, "A2")])
+    rows = read(feed_server, known, LINES[0], LINES[1].replace("999.00", "949.00"))
+    assert rows[0] == SeenRow(line=2, item_id=11)
+    assert type(rows[1]) is MappedRow and rows[1].price == 949
+
+
+def test_without_known_items_every_item_is_mapped_without_a_fingerprint(feed_server):
+    rows = read(feed_server, None, *LINES)
+    assert [row.raw_digest for row in rows] == ["", ""]
+
+
+def test_the_fingerprint_depends_on_the_profile():
+    other = {**CSV_PROFILE, "meta": "all"}
+    assert profile_fingerprint(CSV_PROFILE) != profile_fingerprint(other)
+    data = {"sku": "A1", "price": "1"}
+    assert KnownItems(profile=CSV_PROFILE, offers=[]).digest(data) != KnownItems(
+        profile=other, offers=[]
+    ).digest(data)
+
+
+def test_an_item_is_taken_once_and_not_after_its_sku_was_mapped():
+    known = KnownItems(profile=CSV_PROFILE, offers=[("ab" * 16, 7, "A1"), ("cd" * 16, 8, "A2")])
+    assert known.take(bytes.fromhex("ab" * 16)) == 7
+    assert known.take(bytes.fromhex("ab" * 16)) is None  # the same line again: mapped
+    known.listed("A2")
+    assert known.take(bytes.fromhex("cd" * 16)) is None  # A2 was already listed in this run
