@@ -116,19 +116,7 @@ class MapperInline(admin.TabularInline):
 class SupplierFeedForm(forms.ModelForm):
     class Meta:
         model = SupplierFeed
-        fields = [
-            "supplier",
-            "name",
-            "is_active",
-            "source_url",
-            "format",
-            "format_options",
-            "headers",
-            "auth_type",
-            "auth_settings",
-            "pagination",
-            "unseen_min_ratio",
-        ]
+        fields = ["supplier", "name", *SupplierFeed.SETTINGS_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         """Refuse unknown or invalid format options and pagination settings (docs/feeds.md)."""

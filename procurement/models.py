@@ -86,6 +86,19 @@ class SupplierFeed(models.Model):
         HEADER = "header", _("Custom header")
         QUERY = "query", _("Query-string key")
 
+    # What an operator configures (the admin form, the suppliers JSON): besides supplier and name.
+    SETTINGS_FIELDS = (
+        "source_url",
+        "format",
+        "format_options",
+        "headers",
+        "auth_type",
+        "auth_settings",
+        "pagination",
+        "unseen_min_ratio",
+        "is_active",
+    )
+
     supplier = models.ForeignKey(
         Supplier, verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="feeds"
     )

@@ -18,17 +18,7 @@ from procurement.feeds.profile import profile_problems
 from procurement.models import FeedMapper, Supplier, SupplierFeed
 
 SUPPLIER_FIELDS = ("margin", "priority", "is_active", "ingest_enabled", "ingest_interval_minutes")
-FEED_FIELDS = (
-    "source_url",
-    "format",
-    "format_options",
-    "headers",
-    "auth_type",
-    "auth_settings",
-    "pagination",
-    "unseen_min_ratio",
-    "is_active",
-)
+FEED_FIELDS = SupplierFeed.SETTINGS_FIELDS
 
 
 class ConfigImportError(ValueError):

@@ -24,23 +24,27 @@ from catalog.normalize import name_normalize, partnumber_normalize
 from genesys.db import bulk_insert, bulk_update
 from procurement.feeds.known import SeenRow
 from procurement.feeds.rows import MappedRow
-from procurement.ingest_rules import StoredOffer, canonical_fill, offer_change_kind, rows_last_wins
+from procurement.ingest_rules import (
+    FILLABLE_FIELDS,
+    StoredOffer,
+    canonical_fill,
+    offer_change_kind,
+    rows_last_wins,
+)
 from procurement.models import FeedRun, SupplierFeed, SupplierItem
 
 Reason = ProductSupplierEvent.Reason
 
-_PRODUCT_LOOKUP = (
-    "id",
-    "gtin",
-    "brand_id",
-    "partnumber",
-    "partnumber_normalized",
-    "name",
-    "description",
-    "image_url",
-    "weight",
-    "category_id",
+# The product columns an ingest writes, with their PostgreSQL types, in FILLABLE_FIELDS order.
+_FILLABLE_COLUMNS = tuple(
+    zip(
+        FILLABLE_FIELDS,
+        ("text", "bigint", "text", "text", "text", "text", "text", "numeric", "bigint"),
+        strict=True,
+    )
 )
+_IDENTITY_FIELDS = frozenset({"gtin", "brand_id", "partnumber", "partnumber_normalized"})
+_PRODUCT_LOOKUP = ("id", *FILLABLE_FIELDS)
 
 
 def _fingerprint_kept(row: MappedRow) -> str:
@@ -357,15 +361,7 @@ class IngestWriter:
             written = bulk_insert(
                 table=Product._meta.db_table,
                 columns=[
-                    ("gtin", "text"),
-                    ("brand_id", "bigint"),
-                    ("partnumber", "text"),
-                    ("partnumber_normalized", "text"),
-                    ("name", "text"),
-                    ("description", "text"),
-                    ("image_url", "text"),
-                    ("weight", "numeric"),
-                    ("category_id", "bigint"),
+                    *_FILLABLE_COLUMNS,
                     ("is_enabled", "boolean"),
                     ("is_eol", "boolean"),
                     ("created_at", "timestamptz"),
@@ -392,17 +388,7 @@ class IngestWriter:
 
     def _products_fill(self, fills: dict[int, dict[str, Any]]) -> int:
         """Fill empty product fields in one statement; returns how many products changed."""
-        columns = [
-            ("gtin", "text"),
-            ("brand_id", "bigint"),
-            ("partnumber", "text"),
-            ("partnumber_normalized", "text"),
-            ("name", "text"),
-            ("description", "text"),
-            ("image_url", "text"),
-            ("weight", "numeric"),
-            ("category_id", "bigint"),
-        ]
+        columns = _FILLABLE_COLUMNS
         rows = [(pid, *(changes.get(name) for name, _ in columns)) for pid, changes in fills.items()]
         with connection.cursor() as cursor:
             try:
@@ -418,11 +404,7 @@ class IngestWriter:
             except IntegrityError:
                 # A GTIN (or brand + part number) claimed concurrently by another product: fill
                 # everything else; the identity stays as it is.
-                keep = [
-                    c
-                    for c in columns
-                    if c[0] not in {"gtin", "brand_id", "partnumber", "partnumber_normalized"}
-                ]
+                keep = [c for c in columns if c[0] not in _IDENTITY_FIELDS]
                 rows = [(pid, *(changes.get(name) for name, _ in keep)) for pid, changes in fills.items()]
                 bulk_update(
                     table=Product._meta.db_table,
