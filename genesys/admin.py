@@ -5,8 +5,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
@@ -118,7 +120,7 @@ class JobRunAdmin(ReadOnlyAdmin):
     search_fields = ["key", "rq_job_id", "error"]
     date_hierarchy = "created_at"
     exclude = ["summary"]
-    readonly_fields = ["summary_pretty"]
+    readonly_fields = ["summary_pretty", "feed_runs_links"]
 
     def get_urls(self):
         urls = super().get_urls()
@@ -156,6 +158,26 @@ class JobRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("summary"))
     def summary_pretty(self, obj: JobRun) -> str:
         return pretty_json(obj.summary)
+
+    @admin.display(description=_("feed runs"))
+    def feed_runs_links(self, obj: JobRun) -> str:
+        """The feed runs this job carried (an ingest has one per feed of the supplier)."""
+        runs = list(obj.feed_runs.select_related("feed").order_by("id"))
+        if not runs:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">#{} {}</a> ({})',
+            (
+                (
+                    reverse("admin:procurement_feedrun_change", args=[run.pk]),
+                    run.pk,
+                    run.feed.name,
+                    run.get_status_display(),
+                )
+                for run in runs
+            ),
+        )
 
 
 @admin.register(JobRunLog)

@@ -233,3 +233,11 @@ def test_offers_last_seen_in_a_pruned_run_still_list(staff_client):
     kept.refresh_from_db()
     dangling.refresh_from_db()
     assert (kept.last_seen_run_id, dangling.last_seen_run_id) == (run_id, run_id + 1000)
+
+
+def test_job_runs_link_back_to_their_feed_runs(staff_client):
+    job_run = JobRunFactory()
+    feed_run = FeedRunFactory(job_run=job_run, feed=SupplierFeedFactory(name="Tarifa"))
+    content = staff_client.get(reverse("admin:genesys_jobrun_change", args=[job_run.pk])).content.decode()
+    assert f'href="{reverse("admin:procurement_feedrun_change", args=[feed_run.pk])}"' in content
+    assert f"#{feed_run.pk} Tarifa" in content
