@@ -61,7 +61,8 @@ class KnownItems:
     """The fingerprints of a feed's offers, consumed as the run lists them.
 
     Entries are packed (offer id and SKU key in one int) and popped when used: about 130 bytes
-    an offer at the start of a run, falling as the run goes.
+    an offer at the start of a run, falling as the run goes. Only the SKUs the run maps are
+    remembered besides (the changed and new items).
     """
 
     def __init__(self, *, profile: dict[str, Any], offers: Iterable[tuple[str, int, str]]) -> None:
@@ -84,10 +85,9 @@ class KnownItems:
         packed = self._entries.pop(digest, None)
         if packed is None:
             return None
-        key = packed & _SKU_MASK
-        if key in self._skus_listed:
-            return None  # the SKU is listed twice: map this line too, so the last one wins
-        self._skus_listed.add(key)
+        if packed & _SKU_MASK in self._skus_listed:
+            return None  # the SKU was mapped earlier in this run: map this line too, the last wins
+        # No need to remember a taken SKU: its entry is gone, so any later line of it is mapped.
         return packed >> _ID_SHIFT
 
     def listed(self, sku: str) -> None:
