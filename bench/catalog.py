@@ -125,12 +125,16 @@ def bench_eol(products: int, events_per_product: int) -> dict[str, float]:
     with timed(f"generate {total_events:,} events", results):
         table = ProductSupplierEvent._meta.db_table
         first, last = min(ids), max(ids)
-        # Event n of product p: dated 1..399 days ago; a third of products saw stock recently.
+        # Event n of product p, a third of them with stock. Products p % 5 = 0 only have events
+        # 200-398 days old, products p % 7 = 0 never had stock: both kinds are EOL (about 31 %).
+        # The others' stock events are 111 days apart over 1-399 days ago, so one is recent.
+        # (%% is the modulo operator escaped for the driver's placeholders.)
         if connection.vendor == "postgresql":
             sql = f"""
                 INSERT INTO {table} (product_id, reason, new_stock, old_stock, note, created_at)
-                SELECT p, 'change', CASE WHEN (p + n) % 3 = 0 THEN 5 ELSE 0 END, 0, '',
-                       %s - make_interval(days => ((p * 7 + n * 37) % 399) + 1)
+                SELECT p, 'change', CASE WHEN p %% 7 <> 0 AND (p + n) %% 3 = 0 THEN 5 ELSE 0 END, 0, '',
+                       %s - make_interval(days => CASE WHEN p %% 5 = 0
+                           THEN 200 + (p * 7 + n * 37) %% 199 ELSE 1 + (p * 7 + n * 37) %% 399 END)
                 FROM generate_series(%s, %s) AS p, generate_series(1, %s) AS n
             """  # noqa: S608 (our own table name)
             params = [now, first, last, events_per_product]
@@ -139,8 +143,9 @@ def bench_eol(products: int, events_per_product: int) -> dict[str, float]:
                 WITH RECURSIVE pr(p) AS (SELECT %s UNION ALL SELECT p + 1 FROM pr WHERE p < %s),
                                ev(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM ev WHERE n < %s)
                 INSERT INTO {table} (product_id, reason, new_stock, old_stock, note, created_at)
-                SELECT p, 'change', CASE WHEN (p + n) % 3 = 0 THEN 5 ELSE 0 END, 0, '',
-                       datetime(%s, '-' || (((p * 7 + n * 37) % 399) + 1) || ' days')
+                SELECT p, 'change', CASE WHEN p %% 7 <> 0 AND (p + n) %% 3 = 0 THEN 5 ELSE 0 END, 0, '',
+                       datetime(%s, '-' || (CASE WHEN p %% 5 = 0
+                           THEN 200 + (p * 7 + n * 37) %% 199 ELSE 1 + (p * 7 + n * 37) %% 399 END) || ' days')
                 FROM pr, ev
             """  # noqa: S608 (our own table name)
             params = [first, last, events_per_product, now.strftime("%Y-%m-%d %H:%M:%S")]
