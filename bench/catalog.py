@@ -145,7 +145,8 @@ def bench_eol(products: int, events_per_product: int) -> dict[str, float]:
                 INSERT INTO {table} (product_id, reason, new_stock, old_stock, note, created_at)
                 SELECT p, 'change', CASE WHEN p %% 7 <> 0 AND (p + n) %% 3 = 0 THEN 5 ELSE 0 END, 0, '',
                        datetime(%s, '-' || (CASE WHEN p %% 5 = 0
-                           THEN 200 + (p * 7 + n * 37) %% 199 ELSE 1 + (p * 7 + n * 37) %% 399 END) || ' days')
+                           THEN 200 + (p * 7 + n * 37) %% 199 ELSE 1 + (p * 7 + n * 37) %% 399 END)
+                           || ' days')
                 FROM pr, ev
             """  # noqa: S608 (our own table name)
             params = [first, last, events_per_product, now.strftime("%Y-%m-%d %H:%M:%S")]
