@@ -88,21 +88,25 @@ def supplier_margins_get() -> dict[int, Decimal | None]:
     return dict(Supplier.objects.values_list("id", "margin"))
 
 
-def products_eol_candidates(*, cutoff) -> QuerySet[Product]:
-    """Products old enough, not EOL, with no stock seen since ``cutoff`` and none in stock now.
+def product_eol_rule(*, cutoff) -> Q:
+    """The end-of-life rule as a condition on products (correlated, so it can re-check a chunk).
 
-    "Never had an event with stock > 0, or the last one is older than the cutoff" is the same as
-    "no event with stock > 0 at or after the cutoff". Products that have an offer in stock right
-    now are excluded too: events are only written on change, so an offer in stock for months
-    without a change has no recent event, and marking it would flap at the next ingest.
+    Old enough, and no stock seen since ``cutoff`` and none in stock now. "Never had an event
+    with stock > 0, or the last one is older than the cutoff" is the same as "no event with
+    stock > 0 at or after the cutoff". Products that have an offer in stock right now are
+    excluded too: events are only written on change, so an offer in stock for months without a
+    change has no recent event, and marking it would flap at the next ingest.
     """
     recent_stock = ProductSupplierEvent.objects.filter(
         product_id=OuterRef("pk"), new_stock__gt=0, created_at__gte=cutoff
     )
     in_stock_now = SupplierItem.objects.filter(product_id=OuterRef("pk"), stock__gt=0)
-    return Product.objects.filter(is_eol=False, created_at__lt=cutoff).filter(
-        ~Exists(recent_stock), ~Exists(in_stock_now)
-    )
+    return Q(created_at__lt=cutoff) & ~Exists(recent_stock) & ~Exists(in_stock_now)
+
+
+def products_eol_candidates(*, cutoff) -> QuerySet[Product]:
+    """Products not yet EOL that the end-of-life rule retires."""
+    return Product.objects.filter(Q(is_eol=False) & product_eol_rule(cutoff=cutoff))
 
 
 def product_ids_in_category_tree(*, category_id: int) -> QuerySet:

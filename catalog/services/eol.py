@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from catalog.selectors import products_eol_candidates
+from catalog.selectors import product_eol_rule, products_eol_candidates
 from catalog.services.offers import FlagsResult, Reason, products_flags_set
 
 
@@ -31,7 +30,7 @@ def products_mark_eol(*, now: datetime | None = None, eol_days: int | None = Non
         product_ids=candidates.values_list("id", flat=True).iterator(chunk_size=10_000),
         is_eol=True,
         reason=Reason.EOL_MARKED,
-        condition=Q(id__in=products_eol_candidates(cutoff=cutoff).values("id")),
+        condition=product_eol_rule(cutoff=cutoff),  # re-checked on each locked chunk
         event_note=f"no stock since {cutoff:%Y-%m-%d}",
         now=now,
     )

@@ -29,6 +29,7 @@ from catalog.selectors import (
     source_facts_get,
     supplier_margins_get,
 )
+from catalog.services.events import EventRow, product_events_insert
 from catalog.services.update_stream import StreamChange, stream_changes_enqueue
 from genesys.db import bulk_upsert, transaction_mutex
 
@@ -407,19 +408,12 @@ def products_flags_set(
                     if is_eol
                     else ProductSupplierEvent.Reason.EOL_REVERTED
                 )
-                ProductSupplierEvent.objects.bulk_create(
-                    [
-                        ProductSupplierEvent(
-                            product_id=pid,
-                            reason=event_reason,
-                            note=event_note,
-                            run_id=run_id,
-                            created_at=rules.now,
-                        )
+                product_events_insert(
+                    events=[
+                        EventRow(pid, event_reason, rules.now, run_id=run_id, note=event_note)
                         for pid in ids
                         if products[pid]["is_eol"] != is_eol
-                    ],
-                    batch_size=1000,
+                    ]
                 )
             for row in products.values():
                 row.update(updates)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from catalog.models import Brand, Category, Product, ProductMeta, ProductSupplierEvent
 from catalog.models.taxonomy import CATEGORY_PATH_SEPARATOR
 from catalog.normalize import name_normalize, partnumber_normalize
+from catalog.services.events import EventRow, product_events_insert
 from genesys.db import bulk_insert, bulk_update
 from procurement.feeds.known import SeenRow
 from procurement.feeds.rows import MappedRow
@@ -528,7 +529,7 @@ class IngestWriter:
                         Reason.CHANGE, product_id, item_id, stored.price, row.price, stored.stock, row.stock
                     )
                 )
-        self._events_insert(events)
+        product_events_insert(events=events)
         outcome.events += len(events)
 
     def _event(
@@ -540,41 +541,19 @@ class IngestWriter:
         new_price: Decimal | None,
         old_stock: int | None,
         new_stock: int | None,
-    ) -> tuple:
-        return (
+    ) -> EventRow:
+        return EventRow(
             product_id,
-            self.feed.supplier_id,
-            item_id,
             reason,
-            old_price,
-            new_price,
-            old_stock,
-            new_stock,
-            self.run.pk,
-            "",
             self.now,
+            supplier_id=self.feed.supplier_id,
+            supplier_item_id=item_id,
+            old_price=old_price,
+            new_price=new_price,
+            old_stock=old_stock,
+            new_stock=new_stock,
+            run_id=self.run.pk,
         )
-
-    def _events_insert(self, events: list[tuple]) -> None:
-        with connection.cursor() as cursor:
-            bulk_insert(
-                table=ProductSupplierEvent._meta.db_table,
-                columns=[
-                    ("product_id", "bigint"),
-                    ("supplier_id", "bigint"),
-                    ("supplier_item_id", "bigint"),
-                    ("reason", "text"),
-                    ("old_price", "numeric"),
-                    ("new_price", "numeric"),
-                    ("old_stock", "integer"),
-                    ("new_stock", "integer"),
-                    ("run_id", "bigint"),
-                    ("note", "text"),
-                    ("created_at", "timestamptz"),
-                ],
-                rows=events,
-                cursor=cursor,
-            )
 
     # -- offers the run did not see --------------------------------------------------------------
 
@@ -602,8 +581,8 @@ class IngestWriter:
                 SupplierItem.objects.filter(id__any_of=[c[0] for c in chunk], stock__gt=0).update(
                     stock=0, row_hash="", raw_hash="", updated_at=self.now
                 )
-                self._events_insert(
-                    [
+                product_events_insert(
+                    events=[
                         self._event(Reason.FEED_MISSING, pid, item_id, price, price, stock, 0)
                         for item_id, pid, price, stock in chunk
                     ]
