@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from catalog.services.eol import products_revert_eol
 from catalog.services.offers import Reason, active_offers_recompute
+from genesys.db import commit_without_waiting_for_disk
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.known import KNOWN_ITEMS_MAX, KnownItems, SeenRow
 from procurement.feeds.read_ahead import items_read_ahead
@@ -218,6 +219,7 @@ def _rows_write(
             return
         began = time.monotonic()
         with transaction.atomic():
+            commit_without_waiting_for_disk()
             tally.add(writer.write(pending))
         tally.write_seconds += time.monotonic() - began
         pending.clear()
