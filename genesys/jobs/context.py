@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, reset_queries
 from django.utils import timezone
 
 from genesys.jobs.ledger import kind_config_get, run_log, workers_enabled
@@ -94,6 +94,9 @@ class JobContext:
         self._last_progress = now
         self.log(message)
         JobRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+        # With DEBUG on, Django keeps the text of every query until a request ends; a job has no
+        # requests, and an ingest's queries carry thousands of ids each: drop them as it goes.
+        reset_queries()
 
     def stop_requested(self) -> bool:
         """True once the kill switch is on or the kind was disabled; long jobs stop cleanly."""

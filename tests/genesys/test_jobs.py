@@ -151,3 +151,21 @@ def test_schedules(text, parsed):
 def test_invalid_schedules_say_why():
     with pytest.raises(ValueError, match="neither a cron expression"):
         schedule_parse("daily at 3")
+
+
+@pytest.mark.django_db
+def test_progress_drops_the_query_text_django_keeps_under_debug(settings):
+    """A job has no request to end, so under DEBUG its queries would pile up for hours."""
+    from django.db import connection
+
+    from genesys.jobs.context import JobContext
+    from tests.factories import JobRunFactory
+
+    settings.DEBUG = True
+    run = JobRunFactory(status=JobRun.Status.RUNNING)
+    context = JobContext(run=run, config=kind_config_get(kind=run.kind))
+    JobRun.objects.filter(pk=run.pk).exists()
+    assert connection.queries
+    context.progress("page 1 read")
+    assert connection.queries == []
+    assert JobRunLog.objects.filter(run=run, message="page 1 read").exists()
