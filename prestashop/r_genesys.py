@@ -27,7 +27,7 @@ from prestashop.errors import (
     ShopValidationError,
 )
 from prestashop.fields import prepare_product
-from prestashop.transport import RetryPolicy, ShopTransport, describe_body
+from prestashop.transport import ShopTransport, describe_body
 from prestashop.types import (
     ProductDraft,
     ProductState,
@@ -50,13 +50,9 @@ class RGenesysClient:
 
     def __init__(self, *, config: ShopConfig) -> None:
         self.config = config
-        self.http = ShopTransport(
-            base_url=config.url.rstrip("/") + "/" + BASE_PATH,
-            timeout=(config.connect_timeout, config.read_timeout),
-            retry=RetryPolicy(
-                attempts=config.retries + 1, backoff_base=config.backoff_base, backoff_max=config.backoff_max
-            ),
-            pool_size=config.concurrency,
+        self.http = ShopTransport.for_shop(
+            config=config,
+            path=BASE_PATH,
             headers={
                 rg_json.KEY_HEADER: config.api_key,
                 rg_json.SHOP_HEADER: str(config.shop_id),

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -21,6 +22,9 @@ from requests.adapters import HTTPAdapter
 
 from prestashop.errors import ShopConnectionError, ShopRequestError, ShopTimeoutError
 from prestashop.fields import clean_text
+
+if TYPE_CHECKING:
+    from prestashop.config import ShopConfig
 
 logger = logging.getLogger("prestashop.http")
 
@@ -146,6 +150,20 @@ class ShopTransport:
         self.session.mount("https://", adapter)
         self.session.auth = auth
         self.session.headers.update({"User-Agent": "Genesys shop client", **(headers or {})})
+
+    @classmethod
+    def for_shop(cls, *, config: ShopConfig, path: str, **options: Any) -> ShopTransport:
+        """A transport to ``path`` under the shop's URL with the shop's timeouts, retries and pool
+        (both clients build theirs here; ``options`` add auth, headers and the retry rule)."""
+        return cls(
+            base_url=config.url.rstrip("/") + "/" + path,
+            timeout=(config.connect_timeout, config.read_timeout),
+            retry=RetryPolicy(
+                attempts=config.retries + 1, backoff_base=config.backoff_base, backoff_max=config.backoff_max
+            ),
+            pool_size=config.concurrency,
+            **options,
+        )
 
     def scrub(self, text: str) -> str:
         return scrub(text, secrets=self._secrets)

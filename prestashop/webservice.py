@@ -29,7 +29,7 @@ from prestashop.errors import (
     ShopValidationError,
 )
 from prestashop.fields import filter_value_is_exact, format_decimal, prepare_product
-from prestashop.transport import RETRYABLE_STATUSES, RetryPolicy, ShopTransport, describe_body
+from prestashop.transport import RETRYABLE_STATUSES, ShopTransport, describe_body
 from prestashop.types import (
     ProductDraft,
     ProductState,
@@ -77,13 +77,9 @@ class WebserviceClient:
 
     def __init__(self, *, config: ShopConfig) -> None:
         self.config = config
-        self.http = ShopTransport(
-            base_url=config.url.rstrip("/") + "/api/",
-            timeout=(config.connect_timeout, config.read_timeout),
-            retry=RetryPolicy(
-                attempts=config.retries + 1, backoff_base=config.backoff_base, backoff_max=config.backoff_max
-            ),
-            pool_size=config.concurrency,
+        self.http = ShopTransport.for_shop(
+            config=config,
+            path="api/",
             auth=(config.api_key, ""),  # the key is the Basic-auth user, the password is empty
             secrets=(config.api_key,),
             should_retry=_should_retry,
