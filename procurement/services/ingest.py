@@ -247,19 +247,13 @@ def _rows_write(
     try:
         for batch in items_read_ahead(rows):
             for row in batch:
-                if type(row) is SeenRow:
-                    tally.rows_valid += 1
-                    pending.append(row)
-                    if len(pending) >= CHUNK_ROWS:
-                        flush()
-                    continue
-                if isinstance(row, RowRejection):
+                if type(row) is RowRejection:
                     tally.rows_rejected += 1
                     if len(tally.rejected) < REJECTED_ROWS_KEPT:
                         tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
                     continue
                 tally.rows_valid += 1
-                if row.warnings:
+                if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
                     tally.row_warnings += len(row.warnings)
                     for warning in row.warnings:
                         if len(tally.warnings) < ROW_WARNINGS_KEPT:

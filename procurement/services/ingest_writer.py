@@ -108,8 +108,8 @@ class IngestWriter:
                 unchanged.append(offer.item_id)
                 if row.stock > 0:
                     in_stock_products.add(offer.product_id)
-                if offer.raw_hash != _fingerprint_kept(row):
-                    fingerprints.append((offer.item_id, _fingerprint_kept(row)))
+                if offer.raw_hash != (kept := _fingerprint_kept(row)):
+                    fingerprints.append((offer.item_id, kept))
             else:
                 to_write.append((row, offer))
         outcome.offers_unchanged += len(unchanged)
