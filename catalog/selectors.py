@@ -54,12 +54,14 @@ def offer_candidates_by_product(
 ) -> dict[int, list[OfferCandidate]]:
     """Every supplier offer of these products with what election needs, in one query.
 
+    Offers on hold (``SupplierItem.hold_reason``) are not candidates: they wait for an operator.
+
     No joins: supplier and feed facts come from ``sources`` (a few rows read once), which keeps
     this query an index scan over the offers alone.
     """
     sources = sources or source_facts_get()
     rows = (
-        SupplierItem.objects.filter(product_id__any_of=product_ids)
+        SupplierItem.objects.filter(product_id__any_of=product_ids, hold_reason="")
         .order_by()
         .values_list("product_id", "id", "supplier_id", "feed_id", "price", "stock")
     )

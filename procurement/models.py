@@ -339,6 +339,12 @@ class FeedRun(models.Model):
 class SupplierItem(models.Model):
     """A supplier's offer for a product, as its feed last described it."""
 
+    class HoldReason(models.TextChoices):
+        NONE = "", _("Not held")
+        IDENTITY_CONFLICT = "identity_conflict", _("Identity conflict")
+        PRICE_OUTLIER = "price_outlier", _("Price outlier")
+        PRICE_REJECTED = "price_rejected", _("Price rejected by an operator")
+
     # Few indexes on purpose: every ingest touches every offer of its feed, and each index is
     # written on each change. The (feed, sku) key covers lookups by feed; see Meta.indexes.
     feed = models.ForeignKey(
@@ -393,6 +399,14 @@ class SupplierItem(models.Model):
             "the same item next time is recognised without being mapped."
         ),
     )
+    # An offer on hold is kept and updated by its feed but never elected: the catalog waits for
+    # an operator's decision (an identity conflict, a price outlier, a rejected price). Database
+    # defaults, as the ingest writes offers in raw SQL that names only the columns it sets.
+    hold_reason = models.CharField(
+        _("hold reason"), max_length=32, choices=HoldReason.choices, blank=True, default="", db_default=""
+    )
+    hold_note = models.TextField(_("hold note"), blank=True, default="", db_default="")
+    held_at = models.DateTimeField(_("held at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -141,3 +142,31 @@ class ProductMeta(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value[:40]}"
+
+
+class DirtyProduct(models.Model):
+    """A product whose offers changed and whose catalog state (election, price, stream) has not
+    been recomputed since: the durable intent of the catalog step.
+
+    An ingest marks products here in the same transaction as the chunk that changed their
+    offers, so the intent survives any crash; the recompute deletes a mark in the transaction
+    that applies it (only if no newer mark replaced it meanwhile: ``version``). The ingest's
+    final step, its retry and the periodic sweep all drain this set.
+    """
+
+    product = models.OneToOneField(
+        Product,
+        verbose_name=_("product"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    version = models.BigIntegerField(_("version"), default=1, db_default=1)
+    marked_at = models.DateTimeField(_("marked at"), default=timezone.now, db_default=Now())
+
+    class Meta:
+        verbose_name = _("product awaiting recompute")
+        verbose_name_plural = _("products awaiting recompute")
+
+    def __str__(self) -> str:
+        return str(self.product_id)

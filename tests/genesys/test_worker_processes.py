@@ -6,20 +6,11 @@ Redis, feed them over real HTTP, and kill one with SIGKILL. They are the slowest
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 
 import django_rq
 import pytest
-from django.conf import settings
-from django.db import connection
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
@@ -33,62 +24,10 @@ from procurement.services.scheduling import supplier_ingests_schedule
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
 from tests.support.feed_server import Reply
 from tests.support.jobs import jobs_work
+from tests.support.processes import kill_worker_and_horse, wait_for, worker_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 PROFILE = {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}, "meta": "none"}
-
-
-@contextmanager
-def worker_process(
-    *queues: str, name: str, extra_env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen]:
-    """An RQ worker (with the scheduler) in its own process group, on the test DB and Redis."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "GENESYS_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
-        "JOBS_HEARTBEAT_SECONDS": "1",
-        "JOBS_CONCURRENCY_RETRY_SECONDS": "1",
-        **(extra_env or {}),
-    }
-    log = open(settings.VAR_DIR / f"test-worker-{name}.log", "w")  # closed below
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", *queues, "--with-scheduler", "--name", name,
-         "--serializer", "rq.serializers.JSONSerializer"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
-
-
-def kill_worker_and_horse(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work horse (RQ forks the horse into a session of its own)."""
-    pgrep = shutil.which("pgrep") or "/usr/bin/pgrep"
-    children = subprocess.run([pgrep, "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-    for pid in [process.pid, *map(int, children)]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait()
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def csv(rows: range) -> bytes:
