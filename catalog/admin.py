@@ -14,6 +14,7 @@ from catalog.models import (
     Brand,
     CatalogUpdateStream,
     Category,
+    DirtyProduct,
     Product,
     ProductActiveOffer,
     ProductMeta,
@@ -276,6 +277,16 @@ class ProductActiveOfferAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["supplier"]
     list_select_related = ["product", "supplier"]
+    search_fields = ["=product__id", "product__name", "product__gtin"]
+
+
+@admin.register(DirtyProduct)
+class DirtyProductAdmin(ReadOnlyAdmin):
+    """Products an ingest changed and the catalog has not recomputed yet: an empty list is the
+    normal state; rows that stay here mean the sweep is not running (see docs/workers.md)."""
+
+    list_display = ["product", "marked_at", "run_id", "version"]
+    list_select_related = ["product"]
     search_fields = ["=product__id", "product__name", "product__gtin"]
 
 

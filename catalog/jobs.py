@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+from catalog.models import DirtyProduct
 from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
+from catalog.services.dirty import dirty_products_drain
 from catalog.services.eol import products_mark_eol
 from catalog.services.offers import active_offers_recompute
 from genesys.jobs.context import JobContext
 from genesys.jobs.registry import KindDefaults, job_kind
 from genesys.models import JobKind
+
+DIRTY_SCOPE = "dirty"
 
 
 @job_kind(
@@ -23,17 +27,42 @@ def product_eol_check(ctx: JobContext) -> dict:
     return {"marked_eol": len(result.flagged_product_ids), "stream_rows": result.stream_rows}
 
 
+def _recompute_key(params: dict) -> str:
+    """The sweep of the dirty set is one job at a time; operator requests are never merged:
+    a request made while another recompute of the same scope runs must still run afterwards,
+    with the newer data (recomputing twice is harmless)."""
+    scope = params.get("scope", DIRTY_SCOPE)
+    if scope == DIRTY_SCOPE:
+        return f"catalog_recompute:{DIRTY_SCOPE}"
+    return f"catalog_recompute:{scope}:{params.get('id', '')}:{uuid.uuid4().hex[:8]}"
+
+
+def _dirty_products_waiting() -> bool:
+    return DirtyProduct.objects.exists()
+
+
 @job_kind(
     JobKind.CATALOG_RECOMPUTE,
     queue="catalog",
-    # No deduplication: a request made while another recompute of the same scope is running
-    # must still run afterwards, with the newer data. Recomputing twice is harmless.
-    key=lambda params: f"catalog_recompute:{params['scope']}:{params.get('id', '')}:{uuid.uuid4().hex[:8]}",
+    key=_recompute_key,
+    # The scheduled run (no parameters) sweeps the dirty set: products whose offers changed in
+    # an ingest that died before its own catalog step (catalog.services.dirty).
     defaults=KindDefaults(max_concurrency=1, retry_attempts=3, retry_backoff_seconds=(30, 120, 600),
-                          timeout_seconds=1800, stale_after_seconds=3600),
+                          timeout_seconds=1800, stale_after_seconds=3600, schedule="every 30s"),
+    has_work=_dirty_products_waiting,
 )  # fmt: skip
 def catalog_recompute(ctx: JobContext) -> dict:
-    scope, scope_id = ctx.params["scope"], ctx.params.get("id")
+    scope, scope_id = ctx.params.get("scope", DIRTY_SCOPE), ctx.params.get("id")
+    if scope == DIRTY_SCOPE:
+        drained = dirty_products_drain(
+            on_chunk=lambda done: ctx.progress(f"{done.products} products recomputed")
+        )
+        return {
+            "products": drained.products,
+            "changed": len(drained.changed_product_ids),
+            "stream_rows": drained.stream_rows,
+            "eol_reverted": len(drained.eol_reverted_product_ids),
+        }
     if scope == "category":
         ids = list(product_ids_in_category_tree(category_id=scope_id))
     elif scope == "supplier":

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -81,6 +82,11 @@ def offer_candidates_by_product(
             )
         )
     return by_product
+
+
+def offers_in_stock(*, product: Any) -> QuerySet:
+    """A product's sellable offers in stock (not on hold); ``product`` may be an ``OuterRef``."""
+    return SupplierItem.objects.filter(product=product, stock__gt=0, hold_reason="")
 
 
 def supplier_margins_get() -> dict[int, Decimal | None]:

@@ -12,6 +12,7 @@ from catalog.models import (
     Brand,
     CatalogUpdateStream,
     Category,
+    DirtyProduct,
     Product,
     ProductActiveOffer,
     ProductMeta,
@@ -125,6 +126,13 @@ class ProductSupplierEventFactory(factory.django.DjangoModelFactory):
     reason = ProductSupplierEvent.Reason.INIT
     new_price = Decimal("100.0000")
     new_stock = 5
+
+
+class DirtyProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DirtyProduct
+
+    product = factory.SubFactory(ProductFactory)
 
 
 class ProductActiveOfferFactory(factory.django.DjangoModelFactory):

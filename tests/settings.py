@@ -43,3 +43,8 @@ STORAGES = {
 FEEDS_ROOT = VAR_DIR / "test-feeds" / _worker
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Fault-injection tests start workers with GENESYS_FAILPOINTS set (genesys/failpoints.py).
+from genesys.failpoints import failpoints_parse
+
+FAILPOINTS = failpoints_parse(os.environ.get("GENESYS_FAILPOINTS", ""))

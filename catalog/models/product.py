@@ -163,6 +163,8 @@ class DirtyProduct(models.Model):
     )
     version = models.BigIntegerField(_("version"), default=1, db_default=1)
     marked_at = models.DateTimeField(_("marked at"), default=timezone.now, db_default=Now())
+    # The feed run whose chunk last marked the product (informational: runs are pruned).
+    run_id = models.BigIntegerField(_("feed run"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("product awaiting recompute")

@@ -23,9 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.services.eol import products_revert_eol
-from catalog.services.offers import Reason, active_offers_recompute
+from catalog.services.dirty import DrainResult, dirty_products_count, dirty_products_drain
 from genesys.db import commit_without_waiting_for_disk
+from genesys.failpoints import failpoint
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.known import KNOWN_ITEMS_MAX, KnownItems, SeenRow
 from procurement.feeds.read_ahead import items_read_ahead
@@ -71,7 +71,6 @@ class _Tally:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outcome: ChunkOutcome = field(default_factory=ChunkOutcome)
-    eol_products: set[int] = field(default_factory=set)
     write_seconds: float = 0.0
 
     def add(self, chunk: ChunkOutcome) -> None:
@@ -82,8 +81,6 @@ class _Tally:
         total.offers_changed += chunk.offers_changed
         total.offers_unchanged += chunk.offers_unchanged
         total.events += chunk.events
-        total.affected_product_ids |= chunk.affected_product_ids
-        self.eol_products |= chunk.in_stock_eol_product_ids
         self.duplicates += chunk.duplicates
 
 
@@ -221,6 +218,7 @@ def _rows_write(
         with transaction.atomic():
             commit_without_waiting_for_disk()
             tally.add(writer.write(pending))
+        failpoint("ingest.chunk_committed")
         tally.write_seconds += time.monotonic() - began
         pending.clear()
         message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
@@ -289,8 +287,7 @@ def _unseen_handle(
     )
     if not decision.apply:
         return {"unseen": "skipped", "unseen_reason": decision.reason, "zeroed": 0, "already_zero": 0}
-    zeroed, already_zero, affected = writer.unseen_zero()
-    tally.outcome.affected_product_ids |= affected
+    zeroed, already_zero = writer.unseen_zero()
     tally.outcome.events += zeroed
     return {
         "unseen": "forced" if forced else "applied",
@@ -308,23 +305,35 @@ def _catalog_update(
     feed: SupplierFeed,
     stats: ReadStats,
 ) -> dict[str, Any]:
-    """EOL reversals, then re-elect the affected products and queue the shop updates."""
+    """Drain the catalog's dirty set: EOL reversals, elections, prices and shop updates.
+
+    The set holds what this run's chunks marked, and whatever an earlier run killed before its
+    own catalog step left behind (catalog.services.dirty), so a retry repairs a crash.
+    """
     began = time.monotonic()
     if on_progress:
         on_progress(
             IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "recompute")
         )
+    pending = dirty_products_count()
+
+    def progress(done: DrainResult) -> None:
+        feed_run_progress(
+            run=run,
+            fields={
+                "progress": _("updating the catalog: %(done)s of about %(total)s products")
+                % {"done": done.products, "total": max(pending, done.products)}
+            },
+        )
+
     feed_run_progress(run=run, fields={"progress": _("updating the catalog")})
-    reverted = (
-        products_revert_eol(product_ids=tally.eol_products, run_id=run.pk) if tally.eol_products else None
-    )
-    recomputed = active_offers_recompute(product_ids=tally.outcome.affected_product_ids, reason=Reason.INGEST)
-    stream_rows = recomputed.stream_rows + (reverted.stream_rows if reverted else 0)
+    failpoint("ingest.before_catalog")
+    drained = dirty_products_drain(on_chunk=progress)
     return {
         "recompute_seconds": time.monotonic() - began,
-        "stream_rows": stream_rows,
-        "eol_reverted": len(reverted.flagged_product_ids) if reverted else 0,
-        "products_changed": len(recomputed.changed_product_ids),
+        "stream_rows": drained.stream_rows,
+        "eol_reverted": len(drained.eol_reverted_product_ids),
+        "products_changed": len(drained.changed_product_ids),
     }
 
 

@@ -21,8 +21,10 @@ from django.db import IntegrityError, connection, transaction
 from catalog.models import Brand, Category, Product, ProductMeta, ProductSupplierEvent
 from catalog.models.taxonomy import CATEGORY_PATH_SEPARATOR
 from catalog.normalize import name_normalize, partnumber_normalize
+from catalog.services.dirty import products_mark_dirty
 from catalog.services.events import EventRow, product_events_insert
 from genesys.db import bulk_insert, bulk_update
+from genesys.failpoints import failpoint
 from procurement.feeds.known import SeenRow
 from procurement.feeds.rows import MappedRow
 from procurement.ingest_rules import (
@@ -135,6 +137,10 @@ class IngestWriter:
                     "id", flat=True
                 )
             )
+        # The catalog step's intent, committed with the offers it is about (catalog.services.dirty).
+        products_mark_dirty(
+            product_ids=outcome.affected_product_ids | outcome.in_stock_eol_product_ids, run_id=self.run.pk
+        )
         return outcome
 
     def _stored_offers(self, skus: list[str]) -> dict[str, StoredOffer]:
@@ -557,16 +563,16 @@ class IngestWriter:
 
     # -- offers the run did not see --------------------------------------------------------------
 
-    def unseen_zero(self, *, batch: int = 5000) -> tuple[int, int, set[int]]:
+    def unseen_zero(self, *, batch: int = 5000) -> tuple[int, int]:
         """Set offers of this feed missing from the run to stock 0, with ``feed_missing`` events.
 
-        Returns (offers zeroed, offers missing that were already at 0, affected product ids).
+        Returns (offers zeroed, offers missing that were already at 0); each batch marks its
+        products for the catalog step in its own transaction.
         ``last_seen_run`` keeps pointing at the last run that listed the offer.
         """
         missing = SupplierItem.objects.filter(feed_id=self.feed.pk).exclude(last_seen_run_id=self.run.pk)
         already_zero = missing.filter(stock=0).count()
         zeroed = 0
-        affected: set[int] = set()
         while True:
             chunk = list(
                 missing.filter(stock__gt=0)
@@ -587,6 +593,7 @@ class IngestWriter:
                         for item_id, pid, price, stock in chunk
                     ]
                 )
+                products_mark_dirty(product_ids=(c[1] for c in chunk), run_id=self.run.pk)
+            failpoint("ingest.unseen_batch_committed")
             zeroed += len(chunk)
-            affected.update(c[1] for c in chunk)
-        return zeroed, already_zero, affected
+        return zeroed, already_zero

@@ -16,6 +16,7 @@ FACTORIES = {
     "catalog.ProductSupplierEvent": factories.ProductSupplierEventFactory,
     "catalog.ProductActiveOffer": factories.ProductActiveOfferFactory,
     "catalog.CatalogUpdateStream": factories.CatalogUpdateStreamFactory,
+    "catalog.DirtyProduct": factories.DirtyProductFactory,
     "procurement.Supplier": factories.SupplierFactory,
     "procurement.SupplierFeed": factories.SupplierFeedFactory,
     "procurement.FeedMapper": factories.FeedMapperFactory,

@@ -5,7 +5,16 @@ from decimal import Decimal
 import pytest
 
 from catalog.gtin import gtin_check_digit
-from catalog.models import Brand, CatalogUpdateStream, Category, Product, ProductMeta, ProductSupplierEvent
+from catalog.models import (
+    Brand,
+    CatalogUpdateStream,
+    Category,
+    DirtyProduct,
+    Product,
+    ProductActiveOffer,
+    ProductMeta,
+    ProductSupplierEvent,
+)
 from procurement.models import FeedRun, SupplierItem
 from procurement.services.ingest import feed_ingest
 from procurement.services.runs import IngestAlreadyRunning
@@ -467,3 +476,46 @@ def test_rows_with_warnings_warn_on_every_run(distrilusa):
     assert again.warnings_count >= 1
     assert any("check digit" in w for w in again.warnings)
     assert SupplierItem.objects.get(sku="X1").raw_hash == ""
+
+
+# -- a catalog step that never ran ----------------------------------------------------------------
+
+
+@pytest.fixture
+def failpoints(settings):
+    from genesys.failpoints import failpoints_reset
+
+    def arm(**points):
+        settings.FAILPOINTS = {name.replace("__", "."): (1, "raise") for name in points}
+        failpoints_reset()
+
+    yield arm
+    failpoints_reset()
+
+
+def test_a_catalog_step_that_died_is_done_by_the_next_run_although_every_row_is_unchanged(
+    distrilusa, failpoints
+):
+    distrilusa.serve(*[f"S{n};{ean(n)};A;P{n};N;Casa;12,00;5;" for n in range(1, 6)])
+    distrilusa.ingest()
+    rise = [f"S{n};{ean(n)};A;P{n};N;Casa;15,00;5;" for n in range(1, 6)]
+    distrilusa.serve(*rise)
+    failpoints(ingest__before_catalog=True)
+    with pytest.raises(RuntimeError, match="failpoint"):
+        distrilusa.ingest()  # the offers and their fingerprints are committed, the catalog is not
+    assert set(SupplierItem.objects.values_list("price", flat=True)) == {D("15.0000")}
+    assert DirtyProduct.objects.count() == 5
+
+    failpoints()  # the next run of the same feed: every row is unchanged
+    run = distrilusa.ingest()
+
+    assert (run.status, run.offers_unchanged) == (FeedRun.Status.SUCCESS, 5)
+    costs = set(ProductActiveOffer.objects.values_list("unit_cost", flat=True))
+    assert costs == {D("15.0000")}
+    assert not DirtyProduct.objects.exists()
+
+
+def test_a_dry_run_leaves_no_intent_behind(distrilusa):
+    distrilusa.serve(*LINES)
+    distrilusa.ingest(dry_run=True)
+    assert not DirtyProduct.objects.exists()

@@ -1,0 +1,80 @@
+"""The dirty set: the catalog step's durable intent, marked with the offers and drained once."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import CatalogUpdateStream, DirtyProduct, ProductActiveOffer, ProductSupplierEvent
+from catalog.services.dirty import _marks_delete, dirty_products_drain, products_mark_dirty
+from tests.factories import ProductFactory, SupplierItemFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def test_marking_twice_keeps_one_mark_with_a_newer_version():
+    product = ProductFactory()
+    products_mark_dirty(product_ids=[product.pk, product.pk], run_id=7)
+    products_mark_dirty(product_ids=[product.pk], run_id=8)
+    mark = DirtyProduct.objects.get()
+    assert (mark.product_id, mark.version, mark.run_id) == (product.pk, 2, 8)
+
+
+def test_the_drain_recomputes_marked_products_queues_their_shop_update_and_clears_the_marks():
+    shop_product = ProductFactory(id_ecommerce=11)
+    unmarked = ProductFactory(id_ecommerce=12)
+    SupplierItemFactory(product=shop_product, price=D("10.00"), stock=3)
+    SupplierItemFactory(product=unmarked, price=D("20.00"), stock=3)
+    products_mark_dirty(product_ids=[shop_product.pk])
+
+    result = dirty_products_drain()
+
+    assert (result.products, result.stream_rows, result.chunks) == (1, 1, 1)
+    assert ProductActiveOffer.objects.get().product_id == shop_product.pk
+    assert CatalogUpdateStream.objects.get().product_id == shop_product.pk
+    assert not DirtyProduct.objects.exists()
+    assert dirty_products_drain().products == 0  # drained once, nothing left to do
+
+
+def test_the_drain_works_in_chunks_and_reports_each():
+    products = ProductFactory.create_batch(5)
+    products_mark_dirty(product_ids=[p.pk for p in products])
+    seen = []
+    result = dirty_products_drain(chunk_size=2, on_chunk=lambda done: seen.append(done.products))
+    assert (result.products, result.chunks, seen) == (5, 3, [2, 4, 5])
+
+
+def test_a_mark_renewed_after_the_drain_read_it_survives_the_delete():
+    product = ProductFactory()
+    products_mark_dirty(product_ids=[product.pk])
+    read = DirtyProduct.objects.get()
+    products_mark_dirty(product_ids=[product.pk])  # an ingest chunk changed the offers again
+
+    _marks_delete(marks=[(read.product_id, read.version)])
+
+    assert DirtyProduct.objects.get().version == read.version + 1
+
+
+def test_an_end_of_life_product_with_an_offer_in_stock_comes_back_with_an_event():
+    product = ProductFactory(is_eol=True, id_ecommerce=5)
+    SupplierItemFactory(product=product, stock=2)
+    products_mark_dirty(product_ids=[product.pk], run_id=None)
+
+    result = dirty_products_drain()
+
+    product.refresh_from_db()
+    assert product.is_eol is False and result.eol_reverted_product_ids == [product.pk]
+    assert ProductSupplierEvent.objects.filter(product=product, reason="eol_reverted").count() == 1
+    assert CatalogUpdateStream.objects.get(product=product).reasons == ["eol_reverted"]
+
+
+def test_an_offer_on_hold_neither_brings_an_eol_product_back_nor_wins():
+    product = ProductFactory(is_eol=True, id_ecommerce=5)
+    SupplierItemFactory(product=product, stock=2, hold_reason="identity_conflict")
+    products_mark_dirty(product_ids=[product.pk])
+
+    dirty_products_drain()
+
+    product.refresh_from_db()
+    assert product.is_eol is True
+    assert not ProductActiveOffer.objects.exists()
