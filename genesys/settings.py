@@ -172,6 +172,10 @@ GENESYS_PRICE_ROUNDING_MODE = env.str(
     "GENESYS_PRICE_ROUNDING_MODE", "half_up", choices=["half_up", "up", "down"]
 )
 EOL_DAYS = env.int("EOL_DAYS", 180, min_value=1)
+# Rows an ingest writes per transaction, and products the catalog recomputes per transaction:
+# big enough that per-statement costs vanish, small enough that a crash loses little.
+INGEST_CHUNK_ROWS = env.int("INGEST_CHUNK_ROWS", 5000, min_value=1, max_value=100_000)
+CATALOG_RECOMPUTE_CHUNK = env.int("CATALOG_RECOMPUTE_CHUNK", 5000, min_value=1, max_value=100_000)
 RETENTION_DAYS = env.int("RETENTION_DAYS", 90, min_value=1)
 
 # --- PrestaShop ------------------------------------------------------------------------------

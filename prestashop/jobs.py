@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 
 from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import CatalogUpdateStream
+from catalog.services.stream_leases import stream_leases_release
 from genesys.jobs.context import JobContext, JobOutcome, JobSkip
 from genesys.jobs.enqueue import job_enqueue
 from genesys.jobs.registry import KindDefaults, job_kind
@@ -18,6 +20,8 @@ from prestashop.selectors import products_auto_import_candidates
 from prestashop.services.auto_import import products_auto_import
 from prestashop.services.reference import shop_reference_sync
 from prestashop.services.sync import stream_drain
+
+logger = logging.getLogger(__name__)
 
 # A drain job stops after this many batches so it never holds its slot for hours; when more is
 # due, the next drain starts right away.
@@ -56,6 +60,17 @@ def _sync_again_if_due(run: JobRun) -> None:
         job_enqueue(kind=JobKind.CATALOG_SYNC, triggered_by="continue")
 
 
+def _sync_abandoned(run: JobRun) -> None:
+    """The drain died (the watchdog abandoned it): its claimed rows go back to pending now
+    instead of waiting out their lease. One drain job runs at a time (max concurrency 1)."""
+    released = stream_leases_release(drainer_dead=True)
+    if released.released or released.failed:
+        logger.warning(
+            "sync run %s abandoned: %d leased rows released, %d parked",
+            run.pk, released.released, released.failed,
+        )  # fmt: skip
+
+
 @job_kind(
     JobKind.CATALOG_SYNC,
     queue="sync",
@@ -63,6 +78,7 @@ def _sync_again_if_due(run: JobRun) -> None:
                           timeout_seconds=900, stale_after_seconds=1200, schedule="every 10s"),
     has_work=_stream_has_work,
     after=_sync_again_if_due,
+    abandoned=_sync_abandoned,
 )  # fmt: skip
 def catalog_sync(ctx: JobContext) -> JobOutcome:
     with _client() as client:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -25,7 +26,6 @@ from catalog.models import DirtyProduct, Product, ProductSupplierEvent
 from catalog.selectors import offers_in_stock
 from catalog.services.events import EventRow, product_events_insert
 from catalog.services.offers import (
-    CHUNK_SIZE,
     RECOMPUTE_MUTEX,
     Reason,
     RecomputeResult,
@@ -77,7 +77,7 @@ def dirty_products_count() -> int:
 
 def dirty_products_drain(
     *,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     max_chunks: int | None = None,
     now: datetime | None = None,
     on_chunk: Callable[[DrainResult], None] | None = None,
@@ -89,6 +89,7 @@ def dirty_products_drain(
     the same mark twice, and a mark written after the read survives the delete.
     """
     rules = _rules(now)
+    chunk_size = chunk_size or settings.CATALOG_RECOMPUTE_CHUNK
     total = DrainResult()
     while max_chunks is None or total.chunks < max_chunks:
         with transaction.atomic():

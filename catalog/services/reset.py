@@ -9,6 +9,7 @@ from catalog.models import (
     Brand,
     CatalogUpdateStream,
     Category,
+    DirtyProduct,
     Product,
     ProductActiveOffer,
     ProductMeta,
@@ -20,6 +21,7 @@ from procurement.models import FeedRun, SupplierItem
 # Children before parents, so plain DELETEs never trip a foreign key.
 RESET_MODELS: tuple[type[Model], ...] = (
     CatalogUpdateStream,
+    DirtyProduct,
     ProductActiveOffer,
     ProductSupplierEvent,
     ProductMeta,

@@ -437,19 +437,22 @@ def stream_leases_release(
     policy: RetryPolicy | None = None,
     now: datetime | None = None,
     rng: random.Random | None = None,
+    drainer_dead: bool = False,
 ) -> ReleaseResult:
     """Rows whose lease expired (their drainer died or hung) go back to pending.
 
     The expiry counts as a failed attempt, so a row that kills its drainer every time is parked
-    after ``max_attempts`` instead of looping forever.
+    after ``max_attempts`` instead of looping forever. ``drainer_dead``: the ledger knows the
+    only drainer died (the watchdog abandoned it), so every lease is released now and the rows
+    are due at once, without waiting for their lease or a backoff.
     """
     policy = policy or RetryPolicy()
     now = now or timezone.now()
     result = ReleaseResult()
     with transaction.atomic():
-        expired = CatalogUpdateStream.objects.filter(
-            shop=shop, status=Status.PROCESSING, locked_until__lt=now
-        ).order_by("id")
+        expired = CatalogUpdateStream.objects.filter(shop=shop, status=Status.PROCESSING).order_by("id")
+        if not drainer_dead:
+            expired = expired.filter(locked_until__lt=now)
         if connection.vendor == "postgresql":
             expired = expired.select_for_update(skip_locked=True)  # a drainer settling it keeps it
         rows = list(expired.values_list("id", "product_id", "attempts")[:RELEASE_BATCH])
@@ -462,8 +465,16 @@ def stream_leases_release(
             if policy.exhausted(attempts)
         ]
         result.failed = len(_update_claimed(finals, now=now))
+        if drainer_dead:
+            error = "the sync worker died before the row was settled"
         requeue = [
-            _Requeue(row_id, product_id, attempts, now + policy.delay(attempts, rng), error)
+            _Requeue(
+                row_id,
+                product_id,
+                attempts,
+                now if drainer_dead else now + policy.delay(attempts, rng),
+                error,
+            )
             for row_id, product_id, attempts in rows
             if not policy.exhausted(attempts)
         ]

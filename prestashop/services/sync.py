@@ -26,6 +26,7 @@ from catalog.services.stream_leases import (
     stream_rows_claim,
     stream_rows_settle,
 )
+from genesys.failpoints import failpoint
 from prestashop.errors import ShopError
 from prestashop.types import ProductUpdate, ShopClient, UpdateResult
 
@@ -171,6 +172,7 @@ def stream_drain(
                 ]
                 stream_rows_settle(outcomes=outcomes, shop=shop, policy=policy.retry, now=now)
                 raise
+            failpoint("sync.batch_sent")  # the shop has the batch; the stream does not know yet
             settled = stream_rows_settle(outcomes=outcomes, shop=shop, policy=policy.retry, now=now)
             result.done += settled.done
             result.retried += settled.retried

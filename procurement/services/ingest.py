@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,9 +46,6 @@ from procurement.services.runs import (
 
 logger = logging.getLogger(__name__)
 
-# Rows written per transaction: big enough that per-statement costs vanish, small enough that a
-# crash loses little and a chunk's lookups stay cheap.
-CHUNK_ROWS = 5000
 Reader = Callable[..., Iterator[MappedRow | RowRejection | SeenRow]]
 
 
@@ -210,6 +208,7 @@ def _rows_write(
 ) -> str:
     """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
     pending: list[MappedRow | SeenRow] = []
+    chunk_rows = settings.INGEST_CHUNK_ROWS
 
     def flush() -> None:
         if not pending:
@@ -259,7 +258,7 @@ def _rows_write(
                                 _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
                             )
                 pending.append(row)
-                if len(pending) >= CHUNK_ROWS:
+                if len(pending) >= chunk_rows:
                     flush()
     except FeedReadError as exc:
         flush()

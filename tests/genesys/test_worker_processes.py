@@ -19,7 +19,6 @@ from catalog.models import Product, ProductSupplierEvent
 from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobKindConfig, JobRun
 from procurement.models import FeedRun, SupplierItem
-from procurement.services.ingest import CHUNK_ROWS
 from procurement.services.scheduling import supplier_ingests_schedule
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
 from tests.support.feed_server import Reply
@@ -72,6 +71,7 @@ def test_a_worker_killed_mid_ingest_is_abandoned_rescheduled_and_the_catalog_sta
 ):
     settings.JOBS_HEARTBEAT_GRACE_SECONDS = 3
     JobKindConfig.objects.filter(kind="supplier_ingest").update(retry_attempts=2, retry_backoff_seconds=[0])
+    CHUNK_ROWS = settings.INGEST_CHUNK_ROWS
     page_size = CHUNK_ROWS + CHUNK_ROWS // 4  # the first page holds one whole chunk and a part
     first_page, second_page = csv(range(0, page_size)), csv(range(page_size, page_size + 100))
     stall = {"seconds": 60.0}

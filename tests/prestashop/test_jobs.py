@@ -108,3 +108,29 @@ def test_the_auto_import_job_creates_disabled_products(
     product.refresh_from_db()
     assert run.summary["created"] == 1, run.summary
     assert product.id_ecommerce and fake_shop.product(product.id_ecommerce).active is False
+
+
+def test_a_sync_run_the_watchdog_abandons_releases_its_leased_rows_at_once(
+    shop_settings, fake_shop, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.services.stream_leases import stream_rows_claim
+    from genesys.jobs.watchdog import jobs_watchdog
+    from tests.factories import JobRunFactory
+
+    product = shop_product(fake_shop)
+    active_offers_recompute(product_ids=[product.pk], reason=Reason.INGEST)
+    assert len(stream_rows_claim(limit=10, lease=timedelta(minutes=5)).rows) == 1  # then the drain died
+    long_ago = timezone.now() - timedelta(seconds=settings.JOBS_HEARTBEAT_GRACE_SECONDS + 60)
+    JobRunFactory(kind=JobKind.CATALOG_SYNC, key="catalog_sync", status="running",
+                  started_at=long_ago, heartbeat_at=long_ago)  # fmt: skip
+
+    jobs_watchdog()
+
+    row = CatalogUpdateStream.objects.get(product=product)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.next_attempt_at <= timezone.now()  # due now, not after the 5-minute lease
+    assert "died" in row.last_error
