@@ -103,13 +103,14 @@ def dirty_products_drain(
             if not marks:
                 break
             ids = [pid for pid, _, _ in marks]
+            # The state the shop was last told about is read before any flag changes, so the
+            # shop update carries an EOL reversal.
+            products, previous = _lock_products(ids)
             reverted = _eol_revert_in_stock(
                 product_ids=ids, run_of={pid: run_id for pid, _, run_id in marks}, now=rules.now
             )
-            products, previous = _lock_products(ids)
             for pid in reverted:
-                if pid in products:
-                    products[pid]["is_eol"] = False
+                products[pid]["is_eol"] = False
             failpoint("catalog.drain_chunk_computed")
 
             def reasons(pid: int, _reverted=frozenset(reverted)) -> list[str]:
@@ -133,7 +134,7 @@ def _eol_revert_in_stock(
     """EOL products among these with an offer in stock come back (the flag, and an event).
 
     Offers on hold do not count: they cannot be sold until an operator decides. The caller
-    holds the recompute mutex and re-reads the products after this.
+    holds the recompute mutex and applies the new flag to the products it read before this.
     """
     ids = list(
         Product.objects.filter(id__any_of=product_ids, is_eol=True)

@@ -6,6 +6,7 @@ import pytest
 
 from catalog.models import CatalogUpdateStream, DirtyProduct, ProductActiveOffer, ProductSupplierEvent
 from catalog.services.dirty import _marks_delete, dirty_products_drain, products_mark_dirty
+from catalog.services.offers import products_flags_set
 from tests.factories import ProductFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +79,19 @@ def test_an_offer_on_hold_neither_brings_an_eol_product_back_nor_wins():
     product.refresh_from_db()
     assert product.is_eol is True
     assert not ProductActiveOffer.objects.exists()
+
+
+def test_an_eol_reversal_alone_reaches_the_shop():
+    product = ProductFactory(id_ecommerce=5)
+    SupplierItemFactory(product=product, stock=3)
+    products_mark_dirty(product_ids=[product.pk])
+    dirty_products_drain()
+    products_flags_set(product_ids=[product.pk], is_eol=True, reason="eol_marked")  # inactive now
+    CatalogUpdateStream.objects.update(status="done")
+    products_mark_dirty(product_ids=[product.pk])  # an ingest saw its offer, unchanged, in stock
+
+    dirty_products_drain()
+
+    row = CatalogUpdateStream.objects.get(status="pending")
+    assert row.payload["shop"]["active"] is True and row.payload["product"]["is_eol"] is False
+    assert row.reasons == ["eol_reverted"]
