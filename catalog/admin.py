@@ -140,6 +140,10 @@ class ProductAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ["partnumber_normalized", "created_at", "updated_at", "election", "recent_events"]
     actions = ["recompute_now", "mark_eol", "unmark_eol", "resync"]
+
+    def has_run_jobs_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("genesys.run_jobs")  # type: ignore[union-attr]
+
     inlines = [ActiveOfferInline, SupplierOfferInline, ProductMetaInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -171,7 +175,7 @@ class ProductAdmin(admin.ModelAdmin):
             "admin/catalog/product_election.html", {"offers": product_election_explain(product=obj)}
         )
 
-    @admin.action(description=_("Recompute offers and prices now"))
+    @admin.action(description=_("Recompute offers and prices now"), permissions=["run_jobs"])
     def recompute_now(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         result = active_offers_recompute(
             product_ids=queryset.values_list("id", flat=True), reason=Reason.MANUAL
@@ -186,7 +190,7 @@ class ProductAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description=_("Mark as end of life"))
+    @admin.action(description=_("Mark as end of life"), permissions=["change"])
     def mark_eol(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         count = products_set_eol_manually(
             product_ids=list(queryset.values_list("id", flat=True)), is_eol=True
@@ -197,7 +201,7 @@ class ProductAdmin(admin.ModelAdmin):
             % {"count": count},
         )
 
-    @admin.action(description=_("Bring back from end of life"))
+    @admin.action(description=_("Bring back from end of life"), permissions=["change"])
     def unmark_eol(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         count = products_set_eol_manually(
             product_ids=list(queryset.values_list("id", flat=True)), is_eol=False
@@ -212,7 +216,7 @@ class ProductAdmin(admin.ModelAdmin):
             % {"count": count},
         )
 
-    @admin.action(description=_("Send the current state to the shop again"))
+    @admin.action(description=_("Send the current state to the shop again"), permissions=["change"])
     def resync(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         count = products_resync(product_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(
@@ -329,7 +333,10 @@ class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
     exclude = ["payload"]
     actions = ["retry_failed"]
 
-    @admin.action(description=_("Retry the selected failed updates"))
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalog.retry_catalogupdatestream")  # type: ignore[union-attr]
+
+    @admin.action(description=_("Retry the selected failed updates"), permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[CatalogUpdateStream]) -> None:
         result = stream_rows_retry(row_ids=list(queryset.values_list("id", flat=True)))
         back = result.requeued + result.merged

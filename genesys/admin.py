@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import hmac
+from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django_rq.admin import QueueAdmin
+from django_rq.models import Dashboard
 
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from genesys.jobs.enqueue import job_enqueue
@@ -27,7 +33,18 @@ class WorkerGlobalConfigAdmin(admin.ModelAdmin):
     readonly_fields = ["updated_at", "updated_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not WorkerGlobalConfig.objects.exists()
+        # The row is created once (by whoever first flips the switch); both need the switch's
+        # own permission on top of the model one.
+        return (
+            super().has_add_permission(request)
+            and request.user.has_perm("genesys.toggle_killswitch")  # type: ignore[union-attr]
+            and not WorkerGlobalConfig.objects.exists()
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and request.user.has_perm(  # type: ignore[union-attr]
+            "genesys.toggle_killswitch"
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -73,9 +90,13 @@ class JobKindConfigAdmin(admin.ModelAdmin):
     list_display = [*JobKindConfigForm.Meta.fields, "updated_at"]
     actions = ["run_now"]
     list_editable = ["enabled", "max_concurrency"]
+
+    def has_run_jobs_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("genesys.run_jobs")  # type: ignore[union-attr]
+
     list_filter = ["enabled"]
 
-    @admin.action(description=_("Run now"))
+    @admin.action(description=_("Run now"), permissions=["run_jobs"])
     def run_now(self, request: HttpRequest, queryset: Any) -> None:
         """Queue one job of each selected kind now (per-supplier ingests are run from Suppliers)."""
         queued, busy, per_key = [], [], []
@@ -131,8 +152,10 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     def log_view(self, request: HttpRequest, run_id: int) -> JsonResponse:
         """The run's log lines after ``after`` (an id), for the live terminal on the run page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         run = JobRun.objects.filter(pk=run_id).values("status").first()
-        if run is None or not self.has_view_permission(request):
+        if run is None:
             return JsonResponse({"error": "not found"}, status=404)
         after = int(request.GET.get("after") or 0)
         lines = [
@@ -187,3 +210,83 @@ class JobRunLogAdmin(ReadOnlyAdmin):
     ordering = ["-id"]
     list_select_related = ["run"]
     search_fields = ["message", "run__key"]
+
+
+# --- django-rq's dashboard, behind the queue permissions ------------------------------------
+
+# django-rq views that change Redis (delete, requeue, enqueue, stop, empty): their GET is the
+# confirmation page of the POST, so both need the manage permission.
+RQ_WRITE_VIEWS = frozenset(
+    {
+        "django_rq_delete_failed_jobs",
+        "django_rq_clear",
+        "django_rq_requeue_all",
+        "django_rq_delete_job",
+        "django_rq_requeue_job",
+        "django_rq_enqueue_job",
+        "django_rq_stop_job",
+        "django_rq_confirm_action",
+        "django_rq_actions",
+    }
+)
+# Token-authenticated JSON for monitoring (RQ_API_TOKEN); a session needs the view permission.
+RQ_API_VIEWS = frozenset({"django_rq_home_json", "django_rq_metrics"})
+# rq-scheduler's page: Genesys uses RQ's own scheduler (delayed jobs are in each queue's
+# "scheduled" registry), so without the rq-scheduler package this view can only fail.
+RQ_HIDDEN_VIEWS = frozenset({"django_rq_scheduler_jobs"})
+
+
+def _rq_view_guarded(view: Any, *, permission: str, api: bool) -> Any:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if api:
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            expected = getattr(settings, "RQ_API_TOKEN", "")
+            if expected and token and hmac.compare_digest(token, expected):
+                return view(request, *args, **kwargs)
+            if not request.user.is_authenticated:
+                return JsonResponse({"error": "authentication required"}, status=401)
+        elif not admin.site.has_permission(request):
+            return view(request, *args, **kwargs)  # the admin's own wrapper sends them to log in
+        if not request.user.has_perm(permission):  # type: ignore[union-attr]
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+class RQDashboardAdmin(QueueAdmin):
+    """django-rq's admin entry, with every view checking a Genesys permission."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("genesys.view_queues")  # type: ignore[union-attr]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("genesys.view_queues")  # type: ignore[union-attr]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        patterns: list[URLPattern] = []
+        for pattern in super().get_urls():
+            name = getattr(pattern, "name", None) or ""
+            if not name.startswith("django_rq_"):
+                patterns.append(pattern)  # the model admin's own (changelist: checked above)
+                continue
+            if name in RQ_HIDDEN_VIEWS:
+                continue
+            permission = "genesys.manage_queues" if name in RQ_WRITE_VIEWS else "genesys.view_queues"
+            callback = _rq_view_guarded(pattern.callback, permission=permission, api=name in RQ_API_VIEWS)
+            patterns.append(URLPattern(pattern.pattern, callback, pattern.default_args, pattern.name))
+        return patterns
+
+
+if admin.site.is_registered(Dashboard):
+    admin.site.unregister(Dashboard)
+admin.site.register(Dashboard, RQDashboardAdmin)

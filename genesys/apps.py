@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,3 +23,9 @@ def _job_kind_configs_ensure(**kwargs) -> None:
     from genesys.jobs.ledger import kind_configs_ensure
 
     kind_configs_ensure()
+
+
+class GenesysAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with Genesys's site: the one-time code for staff who enrolled."""
+
+    default_site = "genesys.admin_site.GenesysAdminSite"

@@ -32,6 +32,7 @@ class WorkerGlobalConfig(models.Model):
     class Meta:
         verbose_name = _("global worker switch")
         verbose_name_plural = _("global worker switch")
+        permissions = [("toggle_killswitch", _("Can turn the kill switch on and off"))]
         constraints = [
             models.CheckConstraint(condition=Q(id=1), name="worker_global_config_singleton"),
         ]
@@ -78,6 +79,7 @@ class JobKindConfig(models.Model):
     class Meta:
         verbose_name = _("job kind configuration")
         verbose_name_plural = _("job kind configurations")
+        permissions = [("run_jobs", _("Can run jobs now (ingests, recomputes, imports)"))]
         ordering = ["kind"]
         constraints = [
             models.CheckConstraint(condition=Q(max_concurrency__gte=1), name="jobkind_concurrency_positive"),
@@ -126,6 +128,10 @@ class JobRun(models.Model):
     class Meta:
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
+        permissions = [
+            ("view_queues", _("Can see the RQ queues, jobs and workers (django-rq)")),
+            ("manage_queues", _("Can delete, requeue and stop RQ jobs and empty queues (django-rq)")),
+        ]
         constraints = [
             # One pending or running job per key (e.g. per supplier), however often scheduling
             # is asked for, by however many processes at once.

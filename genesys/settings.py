@@ -5,12 +5,14 @@ See ``.env.example`` for the variables and ``genesys/env.py`` for the strict par
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from genesys.env import Env
+from genesys.outbound import OutboundPolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -35,6 +37,12 @@ else:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
+if not DEBUG and any(host.strip() in ("*", ".") for host in ALLOWED_HOSTS):
+    # "*" turns off Host-header validation: password-reset links and absolute URLs could then
+    # point at an attacker's host. Production names its hosts.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must name the site's hosts when DEBUG is off; '*' (any host) is refused."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 TIME_ZONE = env.timezone("TIME_ZONE", "Europe/Lisbon")
@@ -45,12 +53,15 @@ LANGUAGES = [("pt-pt", _("Portuguese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "genesys.apps.GenesysAdminConfig",  # django.contrib.admin with Genesys's admin site (2FA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "django_rq",
     "genesys.apps.GenesysConfig",
     "catalog.apps.CatalogConfig",
@@ -66,8 +77,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "genesys.urls"
@@ -112,6 +126,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out user is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one user name from
+# one address, that pair is locked out for AXES_COOLOFF_MINUTES. Attempts are kept in the database
+# (visible in the admin: Access attempts) so every web process sees the same count.
+AXES_ENABLED = env.bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, min_value=1, max_value=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15, min_value=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_TEMPLATE = "genesys/lockout.html"
+# Behind the HTTPS proxy the client address is in X-Forwarded-For; trust it only with the proxy.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env.bool("SECURE_PROXY_SSL_HEADER", False) else ["REMOTE_ADDR"]
+)
+AXES_IPWARE_PROXY_COUNT = 1 if env.bool("SECURE_PROXY_SSL_HEADER", False) else 0
+
+# Two-factor (django-otp, TOTP): a staff user with a confirmed device must give its code at login;
+# see docs/security.md for enrolment.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", "Genesys")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Sessions: two weeks by default like Django; shorter for shared workstations.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, min_value=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -162,6 +206,13 @@ RQ_SHOW_ADMIN_LINK = True
 
 # --- Genesys domain settings -----------------------------------------------------------------
 FEEDS_ROOT = env.path("FEEDS_ROOT", VAR_DIR / "feeds")
+# Feeds are fetched from public addresses only (genesys/outbound.py); these hosts, .suffixes,
+# addresses or networks of the operator's own feed servers are let through too.
+OUTBOUND_ALLOW_HOSTS = env.list("OUTBOUND_ALLOW_HOSTS", [])
+try:
+    OutboundPolicy.from_entries(OUTBOUND_ALLOW_HOSTS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OUTBOUND_ALLOW_HOSTS: {exc}.") from None
 # Margins are fractions: selling price (net) = cost x (1 + margin); 0.20 means 20 %.
 GENESYS_DEFAULT_MARGIN = env.decimal("GENESYS_DEFAULT_MARGIN", "0.20", min_value="0", max_value="10")
 # Net selling prices are rounded to a multiple of this step (0.01 = cents), half_up / up / down.

@@ -211,7 +211,7 @@ class CategoryShopAdmin(CategoryAdmin):
     def products_not_in_shop(self, obj: Category) -> int:
         return obj._not_in_shop
 
-    @admin.action(description=_("Map to a shop category…"))
+    @admin.action(description=_("Map to a shop category…"), permissions=["change"])
     def map_to_shop_category(self, request: HttpRequest, queryset: QuerySet[Category]) -> HttpResponse | None:
         form = CategoryMapForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -247,7 +247,7 @@ class CategoryShopAdmin(CategoryAdmin):
         }
         return TemplateResponse(request, "admin/prestashop/category_map.html", context)
 
-    @admin.action(description=_("Map to the shop category with the same path"))
+    @admin.action(description=_("Map to the shop category with the same path"), permissions=["change"])
     def map_by_path(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         result = categories_map_by_path(category_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(
@@ -263,7 +263,7 @@ class CategoryShopAdmin(CategoryAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Turn auto-import on"))
+    @admin.action(description=_("Turn auto-import on"), permissions=["change"])
     def enable_auto_import(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         result = categories_auto_import_set(
             category_ids=list(queryset.values_list("id", flat=True)), enabled=True
@@ -289,7 +289,7 @@ class CategoryShopAdmin(CategoryAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Turn auto-import off"))
+    @admin.action(description=_("Turn auto-import off"), permissions=["change"])
     def disable_auto_import(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         result = categories_auto_import_set(
             category_ids=list(queryset.values_list("id", flat=True)), enabled=False
@@ -304,7 +304,7 @@ class CategoryShopAdmin(CategoryAdmin):
             % {"count": result.changed},
         )
 
-    @admin.action(description=_("Remove the shop mapping (and auto-import)"))
+    @admin.action(description=_("Remove the shop mapping (and auto-import)"), permissions=["change"])
     def unmap(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         result = categories_map(category_ids=list(queryset.values_list("id", flat=True)), id_ps_category=None)
         self.message_user(

@@ -64,12 +64,15 @@ class SupplierAdmin(admin.ModelAdmin):
 
     actions = ["ingest_now", "ingests_schedule"]
 
+    def has_run_jobs_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("genesys.run_jobs")  # type: ignore[union-attr]
+
     def save_model(self, request: HttpRequest, obj: Supplier, form: Any, change: bool) -> None:
         # Margin and active-flag changes re-price and re-elect this supplier's products; the
         # ingest flags and interval (re)schedule its ingest job.
         supplier_save(supplier=obj, changed_fields=form.changed_data if change else ())
 
-    @admin.action(description=_("Run ingest now"))
+    @admin.action(description=_("Run ingest now"), permissions=["run_jobs"])
     def ingest_now(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
         started, busy = [], []
         for supplier in queryset:
@@ -84,7 +87,7 @@ class SupplierAdmin(admin.ModelAdmin):
                 request, _("Already running: %(names)s.") % {"names": ", ".join(busy)}, messages.WARNING
             )
 
-    @admin.action(description=_("Schedule ingests (create missing jobs)"))
+    @admin.action(description=_("Schedule ingests (create missing jobs)"), permissions=["run_jobs"])
     def ingests_schedule(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
         summary = supplier_ingests_schedule(supplier_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(
@@ -176,7 +179,11 @@ class SupplierFeedAdmin(admin.ModelAdmin):
         )
         return [preview, *super().get_urls()]
 
-    @admin.action(description=_("Preview feed"))
+    def has_preview_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Previewing downloads the feed from the web process: a permission of its own."""
+        return request.user.has_perm("procurement.preview_supplierfeed")  # type: ignore[union-attr]
+
+    @admin.action(description=_("Preview feed"), permissions=["preview"])
     def preview_action(self, request: HttpRequest, queryset: QuerySet[SupplierFeed]) -> HttpResponse | None:
         feeds = list(queryset[:2])
         if len(feeds) != 1:
@@ -186,9 +193,9 @@ class SupplierFeedAdmin(admin.ModelAdmin):
 
     def preview_view(self, request: HttpRequest, feed_id: int) -> HttpResponse:
         """The first rows of the feed as the ingest would read them; downloads, writes nothing."""
-        feed = get_object_or_404(SupplierFeed.objects.select_related("supplier"), pk=feed_id)
-        if not self.has_view_permission(request, feed):
+        if not self.has_preview_permission(request):
             raise PermissionDenied
+        feed = get_object_or_404(SupplierFeed.objects.select_related("supplier"), pk=feed_id)
         try:
             rows = int(request.GET.get("rows", 20))
         except ValueError:
@@ -268,9 +275,9 @@ class FeedRunAdmin(ReadOnlyAdmin):
 
     def rejected_csv_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         """The run's sample of rejected rows (up to 1,000) as a CSV file, for the supplier or a fix."""
-        run = get_object_or_404(FeedRun, pk=run_id)
-        if not self.has_view_permission(request, run):
+        if not request.user.has_perm("procurement.download_rejected_rows"):  # type: ignore[union-attr]
             raise PermissionDenied
+        run = get_object_or_404(FeedRun, pk=run_id)
         response = HttpResponse(rejected_rows_csv(run=run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="feed-run-{run.pk}-rejected-rows.csv"'
         return response

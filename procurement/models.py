@@ -154,6 +154,7 @@ class SupplierFeed(models.Model):
     class Meta:
         verbose_name = _("supplier feed")
         verbose_name_plural = _("supplier feeds")
+        permissions = [("preview_supplierfeed", _("Can preview a feed (downloads it from the web process)"))]
         ordering = ["supplier__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["supplier", "name"], name="feed_unique_name_per_supplier"),
@@ -312,6 +313,7 @@ class FeedRun(models.Model):
     class Meta:
         verbose_name = _("feed run")
         verbose_name_plural = _("feed runs")
+        permissions = [("download_rejected_rows", _("Can download a run's rejected rows (CSV)"))]
         constraints = [
             # Two ingests of one feed never overlap: the second cannot even start its run.
             models.UniqueConstraint(

@@ -41,6 +41,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FEEDS_ROOT = VAR_DIR / "test-feeds" / _worker
+# The feed tests' servers listen on loopback; the outbound-policy tests set their own allow-list.
+OUTBOUND_ALLOW_HOSTS = ["127.0.0.0/8", "::1"]
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 

@@ -73,6 +73,10 @@ class Product(models.Model):
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        permissions = [
+            # The price-approval queue (prices held for a person) checks this one.
+            ("approve_prices", _("Can approve held prices")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["gtin"],

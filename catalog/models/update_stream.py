@@ -78,6 +78,7 @@ class CatalogUpdateStream(models.Model):
     class Meta:
         verbose_name = _("catalog update")
         verbose_name_plural = _("catalog update stream")
+        permissions = [("retry_catalogupdatestream", _("Can send failed shop updates again"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "shop"],

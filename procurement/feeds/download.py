@@ -27,6 +27,7 @@ import requests
 import urllib3
 from django.utils.translation import gettext as _
 
+from genesys.outbound import OutboundRefused
 from procurement.feeds.auth import Credentials
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.options import HttpSettings
@@ -196,6 +197,13 @@ def _download_once(
                 stream=True,
                 allow_redirects=False,
             )
+        except OutboundRefused as exc:
+            # Checked before connecting, on the first request and on every redirect hop.
+            raise FeedReadError(
+                _("%(url)s: refused by the outbound-request policy: %(reason)s.")
+                % {"url": redactor.url(current), "reason": exc.message},
+                phase="download",
+            ) from None
         except requests.RequestException as exc:
             raise _classify(exc, url=redactor.url(current), http=http) from None
         with response:

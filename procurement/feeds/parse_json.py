@@ -19,6 +19,7 @@ from typing import IO, Any
 import ijson
 from django.utils.translation import gettext as _
 
+from genesys.outbound import text_excerpt
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.items import ItemError, RawItem, raw_excerpt
 from procurement.feeds.options import JsonOptions
@@ -100,7 +101,7 @@ def _syntax_message(exc: Exception, offset: int, count: int) -> str:
         "offset": f"{offset:,}",
     }
     if near:
-        message += _(", near: %(near)s") % {"near": near[:80]}
+        message += _(", near: %(near)s") % {"near": text_excerpt(near, limit=80)}
     return message + "."
 
 

@@ -21,6 +21,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from genesys.outbound import text_excerpt
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.items import TEXT_KEY, ItemError, RawItem
 from procurement.feeds.options import XmlOptions
@@ -134,13 +135,13 @@ def xml_items_parse(
         line, column = exc.position if exc.position else (exc.lineno, 0)
         raise FeedReadError(
             _("Malformed XML at line %(line)s, column %(column)s: %(reason)s.")
-            % {"line": line, "column": column, "reason": exc.msg},
+            % {"line": line, "column": column, "reason": text_excerpt(exc.msg or "")},
             phase="parse",
         ) from None
     if count == 0 and root_name:
         warn(
             _("No <%(tag)s> element in the XML (format_options.item_tag); its root element is <%(root)s>.")
-            % {"tag": options.item_tag, "root": root_name}
+            % {"tag": options.item_tag, "root": text_excerpt(root_name, limit=60)}
         )
 
 

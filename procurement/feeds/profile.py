@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from genesys.outbound import text_excerpt
 from procurement.feeds.items import RawItem, item_flatten, value_get
 from procurement.feeds.rows import Mapped, MappedRow, RowRejection, meta_clean, row_build
 from procurement.feeds.text import spaces_collapse
@@ -202,7 +203,8 @@ class CompiledProfile:
                     % {"source": source, "path": path}
                 )
         if fatal:
-            shown = ", ".join(header[:30]) + (", …" if len(header) > 30 else "")
+            # The header is whatever the server sent: a short, printable excerpt only.
+            shown = text_excerpt(", ".join(header[:30]) + (", …" if len(header) > 30 else ""), limit=300)
             message = _("The CSV header lacks %(missing)s. Its columns are: %(columns)s.") % {
                 "missing": _(" and ").join(fatal),
                 "columns": shown,

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from genesys.outbound import outbound_session
 from procurement.feeds.auth import Credentials, credentials_resolve
 from procurement.feeds.download import Page, file_page_open, http_page_download
 from procurement.feeds.encoding import text_encoding_choose
@@ -174,7 +175,7 @@ def _pages_read(
     request: PageRequest | None = page_request_first(url=source.url, pagination=pagination)
     previous_digest = ""
     line_offset = 0
-    with requests.Session() as session:
+    with outbound_session() as session:  # every request vetted and pinned (genesys/outbound.py)
         while request is not None:
             if max_rows is not None and stats.rows_read >= max_rows:
                 return

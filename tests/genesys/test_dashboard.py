@@ -45,3 +45,92 @@ def test_the_dashboard_refuses_to_start_without_credentials():
         create_app({"REDIS_URL": settings.REDIS_URL})
     with pytest.raises(SystemExit, match="at least 12"):
         create_app({"RQ_DASHBOARD_USERNAME": "ops", "RQ_DASHBOARD_PASSWORD": "short"})
+
+
+def _queue_with_jobs(count: int = 2):
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    import redis as redis_lib
+
+    queue = Queue(
+        "ingest", connection=redis_lib.Redis.from_url(settings.REDIS_URL), serializer=JSONSerializer
+    )
+    for _ in range(count):
+        queue.enqueue("genesys.jobs.runner.job_execute", 1)
+    return queue
+
+
+def test_a_cross_site_post_with_a_foreign_origin_is_refused_and_changes_nothing(dashboard):
+    queue = _queue_with_jobs()
+    auth = basic("ops", "correct-horse-battery")
+    response = dashboard.post(
+        "/queue/ingest/queued/empty",
+        headers={**auth, "Origin": "https://evil.example", "Content-Type": "text/plain"},
+        data="x=1",
+    )
+    assert response.status_code == 403
+    assert b"Cross-site" in response.data
+    assert queue.count == 2
+
+
+def test_a_post_without_origin_or_referer_is_refused(dashboard):
+    queue = _queue_with_jobs()
+    response = dashboard.post("/queue/ingest/queued/empty", headers=basic("ops", "correct-horse-battery"))
+    assert response.status_code == 403
+    assert queue.count == 2
+
+
+def test_a_foreign_referer_is_refused_when_there_is_no_origin(dashboard):
+    queue = _queue_with_jobs()
+    response = dashboard.post(
+        "/queue/ingest/queued/empty",
+        headers={**basic("ops", "correct-horse-battery"), "Referer": "http://evil.example/page"},
+    )
+    assert response.status_code == 403
+    assert queue.count == 2
+
+
+def test_a_same_origin_post_works(dashboard):
+    queue = _queue_with_jobs()
+    response = dashboard.post(
+        "/queue/ingest/queued/empty",
+        headers={**basic("ops", "correct-horse-battery"), "Origin": "http://localhost"},
+    )
+    assert response.status_code == 200
+    assert response.json["status"] == "OK"
+    assert queue.count == 0
+
+
+def test_a_same_origin_referer_is_enough_when_the_browser_sends_no_origin(dashboard):
+    queue = _queue_with_jobs()
+    response = dashboard.post(
+        "/queue/ingest/queued/empty",
+        headers={**basic("ops", "correct-horse-battery"), "Referer": "http://localhost/0/view/jobs"},
+    )
+    assert response.status_code == 200
+    assert queue.count == 0
+
+
+def test_a_trusted_proxy_origin_is_accepted():
+    app = Client(
+        create_app(
+            {
+                **CREDENTIALS,
+                "REDIS_URL": settings.REDIS_URL,
+                "RQ_DASHBOARD_TRUSTED_ORIGINS": "https://rq.shop.example",
+            }
+        )
+    )
+    queue = _queue_with_jobs()
+    response = app.post(
+        "/queue/ingest/queued/empty",
+        headers={**basic("ops", "correct-horse-battery"), "Origin": "https://rq.shop.example"},
+    )
+    assert response.status_code == 200
+    assert queue.count == 0
+
+
+def test_requeue_all_by_get_is_refused(dashboard):
+    response = dashboard.get("/requeue/ingest", headers=basic("ops", "correct-horse-battery"))
+    assert response.status_code == 405

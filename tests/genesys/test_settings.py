@@ -39,6 +39,11 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("PRESTASHOP_URL", "shop.example.com", "PRESTASHOP_URL must be a URL starting with"),
         ("ALLOWED_HOSTS", "a,,b", "ALLOWED_HOSTS must be a comma-separated list"),
         ("EOL_DAYS", "soon", "EOL_DAYS must be an integer"),
+        ("ALLOWED_HOSTS", "*", "'*' (any host) is refused"),
+        ("ALLOWED_HOSTS", "genesys.example.com,*", "'*' (any host) is refused"),
+        ("OUTBOUND_ALLOW_HOSTS", "feeds.example.com,not a host", "OUTBOUND_ALLOW_HOSTS: 'not a host'"),
+        ("SESSION_COOKIE_AGE", "forever", "SESSION_COOKIE_AGE must be an integer"),
+        ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT must be"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(variable, value, message):
@@ -64,6 +69,11 @@ def test_allowed_hosts_are_required_without_debug():
     env = {k: v for k, v in PRODUCTION.items() if k != "ALLOWED_HOSTS"}
     result = manage("check", **env)
     assert "ALLOWED_HOSTS is required when DEBUG is off" in result.stderr
+
+
+def test_any_host_is_still_fine_while_debugging():
+    result = manage("check", DEBUG="1", ALLOWED_HOSTS="*")
+    assert result.returncode == 0, result.stderr
 
 
 def test_development_needs_no_configuration():
