@@ -48,10 +48,9 @@ def test_the_dashboard_refuses_to_start_without_credentials():
 
 
 def _queue_with_jobs(count: int = 2):
+    import redis as redis_lib
     from rq import Queue
     from rq.serializers import JSONSerializer
-
-    import redis as redis_lib
 
     queue = Queue(
         "ingest", connection=redis_lib.Redis.from_url(settings.REDIS_URL), serializer=JSONSerializer
