@@ -120,6 +120,8 @@ class OutboundTarget:
 def address_refusal(address: IPAddress) -> str | None:
     """Why ``address`` must not be fetched from, or None for a public address."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address_refusal(address.ipv4_mapped)  # the connection goes to that IPv4 host
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             reason = address_refusal(embedded)
@@ -137,10 +139,10 @@ def address_refusal(address: IPAddress) -> str | None:
         return _("a multicast address")
     if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
         return _("a shared (CGNAT) address")
-    if address.is_private:
-        return _("a private address")
     if address.is_reserved:
         return _("a reserved address")
+    if address.is_private:
+        return _("a private address")
     if not address.is_global:
         return _("not a public address")
     return None
