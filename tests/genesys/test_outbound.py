@@ -365,7 +365,8 @@ def test_dns_rebinding_cannot_swap_the_vetted_address(resolver, servers):
 
 
 def _openssl(*args: str, cwd) -> None:
-    subprocess.run(["openssl", *args]  # noqa: S607 - the system's openssl, to make test certificates, cwd=cwd, check=True, capture_output=True, timeout=60)
+    # The system's openssl makes the throw-away certificates.
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)  # noqa: S607
 
 
 @pytest.fixture(scope="module")
