@@ -151,10 +151,23 @@ class SupplierFeedAdmin(admin.ModelAdmin):
     list_select_related = ["supplier"]
     search_fields = ["name", "supplier__name", "source_url"]
     autocomplete_fields = ["supplier"]
-    readonly_fields = ["credentials_available", "created_at", "updated_at"]
+    readonly_fields = ["credentials_available", "url_credentials_note", "created_at", "updated_at"]
     inlines = [MapperInline]
     fieldsets = [
-        (None, {"fields": ["supplier", "name", "is_active", "source_url", "format", "format_options"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "url_credentials_note",
+                    "supplier",
+                    "name",
+                    "is_active",
+                    "source_url",
+                    "format",
+                    "format_options",
+                ]
+            },
+        ),
         (
             _("HTTP"),
             {"fields": ["headers", "auth_type", "auth_settings", "credentials_available", "pagination"]},
@@ -162,6 +175,38 @@ class SupplierFeedAdmin(admin.ModelAdmin):
         (_("Safety"), {"fields": ["unseen_min_ratio"]}),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def save_model(self, request: HttpRequest, obj: SupplierFeed, form: Any, change: bool) -> None:
+        obj.url_credentials_removed = {}  # the form refused a URL with credentials: this one is clean
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("credentials in the URL"))
+    def url_credentials_note(self, obj: SupplierFeed) -> str:
+        """The warning left by the migration that took credentials out of the source URL."""
+        found = obj.url_credentials_removed or {}
+        if found.get("env"):
+            return format_html(
+                '<strong style="color: #c62828">{}</strong>',
+                gettext(
+                    "The source URL carried credentials; they were removed (they are never stored). "
+                    "Set %(names)s to their values where the workers run, then save this feed."
+                )
+                % {"names": ", ".join(found["env"])},
+            )
+        if found:
+            names = list(found.get("params") or []) + (
+                [gettext("user:password")] if found.get("userinfo") else []
+            )
+            return format_html(
+                '<strong style="color: #c62828">{}</strong>',
+                gettext(
+                    "The source URL carried credentials (%(names)s); they were removed and the feed "
+                    "deactivated. Set the authentication with environment-variable names, then "
+                    "activate it again."
+                )
+                % {"names": ", ".join(names)},
+            )
+        return "-"
 
     @admin.display(description=_("credentials set"), boolean=True)
     def credentials_available(self, obj: SupplierFeed) -> bool | None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -148,6 +150,12 @@ class SupplierFeed(models.Model):
         ),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Set by the migration that took credentials out of source URLs: which names it moved to
+    # environment variables ({"env": [...]}) or could not move ({"params": [...], "userinfo": true}).
+    # Never a value. Cleared when the feed is saved again with a clean URL.
+    url_credentials_removed = models.JSONField(
+        _("credentials removed from the URL"), default=dict, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -170,6 +178,9 @@ class SupplierFeed(models.Model):
     def clean(self) -> None:
         super().clean()
         errors: dict[str, list[str]] = {}
+        source_problem = source_url_problem(self.source_url or "")
+        if source_problem:
+            errors["source_url"] = [source_problem]
         settings = self.auth_settings if isinstance(self.auth_settings, dict) else None
         if settings is None:
             errors.setdefault("auth_settings", []).append(_("Must be a JSON object."))
@@ -211,6 +222,54 @@ class SupplierFeed(models.Model):
                 errors.setdefault(field, []).append(_("Must be a JSON object."))
         if errors:
             raise ValidationError(errors)
+
+
+def source_url_problem(url: str) -> str:
+    """Why ``url`` cannot be a feed's source ("" when it can); see docs/security.md."""
+    from django.conf import settings
+
+    from genesys.outbound import outbound_policy, url_host_refusal
+    from procurement.feeds.source_url import (
+        FeedPathError,
+        feed_path_message,
+        feeds_root_path_resolve,
+        url_credentials_find,
+    )
+
+    url = url.strip()
+    if url.startswith("file:"):
+        try:
+            feeds_root_path_resolve(
+                relative=url[len("file:") :], root=Path(settings.FEEDS_ROOT), must_exist=False
+            )
+        except FeedPathError as exc:
+            return feed_path_message(url, exc)
+        return ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return _("Not a valid URL.")
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return _("The source must be an http(s):// URL or file:relative/path under FEEDS_ROOT.")
+    found = url_credentials_find(url)
+    if found:
+        what = []
+        if found.userinfo:
+            what.append(_("a user name or password before the host"))
+        if found.params:
+            what.append(_("the query parameter(s) %(names)s") % {"names": ", ".join(found.params)})
+        return _(
+            "The address carries credentials (%(what)s). Credentials are never stored: remove them and "
+            'set the authentication instead — auth_type "query" with '
+            '{"param": "<name>", "value_env": "ACME_FEED_KEY"}, "basic" with username_env and '
+            'password_env, or "bearer" with token_env — naming environment variables that hold the '
+            "values where the workers run."
+        ) % {"what": _(" and ").join(str(w) for w in what)}
+    refusal = url_host_refusal(parts.hostname, policy=outbound_policy())
+    if refusal:
+        return _("This address cannot be fetched: %(reason)s.") % {"reason": refusal}
+    return ""
 
 
 class FeedMapper(models.Model):

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("genesys", "0004_permissions"),
         ("catalog", "0007_permissions"),
-        ("procurement", "0006_permissions"),
+        ("procurement", "0008_move_credentials_out_of_source_urls"),
         ("prestashop", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),

@@ -31,6 +31,7 @@ from genesys.outbound import OutboundRefused
 from procurement.feeds.auth import Credentials
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.options import HttpSettings
+from procurement.feeds.source_url import FeedPathError, feed_path_message, feeds_root_path_resolve
 
 logger = logging.getLogger("procurement.feeds")
 
@@ -67,30 +68,14 @@ def file_page_open(*, url: str, root: Path, max_bytes: int) -> Page:
     """Open ``file:relative/path`` under ``root``; anything that leaves ``root`` is refused."""
     relative = url[len("file:") :].strip()
     shown = f"file:{relative}"
-    parts = Path(relative).parts
-    if not relative or relative.startswith(("/", "\\")) or Path(relative).is_absolute() or ".." in parts:
-        raise FeedReadError(
-            _("%(source)s: only paths relative to FEEDS_ROOT, without '..', are allowed; refused.")
-            % {"source": shown},
-            phase="download",
-        )
-    root = root.resolve()
     try:
-        path = (root / relative).resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
+        path = feeds_root_path_resolve(relative=relative, root=root, must_exist=True)
+    except FileNotFoundError:
         raise FeedReadError(
             _("%(source)s: no such file under FEEDS_ROOT.") % {"source": shown}, phase="download"
         ) from None
-    except (OSError, RuntimeError):  # symlink loops, permissions
-        raise FeedReadError(
-            _("%(source)s: the path cannot be resolved.") % {"source": shown}, phase="download"
-        ) from None
-    if not path.is_relative_to(root):
-        raise FeedReadError(
-            _("%(source)s: the path leads outside FEEDS_ROOT (through a symbolic link); refused.")
-            % {"source": shown},
-            phase="download",
-        )
+    except FeedPathError as exc:
+        raise FeedReadError(feed_path_message(shown, exc), phase="download") from None
     if not path.is_file():
         raise FeedReadError(_("%(source)s: not a regular file.") % {"source": shown}, phase="download")
     size = path.stat().st_size

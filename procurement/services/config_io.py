@@ -15,6 +15,7 @@ from django.db import transaction
 
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.profile import profile_problems
+from procurement.feeds.source_url import url_credentials_find, url_without_credentials
 from procurement.models import FeedMapper, Supplier, SupplierFeed
 
 SUPPLIER_FIELDS = ("margin", "priority", "is_active", "ingest_enabled", "ingest_interval_minutes")
@@ -155,6 +156,8 @@ def suppliers_export() -> dict[str, Any]:
             f_data: dict[str, Any] = {"name": feed.name}
             for name in FEED_FIELDS:
                 value = getattr(feed, name)
+                if name == "source_url" and url_credentials_find(value):
+                    value = url_without_credentials(value)  # saving refuses them; never export one
                 f_data[name] = str(value) if isinstance(value, Decimal) else value
             active = next((m for m in feed.mappers.all() if m.is_active), None)
             if active is not None:
