@@ -4,6 +4,8 @@ import hmac
 from functools import wraps
 from typing import Any
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -234,6 +236,7 @@ RQ_API_VIEWS = frozenset({"django_rq_home_json", "django_rq_metrics"})
 # rq-scheduler's page: Genesys uses RQ's own scheduler (delayed jobs are in each queue's
 # "scheduled" registry), so without the rq-scheduler package this view can only fail.
 RQ_HIDDEN_VIEWS = frozenset({"django_rq_scheduler_jobs"})
+RQ_MODEL_VIEWS = frozenset(f"django_rq_dashboard_{view}" for view in ("add", "change", "delete", "history"))
 
 
 def _rq_view_guarded(view: Any, *, permission: str, api: bool) -> Any:
@@ -276,10 +279,9 @@ class RQDashboardAdmin(QueueAdmin):
         patterns: list[URLPattern] = []
         for pattern in super().get_urls():
             name = getattr(pattern, "name", None) or ""
-            if not name.startswith("django_rq_"):
-                patterns.append(pattern)  # the model admin's own (changelist: checked above)
-                continue
-            if name in RQ_HIDDEN_VIEWS:
+            # The model has no table: of the model admin's own views only the changelist (the
+            # dashboard itself) makes sense; add/change/history/delete could only fail.
+            if not name.startswith("django_rq_") or name in RQ_HIDDEN_VIEWS or name in RQ_MODEL_VIEWS:
                 continue
             permission = "genesys.manage_queues" if name in RQ_WRITE_VIEWS else "genesys.view_queues"
             callback = _rq_view_guarded(pattern.callback, permission=permission, api=name in RQ_API_VIEWS)
@@ -290,3 +292,19 @@ class RQDashboardAdmin(QueueAdmin):
 if admin.site.is_registered(Dashboard):
     admin.site.unregister(Dashboard)
 admin.site.register(Dashboard, RQDashboardAdmin)
+
+
+# --- django-axes' attempts -------------------------------------------------------------------
+
+
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    @admin.action(description=_("Clean up expired attempts"))
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: Any) -> None:
+        # axes sets the attempt time only on login requests; its cleanup needs it as "now".
+        request.axes_attempt_time = timezone.now()  # type: ignore[attr-defined]
+        super().cleanup_expired_attempts(request, queryset)
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)

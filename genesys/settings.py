@@ -151,7 +151,8 @@ AXES_IPWARE_PROXY_COUNT = 1 if env.bool("SECURE_PROXY_SSL_HEADER", False) else 0
 # Two-factor (django-otp, TOTP): a staff user with a confirmed device must give its code at login;
 # see docs/security.md for enrolment.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", "Genesys")
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# The enrolment QR code is shown in the admin (TOTP devices: admin role only).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = False
 
 # Sessions: two weeks by default like Django; shorter for shared workstations.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, min_value=60)
@@ -257,5 +258,6 @@ LOGGING = {
         # urllib3 logs full URLs at DEBUG, which may carry query-string API keys.
         "urllib3": {"level": "WARNING"},
         "rq.worker": {"level": LOG_LEVEL},
+        "axes": {"level": "WARNING"},  # a line per login otherwise; lockouts are warnings
     },
 }

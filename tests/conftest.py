@@ -31,6 +31,38 @@ def staff_client(client, django_user_model):
 
 
 @pytest.fixture
+def role_user(django_user_model):
+    """``role_user("operator")``: a staff user in that role's group (the groups come from the
+    migration); ``"none"`` is staff without any permission, ``"superuser"`` a superuser."""
+
+    def make(role: str):
+        from django.contrib.auth.models import Group
+
+        user = django_user_model.objects.create_user(
+            username=f"{role}-user",
+            password=f"{role}-password-123",
+            is_staff=True,
+            is_superuser=role == "superuser",
+        )
+        if role not in ("none", "superuser"):
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def role_client(client, role_user):
+    """``role_client("viewer")``: the test client logged in as a user of that role."""
+
+    def make(role: str):
+        client.force_login(role_user(role))
+        return client
+
+    return make
+
+
+@pytest.fixture
 def feeds_root(settings, tmp_path):
     """An empty FEEDS_ROOT per test."""
     root = tmp_path / "feeds"
