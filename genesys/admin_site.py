@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
-from django_otp import user_has_device
+from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
 
@@ -24,6 +24,15 @@ class GenesysLoginForm(OTPAdminAuthenticationForm):
         if user is not None and user_has_device(user, confirmed=True):
             self.clean_otp(user)
         return cleaned
+
+    def _chosen_device(self, user: Any) -> Any:
+        """The device picked in the form, or the user's only confirmed one (the usual case)."""
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, confirmed=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
 
 class GenesysAdminSite(AdminSite):

@@ -84,3 +84,10 @@ def test_development_needs_no_configuration():
 def test_production_settings_pass_the_deploy_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_session_expiry_comes_from_the_environment():
+    result = manage("diffsettings", DEBUG="1", SESSION_COOKIE_AGE="3600", SESSION_EXPIRE_AT_BROWSER_CLOSE="1")
+    assert result.returncode == 0, result.stderr
+    assert "SESSION_COOKIE_AGE = 3600" in result.stdout
+    assert "SESSION_EXPIRE_AT_BROWSER_CLOSE = True" in result.stdout
