@@ -204,6 +204,8 @@ JOBS_CONCURRENCY_RETRY_SECONDS = env.int("JOBS_CONCURRENCY_RETRY_SECONDS", 15, m
 # /healthz turns unhealthy when a shop update waits longer than this to be sent.
 HEALTH_STREAM_MAX_AGE_SECONDS = env.int("HEALTH_STREAM_MAX_AGE_SECONDS", 3600, min_value=1)
 RQ_SHOW_ADMIN_LINK = True
+# Monitoring reads django-rq's stats.json with "Authorization: Bearer <token>" (never in the URL).
+RQ_API_TOKEN = env.secret("RQ_API_TOKEN", "")
 
 # --- Genesys domain settings -----------------------------------------------------------------
 FEEDS_ROOT = env.path("FEEDS_ROOT", VAR_DIR / "feeds")

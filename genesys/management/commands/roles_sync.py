@@ -17,4 +17,5 @@ class Command(BaseCommand):
         for app_config in apps.get_app_configs():
             create_permissions(app_config, verbosity=0)  # a permission added since the last migrate
         for role, count in roles_sync().items():
-            self.stdout.write(f"{role}: {count} permissions")
+            if options["verbosity"] >= 1:
+                self.stdout.write(f"{role}: {count} permissions")
