@@ -1,10 +1,12 @@
 """Fetch one page of a feed into a temporary file: HTTP with limits, or a file under FEEDS_ROOT.
 
-HTTP: connect and read timeouts, a wall-clock limit per page, bounded retries with exponential
-backoff on connection errors, timeouts, 5xx and 429 (never on other 4xx: retrying a 401 only gets
-an account locked), redirects followed by hand so a redirect loop is named and credentials are
-never sent to another origin, and a size limit enforced while streaming. The body is spooled to a
-``SpooledTemporaryFile`` (small bodies stay in memory, big ones go to disk), so memory stays flat.
+HTTP goes through the outbound-request policy (genesys/outbound.py: public addresses only, the
+resolved address pinned, every redirect hop checked again). Connect and read timeouts, a
+wall-clock limit per page, bounded retries with exponential backoff on connection errors,
+timeouts, 5xx and 429 (never on other 4xx: retrying a 401 only gets an account locked), redirects
+followed by hand so a redirect loop is named and credentials are never sent to another origin,
+and a size limit enforced while streaming. The body is spooled to a ``SpooledTemporaryFile``
+(small bodies stay in memory, big ones go to disk), so memory stays flat.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import requests
 import urllib3
 from django.utils.translation import gettext as _
 
-from genesys.outbound import OutboundRefused
+from genesys.outbound import OutboundRefused, text_excerpt
 from procurement.feeds.auth import Credentials
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.options import HttpSettings
@@ -227,7 +229,7 @@ def _raise_for_status(response: requests.Response, *, url: str, credentials: Cre
     status = response.status_code
     if 200 <= status < 300:
         return
-    reason = response.reason or ""
+    reason = text_excerpt(response.reason or "", limit=60)  # the server's words: short and printable
     shown = f"HTTP {status} {reason}".strip()
     if status == 429 or status >= 500:
         raise _Retryable(
