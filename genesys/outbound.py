@@ -245,6 +245,8 @@ def url_host_refusal(host: str, *, policy: OutboundPolicy) -> str:
     reason = address_refusal(literal)
     if reason is None:
         return ""
+    if host.strip("[]") == str(literal):
+        return _("%(host)s is %(reason)s; %(hint)s") % {"host": host, "reason": reason, "hint": _allow_hint()}
     return _("%(host)s is %(address)s, %(reason)s; %(hint)s") % {
         "host": host,
         "address": literal,

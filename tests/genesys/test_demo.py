@@ -34,3 +34,12 @@ def test_load_demo_is_idempotent(feeds_root):
     assert Supplier.objects.count() == 3
     assert SupplierFeed.objects.count() == 3
     assert FeedMapper.objects.count() == 3
+
+
+def test_load_demo_says_how_to_allow_its_loopback_feed_server(feeds_root, settings):
+    from django.core.management.base import CommandError
+
+    settings.OUTBOUND_ALLOW_HOSTS = []
+    with pytest.raises(CommandError, match="OUTBOUND_ALLOW_HOSTS=127.0.0.1,::1"):
+        call_command("load_demo", stdout=None)
+    assert not Supplier.objects.exists()

@@ -3,9 +3,10 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from genesys.demo import demo_load
+from procurement.services.config_io import ConfigImportError
 
 
 class Command(BaseCommand):
@@ -19,7 +20,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        summary = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
+        try:
+            summary = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
+        except ConfigImportError as exc:
+            # Typically the demo feed server on loopback, refused by the outbound policy.
+            raise CommandError(
+                "\n".join(
+                    [
+                        *exc.errors,
+                        "The demo feed server listens on loopback: allow it with "
+                        "OUTBOUND_ALLOW_HOSTS=127.0.0.1,::1 (make run does), or pass --feed-server-url.",
+                    ]
+                )
+            ) from None
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo suppliers ready: {', '.join(summary.names)} "
