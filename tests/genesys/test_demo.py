@@ -40,6 +40,6 @@ def test_load_demo_says_how_to_allow_its_loopback_feed_server(feeds_root, settin
     from django.core.management.base import CommandError
 
     settings.OUTBOUND_ALLOW_HOSTS = []
-    with pytest.raises(CommandError, match="OUTBOUND_ALLOW_HOSTS=127.0.0.1,::1"):
+    with pytest.raises(CommandError, match=r"OUTBOUND_ALLOW_HOSTS=127\.0\.0\.1,::1"):
         call_command("load_demo", stdout=None)
     assert not Supplier.objects.exists()
