@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from catalog.policies.identity import IdentityThresholds
 from catalog.policies.pricing import PriceRounding
 
 
@@ -15,3 +16,18 @@ def price_rounding() -> PriceRounding:
 
 def default_margin() -> Decimal:
     return settings.GENESYS_DEFAULT_MARGIN
+
+
+def identity_thresholds() -> IdentityThresholds:
+    return IdentityThresholds(
+        name_similarity=float(settings.GENESYS_IDENTITY_NAME_SIMILARITY),
+        price_factor=settings.GENESYS_IDENTITY_PRICE_FACTOR,
+    )
+
+
+def outlier_factor() -> Decimal:
+    return settings.GENESYS_OUTLIER_PRICE_FACTOR
+
+
+def outlier_release_tolerance() -> Decimal:
+    return settings.GENESYS_OUTLIER_RELEASE_TOLERANCE

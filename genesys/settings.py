@@ -230,6 +230,20 @@ EOL_DAYS = env.int("EOL_DAYS", 180, min_value=1)
 # big enough that per-statement costs vanish, small enough that a crash loses little.
 INGEST_CHUNK_ROWS = env.int("INGEST_CHUNK_ROWS", 5000, min_value=1, max_value=100_000)
 CATALOG_RECOMPUTE_CHUNK = env.int("CATALOG_RECOMPUTE_CHUNK", 5000, min_value=1, max_value=100_000)
+# Identity conflicts (docs/catalog.md): SKUs of one feed resolving to one product disagree when
+# their names share less than this fraction of words, or their prices are more than this factor
+# apart.
+GENESYS_IDENTITY_NAME_SIMILARITY = env.decimal(
+    "GENESYS_IDENTITY_NAME_SIMILARITY", "0.3", min_value="0", max_value="1"
+)
+GENESYS_IDENTITY_PRICE_FACTOR = env.decimal("GENESYS_IDENTITY_PRICE_FACTOR", "3", min_value="1")
+# Price outliers: a new cost below the median of the other suppliers' offers / this factor is
+# held for review; a released offer is held again only when its cost moves by more than the
+# tolerance (a fraction of the released cost).
+GENESYS_OUTLIER_PRICE_FACTOR = env.decimal("GENESYS_OUTLIER_PRICE_FACTOR", "3", min_value="1")
+GENESYS_OUTLIER_RELEASE_TOLERANCE = env.decimal(
+    "GENESYS_OUTLIER_RELEASE_TOLERANCE", "0.10", min_value="0", max_value="1"
+)
 RETENTION_DAYS = env.int("RETENTION_DAYS", 90, min_value=1)
 
 # --- PrestaShop ------------------------------------------------------------------------------

@@ -92,13 +92,16 @@ def offer_change_kind(*, stored: StoredOffer | None, row_hash: str) -> str:
     return "changed"
 
 
-def rows_last_wins(rows: Iterable[Any]) -> tuple[list[Any], int]:
-    """Keep the last row of each SKU (a feed listing a SKU twice means the later line wins)."""
+def rows_last_wins(rows: Iterable[Any]) -> tuple[list[Any], list[str]]:
+    """Keep the last row of each SKU (a feed listing a SKU twice means the later line wins).
+
+    Returns the rows kept and the SKU of each line dropped (a SKU listed three times twice).
+    """
     by_sku: dict[str, Any] = {}
-    duplicates = 0
+    duplicates: list[str] = []
     for row in rows:
         if row.sku in by_sku:
-            duplicates += 1
+            duplicates.append(row.sku)
             del by_sku[row.sku]  # re-insert so the kept row sits at the later position
         by_sku[row.sku] = row
     return list(by_sku.values()), duplicates

@@ -344,6 +344,18 @@ class FeedRun(models.Model):
     offers_zeroed = models.PositiveIntegerField(_("offers zeroed (missing)"), default=0)
     events_created = models.PositiveIntegerField(_("events written"), default=0)
     stream_rows = models.PositiveIntegerField(_("shop updates queued"), default=0)
+    identity_conflicts = models.PositiveIntegerField(
+        _("identity conflicts"),
+        default=0,
+        db_default=0,
+        help_text=_("Products whose SKUs in this feed disagree; their offers are held for review."),
+    )
+    price_outliers = models.PositiveIntegerField(
+        _("price outliers"),
+        default=0,
+        db_default=0,
+        help_text=_("Offers held because their cost is far below the other suppliers' offers."),
+    )
     unseen_handling = models.CharField(
         _("missing-offer handling"),
         max_length=16,
@@ -429,6 +441,12 @@ class SupplierItem(models.Model):
     sku = models.CharField(_("supplier SKU"), max_length=255)
     gtin_raw = models.CharField(_("GTIN as received"), max_length=64, blank=True, default="")
     partnumber_raw = models.CharField(_("part number as received"), max_length=255, blank=True, default="")
+    # The row's own words, to show an identity conflict side by side (the product keeps the first
+    # supplier's name). Database defaults: the ingest writes offers in raw SQL.
+    name_raw = models.CharField(_("name as received"), max_length=255, blank=True, default="", db_default="")
+    brand_raw = models.CharField(
+        _("brand as received"), max_length=120, blank=True, default="", db_default=""
+    )
     price = money_field(_("cost price"))
     stock = models.IntegerField(_("stock"))
     # Informational, and rewritten for every offer on every run: no index and no constraint, so
@@ -468,6 +486,15 @@ class SupplierItem(models.Model):
     )
     hold_note = models.TextField(_("hold note"), blank=True, default="", db_default="")
     held_at = models.DateTimeField(_("held at"), null=True, blank=True)
+    hold_released_price = money_field(
+        _("price released at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An operator released this offer's price-outlier hold at this cost; it is not held "
+            "again until the cost changes materially."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -486,3 +513,99 @@ class SupplierItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier_id}:{self.sku}"
+
+
+class IdentityConflict(models.Model):
+    """SKUs of one feed that resolved to one product but whose rows disagree (name, price, GTIN,
+    pack size): their offers are held until an operator splits, merges or ignores the group."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        IGNORED = "ignored", _("Ignored (offers stay held)")
+        ACCEPTED = "accepted", _("Merged anyway")
+        SPLIT = "split", _("Split into products")
+        CLEARED = "cleared", _("Cleared by the feed")
+
+    feed = models.ForeignKey(
+        SupplierFeed, verbose_name=_("feed"), on_delete=models.CASCADE, related_name="identity_conflicts"
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="identity_conflicts",
+        db_index=False,  # the (feed, product) unique constraint; products are looked up with the feed
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    skus = models.JSONField(
+        _("SKUs"),
+        default=list,
+        help_text=_("The group's SKUs when it was detected; a decision applies to exactly these."),
+    )
+    reasons = models.JSONField(_("why they disagree"), default=list)
+    run = models.ForeignKey(
+        FeedRun,
+        verbose_name=_("detected in run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.CharField(_("resolved by"), max_length=150, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("identity conflict")
+        verbose_name_plural = _("identity conflicts")
+        constraints = [
+            models.UniqueConstraint(fields=["feed", "product"], name="identityconflict_one_per_product"),
+        ]
+        indexes = [models.Index(fields=["status", "detected_at"], name="identityconflict_status_idx")]
+        permissions = [("resolve_identityconflict", _("Can resolve identity conflicts"))]
+
+    def __str__(self) -> str:
+        return f"{self.feed} / {self.product_id}: {len(self.skus)} SKUs"
+
+
+class IdentityRule(models.Model):
+    """An operator's split: for this supplier, every SKU with this brand and part number (or this
+    GTIN) is a product of its own, so the next ingests keep them apart."""
+
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="identity_rules"
+    )
+    brand = models.ForeignKey(
+        "catalog.Brand", verbose_name=_("brand"), on_delete=models.PROTECT, related_name="+"
+    )
+    partnumber = models.CharField(_("part number"), max_length=100)
+    partnumber_normalized = models.CharField(_("normalised part number"), max_length=100)
+    gtin = models.CharField(
+        _("GTIN"),
+        max_length=14,
+        blank=True,
+        default="",
+        help_text=_("The GTIN the group shared, if any: rows with it are split too."),
+    )
+    conflict = models.ForeignKey(
+        IdentityConflict,
+        verbose_name=_("from conflict"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rules",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("identity split rule")
+        verbose_name_plural = _("identity split rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "brand", "partnumber_normalized"], name="identityrule_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} / {self.brand} {self.partnumber}"

@@ -37,6 +37,18 @@ class Product(models.Model):
         default="",
         editable=False,
     )
+    variant = models.CharField(
+        _("identity variant"),
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text=_(
+            "Set when an operator split an identity conflict: one supplier SKU that shares a brand "
+            "and part number with other products but is a product of its own."
+        ),
+    )
     name = models.CharField(_("name"), max_length=255, blank=True, default="")
     description = models.TextField(_("description"), blank=True, default="")
     image_url = models.URLField(_("image URL"), max_length=1000, blank=True, default="")
@@ -85,7 +97,7 @@ class Product(models.Model):
                 violation_error_message=_("Another product already has this GTIN."),
             ),
             models.UniqueConstraint(
-                fields=["brand", "partnumber_normalized"],
+                fields=["brand", "partnumber_normalized", "variant"],
                 condition=Q(gtin__isnull=True) & Q(brand__isnull=False) & ~Q(partnumber_normalized=""),
                 name="product_unique_brand_partnumber_without_gtin",
                 violation_error_message=_("Another product without GTIN has this brand and part number."),

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.services.dirty import DrainResult, dirty_products_count, dirty_products_drain
 from genesys.db import commit_without_waiting_for_disk
@@ -35,7 +36,7 @@ from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from procurement.ingest_rules import unseen_guard
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
-from procurement.services.ingest_writer import ChunkOutcome, IngestWriter
+from procurement.services.ingest_writer import DUPLICATE_SKUS_KEPT, ChunkOutcome, IngestWriter
 from procurement.services.runs import (
     REJECTED_ROWS_KEPT,
     ROW_WARNINGS_KEPT,
@@ -66,6 +67,7 @@ class _Tally:
     rows_rejected: int = 0
     row_warnings: int = 0
     duplicates: int = 0
+    duplicate_skus: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outcome: ChunkOutcome = field(default_factory=ChunkOutcome)
@@ -79,7 +81,12 @@ class _Tally:
         total.offers_changed += chunk.offers_changed
         total.offers_unchanged += chunk.offers_unchanged
         total.events += chunk.events
+        total.identity_conflict_product_ids |= chunk.identity_conflict_product_ids
+        total.price_outlier_item_ids |= chunk.price_outlier_item_ids
         self.duplicates += chunk.duplicates
+        for sku in chunk.duplicate_skus:
+            if len(self.duplicate_skus) < DUPLICATE_SKUS_KEPT and sku not in self.duplicate_skus:
+                self.duplicate_skus.append(sku)
 
 
 def feed_ingest(
@@ -347,18 +354,51 @@ def _run_finish(
             0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result["unseen_reason"]}
         )
     if tally.duplicates:
+        shown = ", ".join(tally.duplicate_skus)
+        if tally.duplicates > len(tally.duplicate_skus):
+            shown += ", …"
         warnings.append(
-            _("%(count)s SKUs were listed more than once; the last line of each won.")
-            % {"count": tally.duplicates}
+            _("%(count)s SKUs were listed more than once; the last line of each won (%(skus)s).")
+            % {"count": tally.duplicates, "skus": shown}
+        )
+    outcome = tally.outcome
+    conflicts, outliers = len(outcome.identity_conflict_product_ids), len(outcome.price_outlier_item_ids)
+    if conflicts:
+        warnings.append(
+            ngettext(
+                "%(count)s product has SKUs in this feed that disagree (an identity conflict): "
+                "their offers are held until an operator resolves it.",
+                "%(count)s products have SKUs in this feed that disagree (identity conflicts): "
+                "their offers are held until an operator resolves them.",
+                conflicts,
+            )
+            % {"count": conflicts}
+        )
+    if outliers:
+        warnings.append(
+            ngettext(
+                "%(count)s offer costs far less than the other suppliers' offers of its product "
+                "(a price outlier): it is held for review.",
+                "%(count)s offers cost far less than the other suppliers' offers of their products "
+                "(price outliers): they are held for review.",
+                outliers,
+            )
+            % {"count": outliers}
         )
     warnings.extend(tally.warnings)
     if error:
         status = FeedRun.Status.FAILED
-    elif result.get("unseen") == "skipped" or tally.rows_rejected or stats.warnings or tally.duplicates:
+    elif (
+        result.get("unseen") == "skipped"
+        or tally.rows_rejected
+        or stats.warnings
+        or tally.duplicates
+        or conflicts
+        or outliers
+    ):
         status = FeedRun.Status.WARNING
     else:
         status = FeedRun.Status.SUCCESS
-    outcome = tally.outcome
     run.status = status
     run.finished_at = timezone.now()
     run.error = error
@@ -374,7 +414,15 @@ def _run_finish(
     run.rows_read = stats.rows_read
     run.rows_valid = tally.rows_valid
     run.rows_rejected = tally.rows_rejected
-    run.warnings_count = len(stats.warnings) + tally.row_warnings + (1 if tally.duplicates else 0)
+    run.warnings_count = (
+        len(stats.warnings)
+        + tally.row_warnings
+        + (1 if tally.duplicates else 0)
+        + bool(conflicts)
+        + bool(outliers)
+    )
+    run.identity_conflicts = conflicts
+    run.price_outliers = outliers
     run.products_created = outcome.products_created
     run.products_updated = outcome.products_updated
     run.offers_created = outcome.offers_created

@@ -34,7 +34,8 @@ from procurement.ingest_rules import (
     offer_change_kind,
     rows_last_wins,
 )
-from procurement.models import FeedRun, SupplierFeed, SupplierItem
+from procurement.models import FeedRun, IdentityRule, SupplierFeed, SupplierItem
+from procurement.services.ingest_holds import holds_apply
 
 Reason = ProductSupplierEvent.Reason
 
@@ -46,8 +47,9 @@ _FILLABLE_COLUMNS = tuple(
         strict=True,
     )
 )
+DUPLICATE_SKUS_KEPT = 5
 _IDENTITY_FIELDS = frozenset({"gtin", "brand_id", "partnumber", "partnumber_normalized"})
-_PRODUCT_LOOKUP = ("id", *FILLABLE_FIELDS)
+_PRODUCT_LOOKUP = ("id", "variant", *FILLABLE_FIELDS)
 
 
 def _fingerprint_kept(row: MappedRow) -> str:
@@ -60,6 +62,7 @@ def _fingerprint_kept(row: MappedRow) -> str:
 class ChunkOutcome:
     rows: int = 0
     duplicates: int = 0
+    duplicate_skus: list[str] = field(default_factory=list)  # the first few, for the run's warning
     products_created: int = 0
     products_updated: int = 0
     offers_created: int = 0
@@ -67,6 +70,8 @@ class ChunkOutcome:
     offers_unchanged: int = 0
     events: int = 0
     affected_product_ids: set[int] = field(default_factory=set)
+    identity_conflict_product_ids: set[int] = field(default_factory=set)  # open conflicts
+    price_outlier_item_ids: set[int] = field(default_factory=set)  # offers held as outliers
     in_stock_eol_product_ids: set[int] = field(default_factory=set)
 
 
@@ -79,6 +84,7 @@ class IngestWriter:
         self.now = now
         self.brands: dict[str, int] = {}  # normalised name -> id
         self.categories: dict[tuple[str, ...], int] = {}  # normalised path -> id
+        self._rules: dict[tuple, tuple[int, str, str]] | None = None  # split rules, read once
 
     # -- the chunk ---------------------------------------------------------------------------
 
@@ -86,7 +92,11 @@ class IngestWriter:
         """Write a chunk in the caller's transaction."""
         seen = [row.item_id for row in rows if type(row) is SeenRow]
         mapped, duplicates = rows_last_wins(row for row in rows if type(row) is MappedRow)
-        outcome = ChunkOutcome(rows=len(seen) + len(mapped), duplicates=duplicates)
+        outcome = ChunkOutcome(
+            rows=len(seen) + len(mapped),
+            duplicates=len(duplicates),
+            duplicate_skus=list(dict.fromkeys(duplicates))[:DUPLICATE_SKUS_KEPT],
+        )
         in_stock_products: set[int] = set()
         if seen:
             # Items identical to the ones that wrote these offers: only "seen" changes. First, so
@@ -106,6 +116,11 @@ class IngestWriter:
             offer = stored.get(row.sku)
             if offer is not None and offer.last_seen_run_id == self.run.pk:
                 outcome.duplicates += 1  # listed earlier in this run: the later line wins
+                if (
+                    len(outcome.duplicate_skus) < DUPLICATE_SKUS_KEPT
+                    and row.sku not in outcome.duplicate_skus
+                ):
+                    outcome.duplicate_skus.append(row.sku)
             if offer_change_kind(stored=offer, row_hash=row.row_hash) == "unchanged":
                 unchanged.append(offer.item_id)
                 if row.stock > 0:
@@ -130,6 +145,9 @@ class IngestWriter:
             product_of = self._resolve_products([row for row, _ in to_write], outcome)
             self._write_meta(to_write, product_of)
             self._write_offers(to_write, product_of, outcome)
+            holds_apply(
+                writer=self, rows=[row for row, _ in to_write], product_of=product_of, outcome=outcome
+            )
             in_stock_products.update(product_of[row.sku] for row, _ in to_write if row.stock > 0)
         if in_stock_products:
             outcome.in_stock_eol_product_ids = set(
@@ -256,34 +274,59 @@ class IngestWriter:
 
     # -- products ----------------------------------------------------------------------------
 
+    def _split_rules(self) -> dict[tuple, tuple[int, str, str]]:
+        """The supplier's split rules (few, read once per run): identity key -> (brand id,
+        normalised part number, part number) of the products its SKUs are split into."""
+        if self._rules is None:
+            self._rules = {}
+            rules = IdentityRule.objects.filter(supplier_id=self.feed.supplier_id).values_list(
+                "brand_id", "partnumber_normalized", "partnumber", "gtin"
+            )
+            for brand_id, pn, partnumber, gtin in rules:
+                target = (brand_id, pn, partnumber)
+                self._rules[("bpn", brand_id, pn)] = target
+                if gtin:
+                    self._rules[("gtin", gtin)] = target
+        return self._rules
+
     def _resolve_products(self, rows: Sequence[MappedRow], outcome: ChunkOutcome) -> dict[str, int]:
-        """SKU -> product id: a valid GTIN decides, else brand + part number; creates the rest."""
+        """SKU -> product id: a valid GTIN decides, else brand + part number; creates the rest.
+
+        An operator's split rule comes first: a SKU it covers is a product of its own (the rule's
+        brand and part number, with the SKU as the identity variant).
+        """
         brands = self._brand_ids(row.brand for row in rows if row.brand)
         categories = self._category_ids(row.category for row in rows if row.category)
-        # Each row's brand id and normalised part number, worked out once (this runs per row).
-        keys: dict[str, tuple[int | None, str]] = {
-            row.sku: (
-                brands.get(name_normalize(row.brand)) if row.brand else None,
-                partnumber_normalize(row.partnumber) if row.partnumber else "",
-            )
-            for row in rows
-        }
+        rules = self._split_rules()
+        # Each row's brand id, normalised part number and split target, worked out once.
+        keys: dict[str, tuple[int | None, str]] = {}
+        split: dict[str, tuple[int, str, str]] = {}
+        for row in rows:
+            brand_id = brands.get(name_normalize(row.brand)) if row.brand else None
+            pn = partnumber_normalize(row.partnumber) if row.partnumber else ""
+            keys[row.sku] = (brand_id, pn)
+            if rules:
+                target = rules.get(("gtin", row.gtin)) if row.gtin else None
+                target = target or rules.get(("bpn", brand_id, pn))
+                if target is not None:
+                    split[row.sku] = target
 
-        def brand_of(row: MappedRow) -> int | None:
-            return keys[row.sku][0]
+        def variant_of(row: MappedRow) -> str:
+            return f"{self.feed.supplier_id}:{row.sku}" if row.sku in split else ""
 
         def category_of(row: MappedRow) -> int | None:
             if not row.category:
                 return None
             return categories.get(tuple(name_normalize(p) for p in row.category))
 
-        gtins = list({row.gtin for row in rows if row.gtin})
+        gtins = list({row.gtin for row in rows if row.gtin and row.sku not in split})
         by_gtin = {
             p["gtin"]: p
             for p in Product.objects.filter(gtin__any_of=gtins).order_by().values(*_PRODUCT_LOOKUP)
         }
         pairs = {key for key in keys.values() if key[0] is not None and key[1]}
-        by_pair: dict[tuple[int, str], list[dict]] = defaultdict(list)
+        pairs.update((brand_id, pn) for brand_id, pn, _ in split.values())
+        by_pair: dict[tuple[int, str, str], list[dict]] = defaultdict(list)
         if pairs:
             candidates = (
                 Product.objects.filter(
@@ -296,31 +339,46 @@ class IngestWriter:
             for product in candidates:
                 key = (product["brand_id"], product["partnumber_normalized"])
                 if key in pairs:
-                    by_pair[key].append(product)
+                    by_pair[(*key, product["variant"])].append(product)
 
         product_of: dict[str, int] = {}
         fills: dict[int, dict[str, Any]] = {}
-        new_rows: dict[tuple, MappedRow] = {}
+        new_rows: dict[tuple, tuple[MappedRow, int | None, str, str]] = {}
         new_key_of: dict[str, tuple] = {}
+        new_pairs: dict[tuple[int | None, str], tuple] = {}  # brand + part number -> new product key
         for row in rows:
-            brand_id, pn = keys[row.sku]
-            match = by_gtin.get(row.gtin) if row.gtin else None
-            if match is None and brand_id is not None and pn:
-                same = by_pair.get((brand_id, pn), [])
-                if row.gtin:  # a GTIN we don't know: only a product without GTIN can be the same
-                    match = next((p for p in same if p["gtin"] is None), None)
-                else:
-                    match = same[0] if same else None
+            if row.sku in split:
+                brand_id, pn, partnumber = split[row.sku]
+                gtin = None
+                variant = variant_of(row)
+                same = by_pair.get((brand_id, pn, variant), [])
+                match = same[0] if same else None
+            else:
+                brand_id, pn = keys[row.sku]
+                partnumber, gtin, variant = row.partnumber, row.gtin, ""
+                match = by_gtin.get(row.gtin) if row.gtin else None
+                if match is None and brand_id is not None and pn:
+                    same = by_pair.get((brand_id, pn, ""), [])
+                    if row.gtin:  # a GTIN we don't know: only a product without GTIN can be the same
+                        match = next((p for p in same if p["gtin"] is None), None)
+                    else:
+                        match = same[0] if same else None
             if match is None:
-                key = ("gtin", row.gtin) if row.gtin else ("bpn", brand_id, pn)
-                new_rows.setdefault(key, row)
+                key = ("gtin", gtin) if gtin else ("bpn", brand_id, pn, variant)
+                if not gtin and not variant and (brand_id, pn) in new_pairs:
+                    # Like a stored product with this brand + part number: the first new one
+                    # of the chunk (with or without GTIN) is the match.
+                    key = new_pairs[(brand_id, pn)]
+                new_rows.setdefault(key, (row, brand_id, partnumber, pn))
                 new_key_of[row.sku] = key
+                if not variant and brand_id is not None and pn:
+                    new_pairs.setdefault((brand_id, pn), key)
                 continue
             product_of[row.sku] = match["id"]
             proposed = {
-                "gtin": row.gtin,
+                "gtin": gtin,
                 "brand_id": brand_id,
-                "partnumber": row.partnumber,
+                "partnumber": partnumber,
                 "partnumber_normalized": pn,
                 "name": row.name,
                 "description": row.description,
@@ -333,7 +391,7 @@ class IngestWriter:
                 fills.setdefault(match["id"], {}).update(changes)
                 match.update(changes)  # later rows of the chunk see the filled product
         if new_rows:
-            ids, created = self._products_create(new_rows, brand_of, category_of)
+            ids, created = self._products_create(new_rows, category_of)
             outcome.products_created += created
             for sku, key in new_key_of.items():
                 product_of[sku] = ids[key]
@@ -342,22 +400,23 @@ class IngestWriter:
         return product_of
 
     def _products_create(
-        self, new_rows: dict[tuple, MappedRow], brand_of: Any, category_of: Any
+        self, new_rows: dict[tuple, tuple[MappedRow, int | None, str, str]], category_of: Any
     ) -> tuple[dict[tuple, int], int]:
         """Insert new products; returns (identity key -> id, how many this call created)."""
         rows = []
-        for row in new_rows.values():
+        for key, (row, brand_id, partnumber, pn) in new_rows.items():
             rows.append(
                 (
-                    row.gtin,
-                    brand_of(row),
-                    row.partnumber,
-                    partnumber_normalize(row.partnumber),
+                    key[1] if key[0] == "gtin" else None,
+                    brand_id,
+                    partnumber,
+                    pn,
                     row.name,
                     row.description,
                     row.image_url,
                     row.weight,
                     category_of(row),
+                    "" if key[0] == "gtin" else key[3],
                     True,
                     False,
                     self.now,
@@ -369,6 +428,7 @@ class IngestWriter:
                 table=Product._meta.db_table,
                 columns=[
                     *_FILLABLE_COLUMNS,
+                    ("variant", "text"),
                     ("is_enabled", "boolean"),
                     ("is_eol", "boolean"),
                     ("created_at", "timestamptz"),
@@ -377,18 +437,18 @@ class IngestWriter:
                 rows=rows,
                 cursor=cursor,
                 on_conflict="ON CONFLICT DO NOTHING",
-                returning="id, gtin, brand_id, partnumber_normalized",
+                returning="id, gtin, brand_id, partnumber_normalized, variant",
             )
         ids: dict[tuple, int] = {}
-        for product_id, gtin, brand_id, pn in written:
-            ids[("gtin", gtin) if gtin else ("bpn", brand_id, pn)] = product_id
+        for product_id, gtin, brand_id, pn, variant in written:
+            ids[("gtin", gtin) if gtin else ("bpn", brand_id, pn, variant)] = product_id
         for key in new_rows:
             if key not in ids:  # a concurrent ingest created it between our lookup and our insert
                 if key[0] == "gtin":
                     query = Product.objects.filter(gtin=key[1])
                 else:
                     query = Product.objects.filter(
-                        gtin__isnull=True, brand_id=key[1], partnumber_normalized=key[2]
+                        gtin__isnull=True, brand_id=key[1], partnumber_normalized=key[2], variant=key[3]
                     )
                 ids[key] = query.values_list("id", flat=True).get()
         return ids, len(written)
@@ -468,6 +528,8 @@ class IngestWriter:
                     row.sku,
                     row.gtin_raw,
                     row.partnumber[:255],
+                    row.name[:255],
+                    row.brand[:120],
                     row.price,
                     row.stock,
                     self.run.pk,
@@ -483,6 +545,8 @@ class IngestWriter:
                 "product_id",
                 "gtin_raw",
                 "partnumber_raw",
+                "name_raw",
+                "brand_raw",
                 "price",
                 "stock",
                 "last_seen_run_id",
@@ -501,6 +565,8 @@ class IngestWriter:
                     ("sku", "text"),
                     ("gtin_raw", "text"),
                     ("partnumber_raw", "text"),
+                    ("name_raw", "text"),
+                    ("brand_raw", "text"),
                     ("price", "numeric"),
                     ("stock", "integer"),
                     ("last_seen_run_id", "bigint"),

@@ -87,4 +87,4 @@ class Row:
 def test_the_last_row_of_a_sku_wins_at_its_position():
     rows, duplicates = rows_last_wins([Row("A", 1), Row("B", 2), Row("A", 3), Row("C", 4), Row("A", 5)])
     assert [(r.sku, r.value) for r in rows] == [("B", 2), ("C", 4), ("A", 5)]
-    assert duplicates == 2
+    assert duplicates == ["A", "A"]
