@@ -6,12 +6,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +20,22 @@ from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
 from procurement.feeds.profile import profile_problems
-from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+from procurement.models import (
+    FeedMapper,
+    FeedRun,
+    IdentityConflict,
+    IdentityRule,
+    Supplier,
+    SupplierFeed,
+    SupplierItem,
+)
+from procurement.services.identity import (
+    IdentityDecisionRefused,
+    identity_conflict_ignore,
+    identity_conflict_merge,
+    identity_conflict_split,
+    offers_release_outliers,
+)
 from procurement.services.runs import rejected_rows_csv
 from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
 
@@ -298,6 +313,8 @@ class FeedRunAdmin(ReadOnlyAdmin):
         "offers_created",
         "offers_changed",
         "offers_zeroed",
+        "identity_conflicts",
+        "price_outliers",
         "stream_rows",
         "unseen_handling",
         "job_run_link",
@@ -375,9 +392,247 @@ class FeedRunAdmin(ReadOnlyAdmin):
 
 @admin.register(SupplierItem)
 class SupplierItemAdmin(ReadOnlyAdmin):
-    list_display = ["sku", "supplier", "feed", "product", "price", "stock", "last_seen_run", "updated_at"]
-    list_filter = ["supplier", "feed"]
+    list_display = [
+        "sku",
+        "supplier",
+        "feed",
+        "product",
+        "price",
+        "stock",
+        "hold_reason",
+        "last_seen_run",
+        "updated_at",
+    ]
+    list_filter = ["hold_reason", "supplier", "feed"]
     ordering = ["-id"]
     list_select_related = ["supplier", "feed", "product", "last_seen_run"]
-    search_fields = ["=sku", "gtin_raw", "partnumber_raw", "product__name"]
+    search_fields = ["=sku", "gtin_raw", "partnumber_raw", "name_raw", "product__name"]
     date_hierarchy = "updated_at"
+    actions = ["release_outliers"]
+
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("procurement.release_supplieritem")  # type: ignore[union-attr]
+
+    @admin.action(description=_("Release price-outlier holds"), permissions=["release"])
+    def release_outliers(self, request: HttpRequest, queryset: QuerySet[SupplierItem]) -> None:
+        """The operator checked the cost: the offer competes again, and the same cost is not held
+        again until it changes materially."""
+        released = offers_release_outliers(
+            item_ids=list(queryset.values_list("id", flat=True)), user=request.user.get_username()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d offer released; offers not held as price outliers were left alone.",
+                "%(count)d offers released; offers not held as price outliers were left alone.",
+                released,
+            )
+            % {"count": released},
+        )
+
+
+class IdentityConflictToReview(admin.SimpleListFilter):
+    """The to-do list by default: open conflicts; dismissed and resolved ones on request."""
+
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("all", _("All")), ("ignored", _("Ignored")), ("resolved", _("Resolved"))]
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("To review"),
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[IdentityConflict]) -> QuerySet:
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == "ignored":
+            return queryset.filter(status=IdentityConflict.Status.IGNORED)
+        if value == "resolved":
+            return queryset.exclude(
+                status__in=[IdentityConflict.Status.OPEN, IdentityConflict.Status.IGNORED]
+            )
+        return queryset.filter(status=IdentityConflict.Status.OPEN)
+
+
+@admin.register(IdentityConflict)
+class IdentityConflictAdmin(ReadOnlyAdmin):
+    """SKUs of one feed that resolved to one product but disagree, with their rows side by side."""
+
+    list_display = ["product", "feed", "sku_count", "price_range", "status_label", "detected_at", "run"]
+    list_filter = [IdentityConflictToReview, "status", "feed__supplier"]
+    list_select_related = ["product", "feed__supplier", "run"]
+    ordering = ["-detected_at", "-id"]
+    search_fields = ["product__name", "product__partnumber", "feed__name", "feed__supplier__name"]
+    fields = [
+        "feed",
+        "product",
+        "status",
+        "reasons_list",
+        "rows_table",
+        "run",
+        "detected_at",
+        "resolved_at",
+        "resolved_by",
+    ]
+    readonly_fields = fields
+    actions = ["split", "merge", "ignore"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IdentityConflict]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _low=Min("product__offers__price", filter=Q(product__offers__feed_id=F("feed_id"))),
+                _high=Max("product__offers__price", filter=Q(product__offers__feed_id=F("feed_id"))),
+            )
+        )
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("procurement.resolve_identityconflict")  # type: ignore[union-attr]
+
+    @admin.display(description=_("SKUs"))
+    def sku_count(self, obj: IdentityConflict) -> int:
+        return len(obj.skus)
+
+    @admin.display(description=_("prices"))
+    def price_range(self, obj: IdentityConflict) -> str:
+        if obj._low is None:
+            return "-"
+        return f"{obj._low.normalize():f} - {obj._high.normalize():f}"
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: IdentityConflict) -> str:
+        colour = {"open": "warning", "ignored": "skipped", "accepted": "success", "split": "success"}
+        return status_badge(colour.get(obj.status, obj.status), obj.get_status_display())
+
+    @admin.display(description=_("why they disagree"))
+    def reasons_list(self, obj: IdentityConflict) -> str:
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons)))
+
+    @admin.display(description=_("rows as the feed gave them"))
+    def rows_table(self, obj: IdentityConflict) -> str:
+        offers = SupplierItem.objects.filter(feed_id=obj.feed_id, product_id=obj.product_id).order_by("id")
+        header = format_html_join(
+            "",
+            "<th>{}</th>",
+            (
+                (label,)
+                for label in (
+                    gettext("SKU"),
+                    gettext("name"),
+                    gettext("price"),
+                    gettext("GTIN"),
+                    gettext("brand"),
+                    gettext("part number"),
+                    gettext("stock"),
+                    gettext("hold"),
+                )
+            ),
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    offer.sku,
+                    offer.name_raw,
+                    f"{offer.price.normalize():f}",
+                    offer.gtin_raw,
+                    offer.brand_raw,
+                    offer.partnumber_raw,
+                    offer.stock,
+                    offer.get_hold_reason_display() if offer.hold_reason else "",
+                )
+                for offer in offers
+            ),
+        )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, body)
+
+    def _resolve(self, request: HttpRequest, queryset: QuerySet[IdentityConflict], decide: Any) -> int:
+        done = 0
+        for conflict_id in queryset.values_list("id", flat=True):
+            try:
+                decide(conflict_id=conflict_id, user=request.user.get_username())
+            except IdentityDecisionRefused as exc:
+                conflict = IdentityConflict.objects.select_related("product").get(pk=conflict_id)
+                self.message_user(request, f"{conflict.product}: {exc}", messages.ERROR)
+            else:
+                done += 1
+        return done
+
+    @admin.action(description=_("Split into distinct products (one per SKU)"), permissions=["resolve"])
+    def split(self, request: HttpRequest, queryset: QuerySet[IdentityConflict]) -> None:
+        done = self._resolve(request, queryset, identity_conflict_split)
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d conflict split: each SKU is its own product, now and in the next ingests.",
+                    "%(count)d conflicts split: each SKU is its own product, now and in the next ingests.",
+                    done,
+                )
+                % {"count": done},
+            )
+
+    @admin.action(description=_("Merge anyway (the SKUs are one product)"), permissions=["resolve"])
+    def merge(self, request: HttpRequest, queryset: QuerySet[IdentityConflict]) -> None:
+        done = self._resolve(request, queryset, identity_conflict_merge)
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d conflict merged: its offers compete again.",
+                    "%(count)d conflicts merged: their offers compete again.",
+                    done,
+                )
+                % {"count": done},
+            )
+
+    @admin.action(description=_("Ignore (offers stay held)"), permissions=["resolve"])
+    def ignore(self, request: HttpRequest, queryset: QuerySet[IdentityConflict]) -> None:
+        done = self._resolve(request, queryset, identity_conflict_ignore)
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d conflict ignored: its offers stay held.",
+                    "%(count)d conflicts ignored: their offers stay held.",
+                    done,
+                )
+                % {"count": done},
+            )
+
+
+@admin.register(IdentityRule)
+class IdentityRuleAdmin(admin.ModelAdmin):
+    """Split rules: delete one to let the supplier's SKUs merge again on the next ingest."""
+
+    list_display = ["supplier", "brand", "partnumber", "gtin", "created_by", "created_at"]
+    list_filter = ["supplier"]
+    list_select_related = ["supplier", "brand"]
+    search_fields = ["partnumber", "brand__name", "supplier__name"]
+    readonly_fields = [
+        "supplier",
+        "brand",
+        "partnumber",
+        "partnumber_normalized",
+        "gtin",
+        "conflict",
+        "created_at",
+        "created_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

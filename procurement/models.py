@@ -510,6 +510,7 @@ class SupplierItem(models.Model):
             models.Index(fields=["product"], name="item_product_idx"),
             models.Index(fields=["supplier"], name="item_supplier_idx"),
         ]
+        permissions = [("release_supplieritem", _("Can release held offers"))]
 
     def __str__(self) -> str:
         return f"{self.supplier_id}:{self.sku}"

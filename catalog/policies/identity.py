@@ -80,13 +80,15 @@ _UNITS: dict[str, tuple[str, Decimal]] = {
     "oz": ("ounces", Decimal("1")),
     "lb": ("pounds", Decimal("1")),
 }
-_MEASURE = re.compile(_NUMBER + r"\s*(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")(?![0-9a-z])")
+_UNIT_NAMES = "|".join(sorted(_UNITS, key=len, reverse=True))
+_MEASURE = re.compile(_NUMBER + r"\s*(" + _UNIT_NAMES + r")(?![0-9a-z])")
 _COUNT_WORDS = (
     r"(?:pcs|pc|pieces|pecas|unid|unidades|un|uds|units|pack|pk|stk|stuck|rolos|rolls|folhas|sheets)"
 )
 _PACK = (
     re.compile(r"(?<![0-9a-z.,])(\d+)\s*x(?![0-9a-z])"),  # "2x", "2 x 500 ml"
-    re.compile(r"(?<![0-9a-z])x\s*(\d+)(?![0-9a-z.,])"),  # "x6"
+    # "x6", but not the "x 500" of "2 x 500 ml"
+    re.compile(r"(?<![0-9a-z])x\s*(\d+)(?![0-9a-z.,])(?!\s*(?:" + _UNIT_NAMES + r")(?![0-9a-z]))"),
     re.compile(r"(?:pack|caixa|box|conjunto|set|kit)\s*(?:of|de|com)?\s*(\d+)(?![0-9a-z.,])"),
     re.compile(r"(?<![0-9a-z.,])(\d+)\s*" + _COUNT_WORDS + r"(?![0-9a-z])"),
 )
