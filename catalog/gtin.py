@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
+_FLOAT_TEXT = re.compile(r"^(\d+)[.,]0+$")  # 5600000010280.0: a float written out as text
 VALID_LENGTHS = (8, 12, 13, 14)
 
 
@@ -23,6 +24,7 @@ class GtinCheck:
 
     gtin: str | None
     problem: str | None = None  # why the raw value was not usable (None when fine or empty)
+    note: str | None = None  # usable, but worth a look (leading zeros restored)
 
 
 def gtin_check_digit(body: str) -> int:
@@ -60,8 +62,9 @@ def gtin_is_restricted(gtin14: str) -> bool:
 def gtin_normalize(raw: object) -> GtinCheck:
     """Turn a raw feed value into a 14-digit GTIN, or say why it cannot identify a product.
 
-    Accepts spaces, dashes and dots between digits, integers and floats from JSON, and
-    spreadsheet scientific notation ("4,00638E+12") only when it still carries every digit.
+    Accepts spaces, dashes and dots between digits, integers and floats from JSON, float text
+    ("5600000010280.0"), and refuses spreadsheet scientific notation ("4,00638E+12"), which
+    has lost digits. 9-11 digits are zero-padded with a ``note``: leading zeros were dropped.
     """
     if raw is None:
         return GtinCheck(None)
@@ -82,7 +85,8 @@ def gtin_normalize(raw: object) -> GtinCheck:
     else:
         if _SCIENTIFIC.match(text):
             return GtinCheck(None, "scientific notation lost digits (spreadsheet export)")
-        digits = _SEPARATORS.sub("", text)
+        floated = _FLOAT_TEXT.match(text)
+        digits = floated.group(1) if floated else _SEPARATORS.sub("", text)
         if not digits.isascii() or not digits.isdigit():
             return GtinCheck(None, "contains characters other than digits")
     if set(digits) == {"0"}:
@@ -98,6 +102,11 @@ def gtin_normalize(raw: object) -> GtinCheck:
         return GtinCheck(None, "check digit does not match")
     if gtin_is_restricted(gtin14):
         return GtinCheck(None, "restricted-circulation or coupon number")
+    if len(digits) in (9, 10, 11):
+        return GtinCheck(
+            gtin14,
+            note=f"{len(digits)} digits, read as {gtin14} (leading zeros lost, e.g. by a spreadsheet?)",
+        )
     return GtinCheck(gtin14)
 
 

@@ -260,8 +260,8 @@ class SupplierFeedAdmin(admin.ModelAdmin):
             rows = int(request.GET.get("rows", 20))
         except ValueError:
             rows = 20
-        rows = max(1, min(rows, PREVIEW_MAX_ROWS))
         preview = feed_preview(feed=feed, rows=rows)
+        rows = max(1, min(rows, PREVIEW_MAX_ROWS))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

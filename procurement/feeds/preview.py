@@ -27,6 +27,7 @@ class FeedPreview:
     rejections: list[RowRejection] = field(default_factory=list)
     stats: ReadStats = field(default_factory=ReadStats)
     error: str = ""  # why the preview stopped early (no mapper, read error)
+    notice: str = ""  # e.g. more rows were asked for than a preview reads
 
     @property
     def results(self) -> list[MappedRow | RowRejection]:
@@ -40,8 +41,13 @@ class FeedPreview:
 
 def feed_preview(*, feed: SupplierFeed, rows: int = 20, profile: dict[str, Any] | None = None) -> FeedPreview:
     """Read the first ``rows`` items of ``feed`` with its active mapper (or ``profile``, unsaved)."""
-    rows = max(1, min(rows, PREVIEW_MAX_ROWS))
     preview = FeedPreview(feed=feed)
+    if rows > PREVIEW_MAX_ROWS:
+        preview.notice = _("A preview reads at most %(cap)s rows; %(asked)s were asked for.") % {
+            "cap": PREVIEW_MAX_ROWS,
+            "asked": rows,
+        }
+    rows = max(1, min(rows, PREVIEW_MAX_ROWS))
     if profile is None:
         mapper = FeedMapper.objects.filter(feed=feed, is_active=True).first()
         if mapper is None:

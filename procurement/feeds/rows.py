@@ -39,6 +39,8 @@ META_VALUE_MAX = 2000
 META_MAX_KEYS = 100
 
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")
+# "1,76701E+15": a long code (EAN, part number) a spreadsheet turned into a rounded float.
+_SPREADSHEET_NUMBER = re.compile(r"^\d(?:[.,]\d+)?[eE]\+\d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +106,20 @@ def row_build(
     else:
         gtin_raw = (gtin_input if type(gtin_input) is str else scalar_text(gtin_input).strip())[:GTIN_RAW_MAX]
     check = gtin_normalize(gtin_input)
+    if check.note:
+        warnings.append(f"gtin {quoted(gtin_raw)}: {check.note}")
     if check.gtin is None:
         problem = f"gtin {quoted(gtin_raw)}: {check.problem}" if gtin_raw and check.problem else ""
         if brand and partnumber:
             if problem:
                 warnings.append(_("%(problem)s; using brand + part number") % {"problem": problem})
         else:
-            reason = _("no valid GTIN and no brand + part number")
+            if brand:
+                reason = _("no valid GTIN and no part number (brand + part number identify a product)")
+            elif partnumber:
+                reason = _("no valid GTIN and no brand (brand + part number identify a product)")
+            else:
+                reason = _("no valid GTIN and no brand + part number")
             errors.append(f"{reason} ({problem})" if problem else reason)
     if errors:
         return RowRejection(line=line, reason="; ".join(errors), raw=raw_excerpt(data))
@@ -347,6 +356,12 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
             )
             break
         text = scalar_text(value).strip()
+        if type(value) is str and _SPREADSHEET_NUMBER.match(text):
+            message = _(
+                "meta %(key)s: %(value)s looks like a number a spreadsheet shortened to scientific "
+                "notation; its digits are lost (export the column as text)"
+            )
+            warnings.append(message % {"key": quoted(key), "value": quoted(text)})
         if len(text) > META_VALUE_MAX:
             message = _("meta %(key)s: %(count)s characters, cut to %(limit)s")
             warnings.append(message % {"key": quoted(key), "count": len(text), "limit": META_VALUE_MAX})

@@ -18,6 +18,13 @@ def test_upc_a_and_its_ean13_form_are_the_same_product():
 def test_upc_with_leading_zero_dropped_by_a_spreadsheet_is_restored():
     # UPC-A 036000291452 typed into Excel becomes 36000291452 (11 digits)
     assert gtin_normalize("36000291452").gtin == "00036000291452"
+    assert "11 digits" in gtin_normalize("36000291452").note  # worth a warning, not silent
+
+
+def test_float_text_is_the_gtin_it_carries():
+    assert gtin_normalize("5600000010280.0").gtin == "05600000010280"
+    assert gtin_normalize("4006381333931,00").gtin == "04006381333931"
+    assert gtin_normalize("4006381333931.0").note is None
 
 
 def test_gtin14_with_packaging_indicator_is_kept():

@@ -48,6 +48,11 @@ def test_the_preview_page_shows_rows_and_problems_to_staff(staff_client, feed):
     assert "Nothing was written." in content
 
 
+def test_the_preview_page_says_when_more_rows_were_asked_for_than_it_reads(staff_client, feed):
+    response = staff_client.get(preview_url(feed), {"rows": 9000})
+    assert "A preview reads at most 500 rows; 9000 were asked for." in response.content.decode()
+
+
 def test_the_preview_page_shows_a_read_error(staff_client, feed, feeds_root):
     (feeds_root / "feed.csv").unlink()
     response = staff_client.get(preview_url(feed))

@@ -16,6 +16,7 @@ from catalog.models import (
     ProductSupplierEvent,
 )
 from procurement.models import FeedRun, SupplierItem
+from procurement.services import ingest
 from procurement.services.ingest import feed_ingest
 from procurement.services.runs import IngestAlreadyRunning
 from tests.factories import (
@@ -255,6 +256,15 @@ def test_duplicated_skus_last_line_wins_and_the_run_warns(distrilusa):
     assert (offer.price, offer.stock) == (D("12"), 3)
     assert run.status == FeedRun.Status.WARNING
     assert any("more than once" in w for w in run.warnings)
+
+
+def test_the_duplicate_sku_warning_names_the_first_skus(distrilusa, monkeypatch):
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 3)  # duplicates within a chunk and across chunks
+    lines = [f"S{n};{ean(n)};A;B{n};Item {n};Casa;10,00;1;" for n in range(1, 9)]
+    distrilusa.serve(*lines, *lines)
+    run = distrilusa.ingest()
+    [warning] = [w for w in run.warnings if "more than once" in w]
+    assert warning == "8 SKUs were listed more than once; the last line of each won (S1, S2, S3, S4, S5, …)."
 
 
 def test_categories_are_not_duplicated_by_case_or_accents(distrilusa, nortech):

@@ -76,6 +76,8 @@ class Command(BaseCommand):
                 "parse": stats.parse_seconds,
             }
         )
+        if preview.notice:
+            self.stdout.write(self.style.WARNING(preview.notice))
         self.stdout.write("")
         if options["json"]:
             for row in preview.rows:

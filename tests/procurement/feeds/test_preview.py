@@ -99,6 +99,11 @@ class TestCommand:
             '  line 4: gtin "4006381333932": check digit does not match; using brand + part number' in lines
         )
 
+    def test_rows_above_the_preview_cap_say_so(self, feed):
+        output = self.run(str(feed.pk), "--rows", "2000")
+        assert "A preview reads at most 500 rows; 2000 were asked for." in output
+        assert "A preview reads at most" not in self.run(str(feed.pk), "--rows", "500")
+
     def test_finds_the_feed_by_id(self, feed):
         assert "A1" in self.run(str(feed.pk), "--rows", "1")
 

@@ -101,9 +101,26 @@ class TestThroughTheServer:
             'gtin "4006381333932": check digit does not match; using brand + part number',
         )
 
-    def test_no_identity_at_all_is_rejected(self, feed_server):
-        result = read_pt(feed_server, "A1;;LG;;TV;1;1", "A2;;;X;TV;1;1")
-        assert [r.reason for r in result.rejections] == ["no valid GTIN and no brand + part number"] * 2
+    def test_no_identity_at_all_is_rejected_naming_what_is_missing(self, feed_server):
+        result = read_pt(feed_server, "A1;;LG;;TV;1;1", "A2;;;X;TV;1;1", "A3;;;;TV;1;1")
+        assert [r.reason for r in result.rejections] == [
+            "no valid GTIN and no part number (brand + part number identify a product)",
+            "no valid GTIN and no brand (brand + part number identify a product)",
+            "no valid GTIN and no brand + part number",
+        ]
+
+    def test_a_gtin_written_as_float_text_is_read(self, feed_server):
+        result = read_pt(feed_server, "A1;5600000010280.0;;;TV;1;1")
+        assert result.rows[0].gtin == "05600000010280"
+        assert result.rows[0].warnings == ()
+
+    def test_a_gtin_of_nine_to_eleven_digits_is_read_with_a_warning(self, feed_server):
+        result = read_pt(feed_server, "A1;36000291452;;;Tissues;1;1")
+        assert result.rows[0].gtin == "00036000291452"
+        assert result.rows[0].warnings == (
+            'gtin "36000291452": 11 digits, read as 00036000291452 (leading zeros lost, e.g. by a '
+            "spreadsheet?)",
+        )
 
 
 def build(**item) -> MappedRow | RowRejection:
@@ -206,6 +223,14 @@ class TestCleaning:
         assert row.warnings == (
             f'meta key "{"k" * 59}…" is longer than 100 characters; ignored',
             'meta "long": 2001 characters, cut to 2000',
+        )
+
+    def test_a_number_a_spreadsheet_shortened_is_kept_as_an_attribute_with_a_warning(self):
+        row = build(ean2="1,76701E+15", size="2E+3x")
+        assert row.meta == {"ean2": "1,76701E+15", "size": "2E+3x"}
+        assert row.warnings == (
+            'meta "ean2": "1,76701E+15" looks like a number a spreadsheet shortened to scientific '
+            "notation; its digits are lost (export the column as text)",
         )
 
     def test_a_list_where_one_value_is_expected(self):
