@@ -8,6 +8,7 @@ configuration import. ``profile_compile`` turns a valid profile into a ``Compile
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,8 @@ CANONICAL_FIELDS = (
 )
 REQUIRED_FIELDS = ("sku", "price", "stock")
 PROFILE_KEYS = ("fields", "meta")
-FIELD_KEYS = ("source", "constant", "transforms")
+FIELD_KEYS = ("source", "constant", "transforms", "inherit")
+SOURCE_PROBE_ITEMS = 100  # JSON/XML: a source absent from this many first items is a feed warning
 META_MODES = ("rest", "none")
 _ABSENT = object()
 
@@ -86,7 +88,7 @@ def _field_problems(path: str, spec: Any) -> list[str]:
             _('%(path)s: must be a source name or an object with "source" and "transforms"') % {"path": path}
         ]
     problems = [
-        _("%(path)s.%(key)s: unknown key (the keys are source, constant, transforms)")
+        _("%(path)s.%(key)s: unknown key (the keys are source, constant, transforms, inherit)")
         % {"path": path, "key": key}
         for key in spec
         if key not in FIELD_KEYS
@@ -105,6 +107,14 @@ def _field_problems(path: str, spec: Any) -> list[str]:
             problems.append(_("%(path)s.constant: must be text or a number") % {"path": path})
     else:
         problems.append(_('%(path)s: needs a "source" (or a "constant")') % {"path": path})
+    if "inherit" in spec:
+        inherit = spec["inherit"]
+        if not (isinstance(inherit, str) and inherit.strip()):
+            problems.append(_("%(path)s.inherit: must name the grouping column") % {"path": path})
+        elif path == "fields.sku":
+            problems.append(_("%(path)s.inherit: every row needs its own SKU") % {"path": path})
+        elif "source" not in spec:
+            problems.append(_("%(path)s.inherit: only a field read from a source inherits") % {"path": path})
     transforms = spec.get("transforms", [])
     if not isinstance(transforms, list):
         problems.append(_("%(path)s.transforms: must be a list") % {"path": path})
@@ -130,6 +140,7 @@ class FieldPlan:
     as_list: bool  # the source was a list: the value is a list
     constant: Any
     transforms: tuple[Transform, ...]
+    inherit: str = ""  # grouping source: a blank value takes the previous row's of the same group
 
 
 def profile_compile(*, profile: dict[str, Any]) -> CompiledProfile:
@@ -148,6 +159,7 @@ def profile_compile(*, profile: dict[str, Any]) -> CompiledProfile:
                 as_list=isinstance(source, list),
                 constant=spec.get("constant"),
                 transforms=tuple(transform_build(t) for t in spec.get("transforms", [])),
+                inherit=spec.get("inherit", "").strip(),
             )
         )
     meta = profile.get("meta", "rest")
@@ -160,7 +172,11 @@ class CompiledProfile:
     def __init__(self, *, plans: tuple[FieldPlan, ...], meta: str | tuple[str, ...]) -> None:
         self.plans = plans
         self.meta = meta
-        self._steps = tuple((p.name, p.sources, p.as_list, p.constant, p.transforms) for p in plans)
+        self._steps = tuple(
+            (p.name, p.sources, p.as_list, p.constant, p.transforms, p.inherit) for p in plans
+        )
+        self.inherits = any(p.inherit for p in plans)
+        self._inherited: dict[str, tuple[Any, Any]] = {}  # field -> (group, raw value) of the last row
         self.aliases: dict[str, str] = {}  # CSV: a source as written -> the header's column name
         self._used: frozenset[str] = frozenset()
         self._used_ancestors: frozenset[str] = frozenset()
@@ -170,6 +186,7 @@ class CompiledProfile:
     def sources(self) -> list[tuple[str, str]]:
         """(source, path in the profile) for every source the profile reads."""
         found = [(s, f"fields.{plan.name}") for plan in self.plans for s in plan.sources]
+        found.extend((p.inherit, f"fields.{p.name}.inherit") for p in self.plans if p.inherit)
         if isinstance(self.meta, tuple):
             found.extend((s, "meta") for s in self.meta)
         return found
@@ -220,7 +237,7 @@ class CompiledProfile:
         aliases = self.aliases
         values: dict[str, Mapped] = {}
         errors: list[str] = []
-        for name, sources, as_list, constant, transforms in self._steps:
+        for name, sources, as_list, constant, transforms, inherit in self._steps:
             if not sources:
                 raw = constant
             elif as_list:
@@ -230,6 +247,8 @@ class CompiledProfile:
                 raw = data.get(source, _ABSENT)
                 if raw is _ABSENT or type(raw) is dict:  # a dotted path, or an XML element with attributes
                     raw = value_get(data, source)
+            if inherit:
+                raw = self._inherit(name, raw, value_get(data, aliases.get(inherit, inherit)))
             value = raw
             if transforms:
                 try:
@@ -250,6 +269,21 @@ class CompiledProfile:
             data=data,
             raw_digest=raw_digest,
         )
+
+    def _inherit(self, name: str, raw: Any, group: Any) -> Any:
+        """Fill-down: a blank value takes the last value of the field in the same group (the rows
+        of a group are consecutive, like the variant rows of Shopify's product CSV)."""
+        if not _blank(raw):
+            self._inherited[name] = (group, raw)
+            return raw
+        last = self._inherited.get(name)
+        if last is not None and not _blank(group) and last[0] == group:
+            return last[1]
+        return raw
+
+    def source_probe(self) -> SourceProbe:
+        """A watcher of the first items of a JSON/XML feed for sources that never occur in them."""
+        return SourceProbe(sources=self.sources, limit=SOURCE_PROBE_ITEMS)
 
     def _meta_pairs(self, data: dict[str, Any]) -> list[tuple[str, Any]]:
         if isinstance(self.meta, tuple):
@@ -272,6 +306,87 @@ class CompiledProfile:
             ancestors.update(".".join(parts[:i]) for i in range(1, len(parts)))
         self._used = frozenset(used)
         self._used_ancestors = frozenset(ancestors)
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) is str:
+        return not value.strip()
+    if type(value) is list:
+        return all(_blank(item) for item in value)
+    return False
+
+
+def source_present(data: dict[str, Any], source: str) -> bool:
+    """Whether ``source`` exists in the item (a key, or a dotted path), even with an empty value."""
+    if source in data:
+        return True
+    value: Any = data
+    for part in source.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return False
+    return True
+
+
+class SourceProbe:
+    """Sources of a JSON/XML profile never found in the first items: a mistyped source maps
+    nothing on every row, silently, unless someone says so (CSV headers are checked instead)."""
+
+    KEYS_KEPT = 2000
+
+    def __init__(self, *, sources: list[tuple[str, str]], limit: int) -> None:
+        self.pending: dict[str, str] = {}
+        for source, path in sources:
+            self.pending.setdefault(source, path)
+        self.limit = limit
+        self.items = 0
+        self.keys: set[str] = set()
+        self.finished = not self.pending
+
+    def observe(self, data: dict[str, Any]) -> None:
+        if self.finished:
+            return
+        self.items += 1
+        for source in [s for s in self.pending if source_present(data, s)]:
+            del self.pending[source]
+        if self.pending and len(self.keys) < self.KEYS_KEPT:
+            for key, _value in item_flatten(data):
+                parts = key.split(".")
+                self.keys.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+        if self.items >= self.limit or not self.pending:
+            self.finished = True
+
+    def warnings(self) -> list[str]:
+        """One warning per missing source, with a close key of the items as a suggestion."""
+        if not self.items:
+            return []
+        messages = []
+        for source, path in self.pending.items():
+            field = path.removeprefix("fields.")
+            message = _("%(field)s ← %(source)s: not found in any of the first %(count)s items") % {
+                "field": field,
+                "source": source,
+                "count": self.items,
+            }
+            suggestion = self._suggest(source)
+            if suggestion:
+                message += _("; did you mean %(suggestion)s?") % {"suggestion": suggestion}
+            messages.append(message)
+        return messages
+
+    def _suggest(self, source: str) -> str | None:
+        keys = sorted(self.keys)
+        tail = source.rsplit(":", 1)[-1].casefold()
+        for key in keys:  # the same name with another namespace prefix, or another case
+            if key.rsplit(":", 1)[-1].casefold() == tail:
+                return key
+        close = difflib.get_close_matches(source, keys, n=1, cutoff=0.75)
+        return close[0] if close else None
 
 
 def _has_used_ancestor(key: str, used: frozenset[str]) -> bool:

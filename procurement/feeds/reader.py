@@ -109,6 +109,8 @@ def feed_read(
             else credentials_resolve(auth_type=source.auth_type, auth_settings=source.auth_settings)
         )
         redactor = credentials.redactor
+        if compiled.inherits:
+            known = None  # a row's values depend on the rows before it: map every item
         yield from _pages_read(
             source=source,
             feed_settings=feed_settings,
@@ -175,9 +177,19 @@ def _pages_read(
     request: PageRequest | None = page_request_first(url=source.url, pagination=pagination)
     previous_digest = ""
     line_offset = 0
+    probe = None if isinstance(feed_settings.parse, CsvOptions) else compiled.source_probe()
+
+    def probe_report() -> None:
+        nonlocal probe
+        if probe is not None:
+            for warning in probe.warnings():
+                stats.warning_add(warning)
+            probe = None
+
     with outbound_session() as session:  # every request vetted and pinned (genesys/outbound.py)
         while request is not None:
             if max_rows is not None and stats.rows_read >= max_rows:
+                probe_report()
                 return
             started = time.perf_counter()
             try:
@@ -227,6 +239,10 @@ def _pages_read(
                     stats.rows_read += 1
                     last_line = entry.line
                     line = entry.line + line_offset
+                    if probe is not None and not isinstance(entry, ItemError):
+                        probe.observe(entry.data)
+                        if probe.finished:
+                            probe_report()
                     if isinstance(entry, ItemError):
                         row: MappedRow | RowRejection | SeenRow = RowRejection(
                             line=line, reason=entry.reason, raw=entry.raw
@@ -247,6 +263,7 @@ def _pages_read(
                     stats.parse_seconds += time.perf_counter() - clock
                     yield row
                     if max_rows is not None and stats.rows_read >= max_rows:
+                        probe_report()
                         return
                     clock = time.perf_counter()
                 stats.parse_seconds += time.perf_counter() - clock
@@ -258,6 +275,7 @@ def _pages_read(
                 if entries is not None:
                     entries.close()  # a preview stops mid-page: the parser lets go of the file first
                 page.file.close()
+    probe_report()
     stats.completed = True
 
 

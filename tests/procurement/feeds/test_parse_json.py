@@ -167,3 +167,19 @@ def test_scientific_notation_and_float_exports_of_gtins(feed_server):
         'no valid GTIN and no brand + part number (gtin "5,60000E+12": scientific notation lost digits '
         "(spreadsheet export))"
     )
+
+
+def test_a_mapped_source_absent_from_the_first_items_is_a_feed_warning(feed_server):
+    profile = {**PROFILE, "fields": {**PROFILE["fields"], "name": "name"}}
+    result = read_json(feed_server, {"items": [ITEM]}, profile, items_path="items")
+    assert result.rows[0].name == ""
+    assert "name ← name: not found in any of the first 1 items" in result.stats.warnings
+
+
+def test_the_missing_source_warning_reaches_the_preview_on_its_first_rows(feed_server):
+    profile = {**PROFILE, "fields": {**PROFILE["fields"], "name": "titel"}}
+    body = {"items": [{**ITEM, "sku": f"NT-{n}"} for n in range(10)]}
+    feed_server.route("/feed.json", body=json.dumps(body).encode())
+    source = source_for(feed_server.url("/feed.json"), format="json", format_options={"items_path": "items"})
+    result = read_all(source, profile, max_rows=3)
+    assert "name ← titel: not found in any of the first 3 items; did you mean title?" in result.stats.warnings

@@ -220,3 +220,20 @@ def test_a_large_feed_streams_through(feed_server):
     result = read_all(source_for(feed_server.url("/feed.xml"), format="xml"), PLAIN_PROFILE)
     assert len(result.rows) == 20_000
     assert result.rows[-1].sku == "A19999"
+
+
+def test_a_mapped_source_absent_from_every_item_is_a_feed_warning_with_a_suggestion(feed_server):
+    profile = {**GOOGLE_PROFILE, "fields": {**GOOGLE_PROFILE["fields"], "name": "g:title", "weight": "peso"}}
+    result = read_xml(feed_server, rss(ITEM, ITEM.replace("EE-1", "EE-2")), profile)
+    assert result.skus == ["EE-1", "EE-2"]
+    assert (
+        "name ← g:title: not found in any of the first 2 items; did you mean title?" in result.stats.warnings
+    )
+    assert "weight ← peso: not found in any of the first 2 items" in result.stats.warnings
+
+
+def test_a_source_found_in_some_items_is_not_a_warning(feed_server):
+    profile = {**GOOGLE_PROFILE, "fields": {**GOOGLE_PROFILE["fields"], "weight": "g:shipping_weight"}}
+    other = ITEM.replace("EE-1", "EE-2") + "<g:shipping_weight>2 kg</g:shipping_weight>"
+    result = read_xml(feed_server, rss(ITEM, other), profile)
+    assert not any("not found" in warning for warning in result.stats.warnings)

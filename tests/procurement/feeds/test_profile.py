@@ -210,3 +210,89 @@ class TestMapping:
         assert (row.sku, row.brand) == ("A", "LG")
         with pytest.raises(ProfileBindError, match=r'The CSV header lacks column "price" \(fields.price\)'):
             compiled.header_bind(["sku", "ean", "stock"])
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "message"),
+    [
+        ({"source": "Title", "inherit": ""}, "name", "fields.name.inherit: must name the grouping column"),
+        ({"source": "Title", "inherit": 3}, "name", "fields.name.inherit: must name the grouping column"),
+        ({"source": "Handle", "inherit": "Handle"}, "sku", "fields.sku.inherit: every row needs its own SKU"),
+        (
+            {"constant": "X", "inherit": "Handle"},
+            "name",
+            "fields.name.inherit: only a field read from a source",
+        ),
+    ],
+)
+def test_inherit_is_validated_with_the_profile(spec, field, message):
+    profile = {"fields": {**VALID["fields"], field: spec}}
+    assert any(problem.startswith(message) for problem in profile_problems(profile)), profile_problems(
+        profile
+    )
+
+
+class TestInherit:
+    """Shopify's product CSV: the first row of a product carries Title and Vendor; its variant
+    rows leave them blank and share the Handle."""
+
+    PROFILE = {
+        "fields": {
+            "sku": "Variant SKU",
+            "gtin": "Variant Barcode",
+            "brand": {"source": "Vendor", "inherit": "Handle"},
+            "partnumber": "Variant SKU",
+            "name": {"source": "Title", "inherit": "Handle"},
+            "price": "Variant Price",
+            "stock": "Variant Inventory Qty",
+        },
+        "meta": "none",
+    }
+
+    def rows(self, *items):
+        compiled = profile_compile(profile=self.PROFILE)
+        return [compiled.item_map(RawItem(n, item)) for n, item in enumerate(items, start=2)]
+
+    @staticmethod
+    def item(handle, sku, title="", vendor=""):
+        return {
+            "Handle": handle,
+            "Title": title,
+            "Vendor": vendor,
+            "Variant SKU": sku,
+            "Variant Barcode": "",
+            "Variant Price": "10",
+            "Variant Inventory Qty": "1",
+        }
+
+    def test_variant_rows_take_the_blank_fields_from_the_first_row_of_their_group(self):
+        rows = self.rows(
+            self.item("tee", "TEE-S", "Organic tee", "Acme"),
+            self.item("tee", "TEE-M"),
+            self.item("mug", "MUG-1", "Mug", "Other"),
+            self.item("mug", "MUG-2", vendor="Third"),
+        )
+        assert [(r.sku, r.name, r.brand) for r in rows] == [
+            ("TEE-S", "Organic tee", "Acme"),
+            ("TEE-M", "Organic tee", "Acme"),
+            ("MUG-1", "Mug", "Other"),
+            ("MUG-2", "Mug", "Third"),  # its own value wins
+        ]
+
+    def test_a_blank_field_of_another_group_stays_blank(self):
+        rows = self.rows(self.item("tee", "TEE-S", "Organic tee", "Acme"), self.item("mug", "MUG-1"))
+        assert rows[1].reason == "no valid GTIN and no brand (brand + part number identify a product)"
+
+    def test_a_row_without_a_group_inherits_nothing(self):
+        rows = self.rows(self.item("", "A", "Organic tee", "Acme"), self.item("", "B"))
+        assert rows[1].reason == "no valid GTIN and no brand (brand + part number identify a product)"
+
+    def test_the_grouping_column_is_bound_to_the_csv_header(self):
+        compiled = profile_compile(profile=self.PROFILE)
+        warnings = compiled.header_bind(
+            ["Variant SKU", "Variant Barcode", "Vendor", "Title", "Variant Price", "Variant Inventory Qty"]
+        )
+        assert (
+            'Column "Handle" (fields.brand.inherit) is not in the CSV header; the field stays empty.'
+            in warnings
+        )
