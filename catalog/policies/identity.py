@@ -16,7 +16,7 @@ from decimal import Decimal
 from statistics import median
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from catalog.gtin import gtin_normalize
 from catalog.normalize import name_normalize, partnumber_normalize
@@ -111,17 +111,17 @@ _COLOURS = {
 }
 
 _VARIANT_LABELS = {
-    "volume": _lazy("volume"),
-    "mass": _lazy("weight"),
-    "length": _lazy("length"),
-    "power": _lazy("power"),
-    "voltage": _lazy("voltage"),
-    "charge": _lazy("battery capacity"),
-    "storage": _lazy("storage"),
-    "ounces": _lazy("ounces"),
-    "pounds": _lazy("pounds"),
-    "pack": _lazy("pack size"),
-    "colour": _lazy("colour"),
+    "volume": gettext_lazy("volume"),
+    "mass": gettext_lazy("weight"),
+    "length": gettext_lazy("length"),
+    "power": gettext_lazy("power"),
+    "voltage": gettext_lazy("voltage"),
+    "charge": gettext_lazy("battery capacity"),
+    "storage": gettext_lazy("storage"),
+    "ounces": gettext_lazy("ounces"),
+    "pounds": gettext_lazy("pounds"),
+    "pack": gettext_lazy("pack size"),
+    "colour": gettext_lazy("colour"),
 }
 
 
