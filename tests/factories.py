@@ -20,7 +20,15 @@ from catalog.models import (
 )
 from genesys.models import JobKind, JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
 from prestashop.models import PrestashopCategory, PrestashopManufacturer
-from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+from procurement.models import (
+    FeedMapper,
+    FeedRun,
+    IdentityConflict,
+    IdentityRule,
+    Supplier,
+    SupplierFeed,
+    SupplierItem,
+)
 
 
 def make_gtin(n: int, prefix: str = "560") -> str:
@@ -212,3 +220,23 @@ class PrestashopManufacturerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Maker {n}")
     normalized_name = factory.LazyAttribute(lambda o: o.name.lower())
     synced_at = factory.LazyFunction(timezone.now)
+
+
+class IdentityConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdentityConflict
+
+    feed = factory.SubFactory(SupplierFeedFactory)
+    product = factory.SubFactory(ProductFactory)
+    skus = factory.LazyFunction(lambda: ["A-1", "A-5"])
+    reasons = factory.LazyFunction(lambda: ["different volume"])
+
+
+class IdentityRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdentityRule
+
+    supplier = factory.SubFactory(SupplierFactory)
+    brand = factory.SubFactory(BrandFactory)
+    partnumber = factory.Sequence(lambda n: f"PN-{n:05d}")
+    partnumber_normalized = factory.LazyAttribute(lambda rule: rule.partnumber.replace("-", "").upper())

@@ -22,6 +22,8 @@ FACTORIES = {
     "procurement.FeedMapper": factories.FeedMapperFactory,
     "procurement.FeedRun": factories.FeedRunFactory,
     "procurement.SupplierItem": factories.SupplierItemFactory,
+    "procurement.IdentityConflict": factories.IdentityConflictFactory,
+    "procurement.IdentityRule": factories.IdentityRuleFactory,
     "genesys.WorkerGlobalConfig": factories.WorkerGlobalConfigFactory,
     "genesys.JobKindConfig": factories.JobKindConfigFactory,
     "genesys.JobRun": factories.JobRunFactory,
