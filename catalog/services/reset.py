@@ -16,10 +16,13 @@ from catalog.models import (
     ProductSupplierEvent,
 )
 from genesys.models import JobRun, JobRunLog
-from procurement.models import FeedRun, SupplierItem
+from procurement.models import FeedRun, IdentityConflict, IdentityRule, SupplierItem
 
 # Children before parents, so plain DELETEs never trip a foreign key.
 RESET_MODELS: tuple[type[Model], ...] = (
+    IdentityRule,  # split rules name brands, which go too
+    IdentityConflict,
+    DirtyProduct,
     CatalogUpdateStream,
     DirtyProduct,
     ProductActiveOffer,
@@ -37,7 +40,8 @@ RESET_MODELS: tuple[type[Model], ...] = (
 
 @transaction.atomic
 def catalog_reset() -> dict[str, int]:
-    """Delete products, offers, events, active offers, the stream, runs, brands and categories.
+    """Delete products, offers, events, active offers, the stream, runs, brands and categories
+    (and the identity conflicts and split rules that point at them).
 
     Suppliers, feeds and mappers stay. Set-based: one statement per table (TRUNCATE on
     PostgreSQL), never a row-by-row cascade through the ORM. Returns the rows removed per model.
