@@ -417,9 +417,13 @@ class SupplierItemAdmin(ReadOnlyAdmin):
     def release_outliers(self, request: HttpRequest, queryset: QuerySet[SupplierItem]) -> None:
         """The operator checked the cost: the offer competes again, and the same cost is not held
         again until it changes materially."""
-        released = offers_release_outliers(
-            item_ids=list(queryset.values_list("id", flat=True)), user=request.user.get_username()
-        )
+        try:
+            released = offers_release_outliers(
+                item_ids=list(queryset.values_list("id", flat=True)), user=request.user.get_username()
+            )
+        except IdentityDecisionRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         self.message_user(
             request,
             ngettext(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,15 +29,34 @@ def _recompute_after_commit(product_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: active_offers_recompute(product_ids=ids, reason=Reason.MANUAL))
 
 
-def _conflict_lock(conflict_id: int) -> IdentityConflict:
-    conflict = (
-        IdentityConflict.objects.select_for_update().select_related("feed", "product").get(pk=conflict_id)
+def _busy() -> IdentityDecisionRefused:
+    return IdentityDecisionRefused(
+        _("An ingest of this feed is writing these offers right now; try again in a moment.")
     )
+
+
+def _conflict_lock(conflict_id: int) -> tuple[IdentityConflict, list[SupplierItem]]:
+    """Lock the group's offers, then the conflict, without ever waiting: an ingest writing them
+    holds their locks, and waiting here could deadlock with it (so the decision is refused)."""
+    feed_id, product_id = IdentityConflict.objects.values_list("feed_id", "product_id").get(pk=conflict_id)
+    try:
+        offers = list(
+            SupplierItem.objects.select_for_update(nowait=True)
+            .filter(feed_id=feed_id, product_id=product_id)
+            .order_by("id")
+        )
+        conflict = (
+            IdentityConflict.objects.select_for_update(nowait=True, of=("self",))
+            .select_related("feed", "product")
+            .get(pk=conflict_id)
+        )
+    except OperationalError:
+        raise _busy() from None
     if conflict.status not in (Status.OPEN, Status.IGNORED):
         raise IdentityDecisionRefused(
             _("This conflict is already resolved (%(status)s).") % {"status": conflict.get_status_display()}
         )
-    return conflict
+    return conflict, offers
 
 
 def _resolved(conflict: IdentityConflict, *, status: str, user: str) -> None:
@@ -49,9 +68,9 @@ def _resolved(conflict: IdentityConflict, *, status: str, user: str) -> None:
 def identity_conflict_merge(*, conflict_id: int, user: str) -> IdentityConflict:
     """Merge anyway: the SKUs are one product; their offers compete again. Remembered for exactly
     these SKUs: a new SKU joining the group is a new conflict."""
-    conflict = _conflict_lock(conflict_id)
+    conflict, offers = _conflict_lock(conflict_id)
     SupplierItem.objects.filter(
-        feed_id=conflict.feed_id, product_id=conflict.product_id, hold_reason=Hold.IDENTITY_CONFLICT
+        id__in=[offer.pk for offer in offers], hold_reason=Hold.IDENTITY_CONFLICT
     ).update(hold_reason=Hold.NONE, hold_note="", held_at=None)
     _resolved(conflict, status=Status.ACCEPTED, user=user)
     _recompute_after_commit([conflict.product_id])
@@ -61,7 +80,7 @@ def identity_conflict_merge(*, conflict_id: int, user: str) -> IdentityConflict:
 @transaction.atomic
 def identity_conflict_ignore(*, conflict_id: int, user: str) -> IdentityConflict:
     """Dismiss from the to-do list; the offers stay held (never elected)."""
-    conflict = _conflict_lock(conflict_id)
+    conflict, _offers = _conflict_lock(conflict_id)
     if conflict.status == Status.IGNORED:
         return conflict
     conflict.status, conflict.resolved_at, conflict.resolved_by = Status.IGNORED, timezone.now(), user[:150]
@@ -94,12 +113,7 @@ def identity_conflict_split(*, conflict_id: int, user: str) -> list[Product]:
     A rule for the supplier and the brand + part number (and the GTIN the group shared) makes
     the SKU part of the identity; the offers move to their own products and are released.
     """
-    conflict = _conflict_lock(conflict_id)
-    offers = list(
-        SupplierItem.objects.select_for_update()
-        .filter(feed_id=conflict.feed_id, product_id=conflict.product_id)
-        .order_by("id")
-    )
+    conflict, offers = _conflict_lock(conflict_id)
     if not offers:
         raise IdentityDecisionRefused(_("The feed no longer has offers for this product."))
     brand_id, pn, partnumber = _split_key(conflict, offers)
@@ -144,11 +158,15 @@ def identity_conflict_split(*, conflict_id: int, user: str) -> list[Product]:
 def offers_release_outliers(*, item_ids: Iterable[int], user: str) -> int:
     """Release price-outlier holds; the released cost is remembered, so the same price is not held
     again (a material change is checked again). Returns how many offers were released."""
-    offers = list(
-        SupplierItem.objects.select_for_update()
-        .filter(id__in=list(item_ids), hold_reason=Hold.PRICE_OUTLIER)
-        .values_list("id", "product_id", "price")
-    )
+    try:
+        offers = list(
+            SupplierItem.objects.select_for_update(nowait=True)
+            .filter(id__in=list(item_ids), hold_reason=Hold.PRICE_OUTLIER)
+            .order_by("id")
+            .values_list("id", "product_id", "price")
+        )
+    except OperationalError:
+        raise _busy() from None
     for item_id, _product_id, price in offers:
         SupplierItem.objects.filter(id=item_id).update(
             hold_reason=Hold.NONE,

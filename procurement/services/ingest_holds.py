@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -50,10 +50,10 @@ def holds_apply(
     """Hold or release the offers just written (and their group's) for conflicts and outliers."""
     product_ids = sorted({product_of[row.sku] for row in rows})
     members = _members_load(feed_id=writer.feed.pk, product_ids=product_ids)
-    conflicted = _identity_check(writer=writer, members=members, outcome=outcome)
+    conflicted, released = _identity_check(writer=writer, members=members, outcome=outcome)
     written = {row.sku for row in rows}
     candidates = [
-        member
+        replace(member, hold_reason=Hold.NONE) if member.item_id in released else member
         for group in members.values()
         for member in group
         if member.sku in written and member.product_id not in conflicted
@@ -86,9 +86,9 @@ def _members_load(*, feed_id: int, product_ids: list[int]) -> dict[int, list[_Me
 
 def _identity_check(
     *, writer: IngestWriter, members: dict[int, list[_Member]], outcome: ChunkOutcome
-) -> set[int]:
+) -> tuple[set[int], set[int]]:
     """Hold every offer of a disagreeing group; release a group that agrees again. Returns the
-    products whose offers stay held for a conflict."""
+    products whose offers stay held for a conflict, and the offers released."""
     thresholds = identity_thresholds()
     reasons_of: dict[int, list[str]] = {}
     for product_id, group in members.items():
@@ -101,12 +101,14 @@ def _identity_check(
         pid for pid, group in members.items() if any(m.hold_reason == Hold.IDENTITY_CONFLICT for m in group)
     }
     if not watched:
-        return set()
+        return set(), set()
+    # Locked: an operator's decision meanwhile is never overwritten by a stale read (the admin
+    # never waits on these locks, so no deadlock with it: procurement.services.identity).
     records = {
         record.product_id: record
-        for record in IdentityConflict.objects.filter(
-            feed_id=writer.feed.pk, product_id__any_of=list(watched)
-        )
+        for record in IdentityConflict.objects.select_for_update()
+        .filter(feed_id=writer.feed.pk, product_id__any_of=list(watched))
+        .order_by("id")
     }
     held: set[int] = set()
     to_create: list[IdentityConflict] = []
@@ -163,7 +165,7 @@ def _identity_check(
     outcome.affected_product_ids.update(
         m.product_id for pid in watched for m in members[pid] if m.item_id in changed
     )
-    return held
+    return held, set(release)
 
 
 def _outliers_check(*, writer: IngestWriter, candidates: list[_Member], outcome: ChunkOutcome) -> None:

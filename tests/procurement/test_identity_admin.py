@@ -222,3 +222,45 @@ def test_the_sander_group_can_be_reviewed_and_split(act, staff_client, merchant)
     sander = SupplierItem.objects.get(sku="HUM-1")
     assert sander.product.active_offer.unit_cost == D("9792")
     assert Product.objects.filter(variant__startswith=f"{merchant.feed.supplier_id}:").count() == 18
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_never_waits_on_an_ingest_writing_the_offers(feed_server):
+    """An ingest holds its offers' row locks for a chunk: the decision is refused at once (a wait
+    could deadlock with the ingest), changes nothing, and succeeds once the chunk committed."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from procurement.services.identity import IdentityDecisionRefused, identity_conflict_merge
+
+    merchant = MerchantFeed(feed_server)
+    merchant.serve(*PACKS)
+    merchant.ingest()
+    conflict = IdentityConflict.objects.get()
+    locked, release = threading.Event(), threading.Event()
+
+    def chunk_in_progress():
+        try:
+            with transaction.atomic():
+                list(SupplierItem.objects.select_for_update().filter(sku="BONA-5"))
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=chunk_in_progress)
+    writer.start()
+    try:
+        assert locked.wait(30)
+        with pytest.raises(IdentityDecisionRefused, match="try again"):
+            identity_conflict_merge(conflict_id=conflict.pk, user="operator")
+        conflict.refresh_from_db()
+        assert conflict.status == Status.OPEN
+    finally:
+        release.set()
+        writer.join(30)
+    identity_conflict_merge(conflict_id=conflict.pk, user="operator")
+    conflict.refresh_from_db()
+    assert conflict.status == Status.ACCEPTED
