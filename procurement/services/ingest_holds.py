@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from catalog.conf import identity_thresholds, outlier_factor, outlier_release_tolerance
@@ -47,23 +48,39 @@ class _Member:
 def holds_apply(
     *, writer: IngestWriter, rows: Sequence[MappedRow], product_of: dict[str, int], outcome: ChunkOutcome
 ) -> None:
-    """Hold or release the offers just written (and their group's) for conflicts and outliers."""
+    """Hold or release the offers just written (and their group's) for conflicts and outliers.
+
+    Only what can matter is read: the offers of products this feed offers under several SKUs (or
+    that hold an identity conflict), and the written offers of products other suppliers offer.
+    """
+    feed_id = writer.feed.pk
     product_ids = sorted({product_of[row.sku] for row in rows})
-    members = _members_load(feed_id=writer.feed.pk, product_ids=product_ids)
+    grouped = list(
+        SupplierItem.objects.filter(feed_id=feed_id, product_id__any_of=product_ids)
+        .order_by()
+        .values("product_id")
+        .annotate(offers=Count("id"), held=Count("id", filter=Q(hold_reason=Hold.IDENTITY_CONFLICT)))
+        .filter(Q(offers__gt=1) | Q(held__gt=0))
+        .values_list("product_id", flat=True)
+    )
+    members = _members_load(feed_id=feed_id, where=Q(product_id__any_of=grouped)) if grouped else {}
     conflicted, released = _identity_check(writer=writer, members=members, outcome=outcome)
-    written = {row.sku for row in rows}
+    others = _other_costs(writer=writer, product_ids=product_ids)
+    # Written offers another supplier competes with, and held outliers that may have no rival left.
+    rivalled = [row.sku for row in rows if product_of[row.sku] in others]
+    where = Q(sku__any_of=rivalled) | Q(sku__any_of=[row.sku for row in rows], hold_reason=Hold.PRICE_OUTLIER)
     candidates = [
         replace(member, hold_reason=Hold.NONE) if member.item_id in released else member
-        for group in members.values()
+        for group in _members_load(feed_id=feed_id, where=where).values()
         for member in group
-        if member.sku in written and member.product_id not in conflicted
+        if member.product_id not in conflicted
     ]
-    _outliers_check(writer=writer, candidates=candidates, outcome=outcome)
+    _outliers_check(writer=writer, candidates=candidates, others=others, outcome=outcome)
 
 
-def _members_load(*, feed_id: int, product_ids: list[int]) -> dict[int, list[_Member]]:
+def _members_load(*, feed_id: int, where: Q) -> dict[int, list[_Member]]:
     found = (
-        SupplierItem.objects.filter(feed_id=feed_id, product_id__any_of=product_ids)
+        SupplierItem.objects.filter(where, feed_id=feed_id)
         .order_by("id")
         .values_list(
             "id",
@@ -82,6 +99,26 @@ def _members_load(*, feed_id: int, product_ids: list[int]) -> dict[int, list[_Me
         member = _Member(*values)
         groups[member.product_id].append(member)
     return groups
+
+
+def _other_costs(*, writer: IngestWriter, product_ids: list[int]) -> dict[int, list[Decimal]]:
+    """The costs other suppliers offer these products at (active, not on hold, above zero)."""
+    found = (
+        SupplierItem.objects.filter(
+            product_id__any_of=product_ids,
+            hold_reason="",
+            price__gt=0,
+            supplier__is_active=True,
+            feed__is_active=True,
+        )
+        .exclude(supplier_id=writer.feed.supplier_id)
+        .order_by()
+        .values_list("product_id", "price")
+    )
+    others: dict[int, list[Decimal]] = defaultdict(list)
+    for product_id, price in found:
+        others[product_id].append(price)
+    return others
 
 
 def _identity_check(
@@ -168,27 +205,18 @@ def _identity_check(
     return held, set(release)
 
 
-def _outliers_check(*, writer: IngestWriter, candidates: list[_Member], outcome: ChunkOutcome) -> None:
+def _outliers_check(
+    *,
+    writer: IngestWriter,
+    candidates: list[_Member],
+    others: dict[int, list[Decimal]],
+    outcome: ChunkOutcome,
+) -> None:
     """Hold a cost far below the other suppliers' offers of its product; release one that is not
     (any more), or that an operator released at about this cost."""
     candidates = [m for m in candidates if m.hold_reason in (Hold.NONE, Hold.PRICE_OUTLIER)]
     if not candidates:
         return
-    others: dict[int, list[Decimal]] = defaultdict(list)
-    found = (
-        SupplierItem.objects.filter(
-            product_id__any_of=sorted({m.product_id for m in candidates}),
-            hold_reason="",
-            price__gt=0,
-            supplier__is_active=True,
-            feed__is_active=True,
-        )
-        .exclude(supplier_id=writer.feed.supplier_id)
-        .order_by()
-        .values_list("product_id", "price")
-    )
-    for product_id, price in found:
-        others[product_id].append(price)
     factor, tolerance = outlier_factor(), outlier_release_tolerance()
     hold: list[tuple[int, str, str, object]] = []
     release: list[int] = []

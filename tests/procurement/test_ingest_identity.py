@@ -251,3 +251,15 @@ def test_an_outlier_that_comes_back_in_line_is_released(merchant, other_supplier
     assert run.price_outliers == 0
     assert SupplierItem.objects.get(sku="HUM-1").hold_reason == ""
     assert Product.objects.get().active_offer.supplier_item.sku == "HUM-1"
+
+
+def test_an_outlier_without_a_rival_any_more_is_released_when_its_row_changes(merchant, other_supplier):
+    other_supplier.serve(item("O-1", "Lägler Hummel floor sander 230 V", "9792.00"))
+    other_supplier.ingest()
+    merchant.serve(item("HUM-1", "Lägler Hummel floor sander 230 V", "11.10"))
+    merchant.ingest()
+    other_supplier.feed.is_active = False
+    other_supplier.feed.save()
+    merchant.serve(item("HUM-1", "Lägler Hummel floor sander 230 V", "11.20"))
+    merchant.ingest()
+    assert SupplierItem.objects.get(sku="HUM-1").hold_reason == ""
