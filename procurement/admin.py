@@ -479,6 +479,7 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
     list_select_related = ["product", "feed__supplier", "run"]
     ordering = ["-detected_at", "-id"]
     search_fields = ["product__name", "product__partnumber", "feed__name", "feed__supplier__name"]
+    change_form_template = "admin/procurement/identityconflict/change_form.html"
     fields = [
         "feed",
         "product",
@@ -505,6 +506,33 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("procurement.resolve_identityconflict")  # type: ignore[union-attr]
+
+    def get_urls(self) -> list[URLPattern]:
+        resolve = path(
+            "<int:conflict_id>/resolve/<str:decision>/",
+            self.admin_site.admin_view(self.resolve_view),
+            name="procurement_identityconflict_resolve",
+        )
+        return [resolve, *super().get_urls()]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_resolve": self.has_resolve_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def resolve_view(self, request: HttpRequest, conflict_id: int, decision: str) -> HttpResponse:
+        """The decision buttons of the conflict page (POST only, with the resolve permission)."""
+        deciders = {"split": self.split, "merge": self.merge, "ignore": self.ignore}
+        if request.method != "POST" or decision not in deciders:
+            return HttpResponseRedirect(
+                reverse("admin:procurement_identityconflict_change", args=[conflict_id])
+            )
+        if not self.has_resolve_permission(request):
+            raise PermissionDenied
+        get_object_or_404(IdentityConflict, pk=conflict_id)
+        deciders[decision](request, IdentityConflict.objects.filter(pk=conflict_id))
+        return HttpResponseRedirect(reverse("admin:procurement_identityconflict_changelist"))
 
     @admin.display(description=_("SKUs"))
     def sku_count(self, obj: IdentityConflict) -> int:

@@ -264,3 +264,33 @@ def test_a_decision_never_waits_on_an_ingest_writing_the_offers(feed_server):
     identity_conflict_merge(conflict_id=conflict.pk, user="operator")
     conflict.refresh_from_db()
     assert conflict.status == Status.ACCEPTED
+
+
+def test_the_conflict_page_decides_with_its_own_buttons(
+    staff_client, conflict, django_capture_on_commit_callbacks
+):
+    page = staff_client.get(reverse("admin:procurement_identityconflict_change", args=[conflict.pk]))
+    split_url = reverse("admin:procurement_identityconflict_resolve", args=[conflict.pk, "split"])
+    assert split_url in page.content.decode()
+    assert staff_client.get(split_url).status_code == 302  # a GET decides nothing
+    conflict.refresh_from_db()
+    assert conflict.status == Status.OPEN
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(split_url, follow=True)
+    assert "1 conflict split" in response.content.decode()
+    conflict.refresh_from_db()
+    assert conflict.status == Status.SPLIT
+    page = staff_client.get(reverse("admin:procurement_identityconflict_change", args=[conflict.pk]))
+    assert split_url not in page.content.decode()  # resolved: no more buttons
+
+
+def test_the_buttons_need_the_resolve_permission(client, django_user_model, conflict):
+    user = django_user_model.objects.create_user(username="viewer", password="x-password-123", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_identityconflict"))
+    client.force_login(user)
+    merge_url = reverse("admin:procurement_identityconflict_resolve", args=[conflict.pk, "merge"])
+    page = client.get(reverse("admin:procurement_identityconflict_change", args=[conflict.pk]))
+    assert page.status_code == 200 and merge_url not in page.content.decode()
+    assert client.post(merge_url).status_code == 403
+    conflict.refresh_from_db()
+    assert conflict.status == Status.OPEN
