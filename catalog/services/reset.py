@@ -22,7 +22,6 @@ from procurement.models import FeedRun, IdentityConflict, IdentityRule, Supplier
 RESET_MODELS: tuple[type[Model], ...] = (
     IdentityRule,  # split rules name brands, which go too
     IdentityConflict,
-    DirtyProduct,
     CatalogUpdateStream,
     DirtyProduct,
     ProductActiveOffer,

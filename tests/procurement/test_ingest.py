@@ -16,7 +16,6 @@ from catalog.models import (
     ProductSupplierEvent,
 )
 from procurement.models import FeedRun, SupplierItem
-from procurement.services import ingest
 from procurement.services.ingest import feed_ingest
 from procurement.services.runs import IngestAlreadyRunning
 from tests.factories import (
@@ -258,8 +257,8 @@ def test_duplicated_skus_last_line_wins_and_the_run_warns(distrilusa):
     assert any("more than once" in w for w in run.warnings)
 
 
-def test_the_duplicate_sku_warning_names_the_first_skus(distrilusa, monkeypatch):
-    monkeypatch.setattr(ingest, "CHUNK_ROWS", 3)  # duplicates within a chunk and across chunks
+def test_the_duplicate_sku_warning_names_the_first_skus(distrilusa, settings):
+    settings.INGEST_CHUNK_ROWS = 3  # duplicates within a chunk and across chunks
     lines = [f"S{n};{ean(n)};A;B{n};Item {n};Casa;10,00;1;" for n in range(1, 9)]
     distrilusa.serve(*lines, *lines)
     run = distrilusa.ingest()

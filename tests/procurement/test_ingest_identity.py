@@ -9,7 +9,6 @@ import pytest
 from catalog.gtin import gtin_check_digit
 from catalog.models import Product
 from procurement.models import FeedRun, IdentityConflict, SupplierItem
-from procurement.services import ingest
 from procurement.services.ingest import feed_ingest
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory
 
@@ -118,8 +117,8 @@ def test_skus_sharing_a_part_number_with_wide_prices_are_held_not_merged_into_a_
     )
 
 
-def test_the_check_sees_every_chunk_of_the_run(merchant, monkeypatch):
-    monkeypatch.setattr(ingest, "CHUNK_ROWS", 4)
+def test_the_check_sees_every_chunk_of_the_run(merchant, settings):
+    settings.INGEST_CHUNK_ROWS = 4
     # The sander comes last, four chunks after the first pads.
     merchant.serve(*SANDER_GROUP[2:], SANDER_GROUP[0])
     run = merchant.ingest()
