@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Brand, Product
 from catalog.normalize import name_normalize, partnumber_normalize
+from catalog.services.dirty import products_mark_dirty
 from catalog.services.offers import Reason, active_offers_recompute
 from procurement.models import IdentityConflict, IdentityRule, SupplierItem
 
@@ -24,8 +25,11 @@ class IdentityDecisionRefused(Exception):
 
 
 def _recompute_after_commit(product_ids: Iterable[int]) -> None:
+    """Mark the products dirty with the decision (the periodic sweep applies it even if this
+    process dies after the commit), and re-elect them right after the commit."""
     ids = sorted(set(product_ids))
     if ids:
+        products_mark_dirty(product_ids=ids)
         transaction.on_commit(lambda: active_offers_recompute(product_ids=ids, reason=Reason.MANUAL))
 
 

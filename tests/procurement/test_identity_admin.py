@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from catalog.models import Product
+from catalog.models import DirtyProduct, Product
 from procurement.models import FeedRun, IdentityConflict, IdentityRule, SupplierItem
 from tests.procurement.test_ingest_identity import SANDER_GROUP, MerchantFeed, ean, item
 
@@ -114,6 +114,8 @@ def test_merge_anyway_releases_the_offers_and_the_same_group_is_not_flagged_agai
     assert "1 conflict merged" in response.content.decode()
     assert set(SupplierItem.objects.values_list("hold_reason", flat=True)) == {""}
     product = Product.objects.get()
+    # The decision's intent is durable: the sweep re-elects the product even after a crash.
+    assert DirtyProduct.objects.filter(product=product).exists()
     assert product.active_offer.unit_cost == D("36.55")
     merchant.serve(
         PACKS[0], item("BONA-5", "Bona Traffic HD verniz 5 L", "180.00", brand="Bona", mpn="GT310014")
