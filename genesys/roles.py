@@ -43,6 +43,9 @@ OPERATOR = (
     # looks into feeds and what they rejected
     "procurement.preview_supplierfeed",
     "procurement.download_rejected_rows",
+    # decides on held offers: identity conflicts (split, merge, ignore) and price outliers
+    "procurement.resolve_identityconflict",
+    "procurement.release_supplieritem",
 )
 
 INTEGRATOR = (

@@ -523,13 +523,13 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
 
     def resolve_view(self, request: HttpRequest, conflict_id: int, decision: str) -> HttpResponse:
         """The decision buttons of the conflict page (POST only, with the resolve permission)."""
+        if not self.has_resolve_permission(request):
+            raise PermissionDenied
         deciders = {"split": self.split, "merge": self.merge, "ignore": self.ignore}
         if request.method != "POST" or decision not in deciders:
             return HttpResponseRedirect(
                 reverse("admin:procurement_identityconflict_change", args=[conflict_id])
             )
-        if not self.has_resolve_permission(request):
-            raise PermissionDenied
         get_object_or_404(IdentityConflict, pk=conflict_id)
         deciders[decision](request, IdentityConflict.objects.filter(pk=conflict_id))
         return HttpResponseRedirect(reverse("admin:procurement_identityconflict_changelist"))

@@ -26,6 +26,8 @@ from tests.factories import (
     DirtyProductFactory,
     FeedMapperFactory,
     FeedRunFactory,
+    IdentityConflictFactory,
+    IdentityRuleFactory,
     JobKindConfigFactory,
     JobRunLogFactory,
     PrestashopCategoryFactory,
@@ -81,6 +83,7 @@ CUSTOM_VIEWS: dict[str, set[str]] = {
     "genesys_jobrun_log": ALL_STAFF,
     "procurement_supplierfeed_preview": FEED_PEOPLE,
     "procurement_feedrun_rejected_csv": FEED_PEOPLE,
+    "procurement_identityconflict_resolve": OPERATORS,
     "prestashop_prestashopcategory_search": ALL_STAFF,
     "auth_user_password_change": ADMINS,
     "otp_totp_totpdevice_config": ADMINS,
@@ -98,6 +101,7 @@ ALLOWED_STATUS = {
     "django_rq_stop_job": 405,
     "django_rq_confirm_action": 302,
     "django_rq_actions": 302,
+    "procurement_identityconflict_resolve": 302,  # a GET decides nothing: back to the conflict
 }
 # Who may run each action (``delete_selected`` is Django's, behind the delete permission).
 ACTIONS: dict[tuple[str, str], set[str]] = {
@@ -123,6 +127,11 @@ ACTIONS: dict[tuple[str, str], set[str]] = {
     ("procurement.supplierfeed", "preview_action"): FEED_PEOPLE,
     ("procurement.supplierfeed", "delete_selected"): INTEGRATORS,
     ("procurement.feedmapper", "delete_selected"): INTEGRATORS,
+    ("procurement.supplieritem", "release_outliers"): OPERATORS,
+    ("procurement.identityconflict", "split"): OPERATORS,
+    ("procurement.identityconflict", "merge"): OPERATORS,
+    ("procurement.identityconflict", "ignore"): OPERATORS,
+    ("procurement.identityrule", "delete_selected"): ADMINS,
     ("auth.user", "delete_selected"): ADMINS,
     ("auth.group", "delete_selected"): ADMINS,
     ("axes.accessattempt", "cleanup_expired_attempts"): ADMINS,
@@ -155,6 +164,8 @@ def records(django_user_model):
     CatalogUpdateStreamFactory(product=offer.product)
     FeedRunFactory(feed=item.feed, job_run=log.run)
     FeedMapperFactory(feed=item.feed)
+    IdentityConflictFactory(feed=item.feed, product=offer.product)
+    IdentityRuleFactory(supplier=item.supplier)
     BrandFactory()
     CategoryFactory()
     PrestashopCategoryFactory()
@@ -198,7 +209,7 @@ def _admin_urls(records: dict) -> list[tuple[str, str, object]]:
             converters = getattr(pattern.pattern, "converters", {})
             kwargs = {}
             for arg in converters:
-                if arg in ("object_id", "pk", "id", "run_id", "feed_id"):
+                if arg in ("object_id", "pk", "id", "run_id", "feed_id", "conflict_id"):
                     assert obj is not None, f"no {model._meta.label} record for {pattern.name}"
                     kwargs[arg] = obj.pk
                 elif arg in ("queue_index", "connection_index", "scheduler_index"):

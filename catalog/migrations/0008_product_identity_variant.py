@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_sweep_dirty_products_every_30s'),
+        ('catalog', '0007_permissions'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0005_dirty_products'),
-        ('procurement', '0005_supplier_item_holds'),
+        ('procurement', '0008_move_credentials_out_of_source_urls'),
     ]
 
     operations = [
