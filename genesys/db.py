@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Sequence
+import logging
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, connections, transaction
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import Field, ForeignObject, Lookup
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class AnyOf(Lookup):
@@ -207,3 +212,33 @@ def commit_without_waiting_for_disk() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def db_retry(func: Callable[[], T], *, what: str, seconds: float) -> T:
+    """Call ``func`` until the database takes it, for up to ``seconds``, backing off.
+
+    For the writes that must land after a database blip (a run's end, its retry): connection
+    errors (``OperationalError``, ``InterfaceError``) close the broken connection and try again
+    after 0.5, 1, 2 ... 15 s; any other error, an error inside a transaction (it cannot be
+    retried from here) and the last error once ``seconds`` have passed are raised.
+    """
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    attempt = 1
+    while True:
+        try:
+            return func()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            logger.warning(
+                "%s: database unavailable (%s); attempt %s, retrying in %.1f s",
+                what,
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                attempt,
+                delay,
+            )
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+            attempt += 1

@@ -1,7 +1,8 @@
 """Health checks for /healthz: each answers quickly and never raises.
 
 Healthy means: the database and Redis answer, at least one RQ worker is alive, RQ's scheduler
-holds its lock for every Genesys queue (someone runs ``rqworker --with-scheduler``), the cron
+holds its lock for every Genesys queue (someone runs ``rqworker --with-scheduler``) and no
+delayed job is more than ``JOBS_SCHEDULED_OVERDUE_SECONDS`` past its time, the cron
 process beats and its periodic tick ran recently, and the oldest sendable shop update is not
 older than ``HEALTH_STREAM_MAX_AGE_SECONDS``.
 """
@@ -64,15 +65,22 @@ def check_workers() -> dict[str, Any]:
 
 
 def check_scheduler() -> dict[str, Any]:
+    from genesys.jobs.scheduling import scheduled_overdue
+
     client = _redis()
     try:
         held = {
             name: bool(client.exists(SCHEDULER_LOCKING_KEY_TEMPLATE % name))
             for name in settings.GENESYS_QUEUES
         }
+        overdue = scheduled_overdue(connection=client, older_than=settings.JOBS_SCHEDULED_OVERDUE_SECONDS)
     finally:
         client.close()
-    return {"ok": all(held.values()), "queues": held}
+    return {
+        "ok": all(held.values()) and not any(overdue.values()),
+        "queues": held,
+        "overdue_scheduled_jobs": sum(overdue.values()),
+    }
 
 
 def check_cron() -> dict[str, Any]:

@@ -192,13 +192,26 @@ RQ_QUEUES = {
     }
     for name in (*GENESYS_QUEUES, "default")
 }
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# GenesysWorker (genesys/worker.py) outlives Redis blips and takes over dead schedulers.
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "genesys.worker.GenesysWorker"}
 # The job ledger: a running job beats every JOBS_HEARTBEAT_SECONDS; the watchdog abandons it
 # after JOBS_HEARTBEAT_GRACE_SECONDS of silence (a killed worker), and rqcron ticks every
 # JOBS_TICK_SECONDS to start due periodic jobs.
 JOBS_HEARTBEAT_SECONDS = env.int("JOBS_HEARTBEAT_SECONDS", 10, min_value=1)
 JOBS_HEARTBEAT_GRACE_SECONDS = env.int("JOBS_HEARTBEAT_GRACE_SECONDS", 90, min_value=2)
 JOBS_TICK_SECONDS = env.int("JOBS_TICK_SECONDS", 10, min_value=1)
+# Delayed runs: a scheduler lock nobody refreshed for JOBS_SCHEDULER_STALE_SECONDS belongs to a
+# dead scheduler and is taken over; workers look for one every JOBS_SCHEDULER_CHECK_SECONDS; the
+# tick releases runs still scheduled JOBS_SCHEDULER_SLACK_SECONDS after their time, and /healthz
+# fails when one is JOBS_SCHEDULED_OVERDUE_SECONDS late.
+JOBS_SCHEDULER_STALE_SECONDS = env.int("JOBS_SCHEDULER_STALE_SECONDS", 10, min_value=3, max_value=55)
+JOBS_SCHEDULER_CHECK_SECONDS = env.int("JOBS_SCHEDULER_CHECK_SECONDS", 2, min_value=1, max_value=60)
+JOBS_SCHEDULER_SLACK_SECONDS = env.int("JOBS_SCHEDULER_SLACK_SECONDS", 3, min_value=1)
+JOBS_SCHEDULED_OVERDUE_SECONDS = env.int("JOBS_SCHEDULED_OVERDUE_SECONDS", 60, min_value=5)
+# Redis and database outages: workers retry Redis forever with backoff up to this cap, and retry
+# recording a run's end for up to JOBS_RECORD_RETRY_SECONDS.
+JOBS_REDIS_BACKOFF_MAX_SECONDS = env.int("JOBS_REDIS_BACKOFF_MAX_SECONDS", 10, min_value=1)
+JOBS_RECORD_RETRY_SECONDS = env.int("JOBS_RECORD_RETRY_SECONDS", 600, min_value=0)
 # A job finding its kind at max concurrency waits about this long before trying again.
 JOBS_CONCURRENCY_RETRY_SECONDS = env.int("JOBS_CONCURRENCY_RETRY_SECONDS", 15, min_value=1)
 # /healthz turns unhealthy when a shop update waits longer than this to be sent.

@@ -56,13 +56,22 @@ class Heartbeat:
         self._thread.join(timeout=self.every + 5)
 
     def _beat(self) -> None:
+        failing = False
         try:
             while not self._stop.wait(self.every):
-                JobRun.objects.filter(pk=self.run_id, status=JobRun.Status.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:  # a missed heartbeat is what the watchdog is for; don't kill the job
-            logger.exception("Heartbeat of run %s stopped", self.run_id)
+                try:
+                    JobRun.objects.filter(pk=self.run_id, status=JobRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception as exc:  # a database blip: keep beating once it is back
+                    if not failing:
+                        logger.warning("Heartbeat of run %s failed (%s); retrying", self.run_id, exc)
+                    failing = True
+                    connections.close_all()  # this thread's own, broken, connection
+                    continue
+                if failing:
+                    logger.warning("Heartbeat of run %s is beating again", self.run_id)
+                    failing = False
         finally:
             connections.close_all()  # this thread's own connection
 

@@ -8,6 +8,11 @@ One wrapper for all kinds:
 5. record the summary or the error; on failure retry with the kind's backoff up to its attempts;
 6. when the run is over for good, let the kind schedule what comes next.
 Stale database connections are closed before and after, as RQ forks and keeps workers alive.
+
+A run's end must reach the ledger even through a database blip: it is retried with backoff for
+up to ``JOBS_RECORD_RETRY_SECONDS``. A failure's error is first left in Redis
+(``genesys.jobs.causes``), so that if the worker dies before the database is back, the watchdog
+records the real cause; the job's own exception is always the one raised to RQ.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from genesys.db import connections_refresh
+from genesys.db import connections_refresh, db_retry
+from genesys.jobs.causes import run_cause_clear, run_cause_leave
 from genesys.jobs.context import Heartbeat, JobContext, JobOutcome, JobSkip
 from genesys.jobs.enqueue import job_enqueue, job_requeue_later
 from genesys.jobs.ledger import (
@@ -69,7 +75,10 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         ):
             _after(spec, run)
         return {"skipped": reason}
-    if not _claim(run=run, config=config):
+    claimed = _claim(run=run, config=config)
+    if claimed is None:
+        return {"ignored": f"run {run_id} was claimed by another delivery"}
+    if not claimed:
         job_requeue_later(
             run=run,
             seconds=max(1, round(settings.JOBS_CONCURRENCY_RETRY_SECONDS * random.uniform(0.5, 1.5))),
@@ -81,7 +90,7 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         with Heartbeat(run.pk):
             result = spec.func(JobContext(run=run, config=config, echo=echo))
     except JobSkip as exc:
-        if run_finish(run=run, status=JobRun.Status.SKIPPED, summary={"skipped": str(exc)}):
+        if _record_end(run=run, status=JobRun.Status.SKIPPED, summary={"skipped": str(exc)}):
             _after(spec, run)
         return {"skipped": str(exc)}
     except Exception as exc:
@@ -89,13 +98,16 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         _failed(spec=spec, run=run, config=config, error=error_text(exc))
         raise
     outcome = result if isinstance(result, JobOutcome) else JobOutcome(summary=dict(result or {}))
-    if run_finish(run=run, status=outcome.status, summary=outcome.summary):
+    if _record_end(run=run, status=outcome.status, summary=outcome.summary):
         _after(spec, run)
     return outcome.summary
 
 
-def _claim(*, run: JobRun, config: JobKindConfig) -> bool:
-    """Mark the run running unless the kind is at its max concurrency (checked under a lock)."""
+def _claim(*, run: JobRun, config: JobKindConfig) -> bool | None:
+    """Mark the run running unless the kind is at its max concurrency (checked under a lock).
+
+    None when the run is no longer queued: a second delivery of the same job lost the race.
+    """
     from rq import get_current_job
 
     current = get_current_job()
@@ -121,13 +133,47 @@ def _claim(*, run: JobRun, config: JobKindConfig) -> bool:
             now,
             worker,
         )
-    return bool(claimed)
+        return True
+    return None
+
+
+def _record_end(*, run: JobRun, status: str, summary: dict[str, Any] | None = None, error: str = "") -> bool:
+    """``run_finish`` retried through database blips; False when someone closed the run first."""
+    attempts = 0
+
+    def attempt() -> bool:
+        nonlocal attempts
+        attempts += 1
+        if run_finish(run=run, status=status, summary=summary, error=error):
+            return True
+        # A retry after a commit whose reply was lost finds its own write already there.
+        if attempts > 1 and JobRun.objects.filter(pk=run.pk, status=status, error=error[:20000]).exists():
+            run.status, run.summary, run.error = status, summary or {}, error
+            return True
+        return False
+
+    return db_retry(
+        attempt, what=f"recording the end of run {run.pk}", seconds=settings.JOBS_RECORD_RETRY_SECONDS
+    )
 
 
 def _failed(*, spec: Any, run: JobRun, config: JobKindConfig, error: str) -> None:
-    if not run_finish(run=run, status=JobRun.Status.FAILED, error=error):
-        return  # the watchdog closed it already and took care of what comes next
-    job_retry_or_after(spec=spec, run=run, config=config)
+    """Record a failure and its retry; the error waits in Redis until the database has it."""
+    run_cause_leave(run_id=run.pk, error=error)
+    try:
+        if not _record_end(run=run, status=JobRun.Status.FAILED, error=error):
+            run_cause_clear(run_id=run.pk)
+            return  # the watchdog closed it already and took care of what comes next
+        run_cause_clear(run_id=run.pk)
+        db_retry(
+            lambda: job_retry_or_after(spec=spec, run=run, config=config),
+            what=f"scheduling what follows run {run.pk}",
+            seconds=settings.JOBS_RECORD_RETRY_SECONDS,
+        )
+    except (OperationalError, InterfaceError):
+        # Never instead of the job's own error, which the caller raises next: the watchdog
+        # will close the run with the cause kept in Redis, and schedule its retry.
+        logger.exception("Could not record the failure of run %s in the database", run.pk)
 
 
 def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobRun | None:

@@ -1,6 +1,8 @@
 """The periodic tick, run by ``manage.py rqcron genesys/cron.py`` every ``JOBS_TICK_SECONDS``.
 
-Each tick: records the cron heartbeat; (unless the kill switch is on) starts periodic kinds that
+Each tick: records the cron heartbeat; releases delayed runs past their time that no RQ
+scheduler moved (genesys.jobs.scheduling, also with the kill switch on: the runner skips them
+and keeps their schedule); (unless the kill switch is on) starts periodic kinds that
 are due by their schedule (a cron expression in UTC or "every Ns/m/h", read from the database at
 every tick, so admin changes apply at once); lets per-key kinds create their missing jobs (one
 ingest job per enabled supplier); and runs the watchdog. A duplicated tick (two cron processes,
@@ -22,6 +24,7 @@ from genesys.db import connections_refresh
 from genesys.jobs.enqueue import job_enqueue
 from genesys.jobs.ledger import kind_config_get, workers_enabled
 from genesys.jobs.registry import job_specs, schedule_parse
+from genesys.jobs.scheduling import scheduled_runs_release
 from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobRun
 
@@ -43,7 +46,7 @@ def periodic_tick() -> dict[str, Any]:
 def _tick(*, now: datetime) -> dict[str, Any]:
     redis = django_rq.get_connection("default")
     redis.set(CRON_HEARTBEAT_KEY, str(time.time()))
-    result: dict[str, Any] = {"enqueued": []}
+    result: dict[str, Any] = {"enqueued": [], "released": scheduled_runs_release(now=now)}
     if not workers_enabled():
         result["kill_switch"] = True
         return result

@@ -5,8 +5,13 @@
   Both become ``abandoned``; the kind cleans up (its feed runs) and the next attempt or the
   regular schedule follows. On the RQ side the job is moved to the failed registry as
   ``AbandonedJobError`` (or a live worker is told to stop it), so RQ and the ledger agree.
+  When the worker died after its job failed but before the database took the failure (a
+  database outage), the error it left in Redis (``genesys.jobs.causes``) is the recorded cause.
 * A queued run that is due since a while but has no RQ job (Redis lost it, or was down when the
-  run was created) is put on its queue again.
+  run was created) is put on its queue again; so is one whose RQ job says "scheduled" but is in
+  no scheduled registry (lost half-way through being moved).
+* Scheduled runs past their time that no scheduler moved are released and reported
+  (``overdue``, and an error in the log): /healthz fails on them too.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from django.utils import timezone
 from rq.command import send_stop_job_command
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import StartedJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 from rq.worker import Worker
 
+from genesys.jobs.causes import run_cause_clear, run_cause_get
 from genesys.jobs.enqueue import rq_submit
 from genesys.jobs.ledger import kind_config_get, run_finish
 from genesys.jobs.registry import job_spec
 from genesys.jobs.runner import job_retry_or_after
+from genesys.jobs.scheduling import scheduled_runs_release
 from genesys.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -42,6 +49,7 @@ class WatchdogResult:
     abandoned: list[int] = field(default_factory=list)
     rescheduled: list[int] = field(default_factory=list)
     resubmitted: list[int] = field(default_factory=list)
+    overdue: list[int] = field(default_factory=list)
 
 
 def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
@@ -53,7 +61,11 @@ def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
         last_beat = run.heartbeat_at or run.started_at or run.created_at
         if last_beat < now - grace:
             worker = run.worker_name or "?"
-            reason = f"worker {worker} vanished: no heartbeat since {last_beat:%Y-%m-%d %H:%M:%S} UTC"
+            cause = run_cause_get(run_id=run.pk)
+            if cause:
+                reason = f"worker {worker} stopped before it could record this failure:\n{cause}"
+            else:
+                reason = f"worker {worker} vanished: no heartbeat since {last_beat:%Y-%m-%d %H:%M:%S} UTC"
         elif run.started_at and run.started_at < now - timedelta(seconds=config.stale_after_seconds):
             reason = f"still running after {config.stale_after_seconds} s (stale_after)"
         else:
@@ -61,6 +73,7 @@ def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
         if not run_finish(run=run, status=JobRun.Status.ABANDONED, error=reason):
             continue
         result.abandoned.append(run.pk)
+        run_cause_clear(run_id=run.pk)
         _rq_abandon(run=run, reason=reason, now=now)
         spec = job_spec(run.kind)
         if spec.abandoned:
@@ -68,6 +81,7 @@ def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
         retry = job_retry_or_after(spec=spec, run=run, config=config)
         if retry is not None:
             result.rescheduled.append(retry.pk)
+    result.overdue = _scheduled_overdue(now=now)
     due = Q(scheduled_for__isnull=True) | Q(scheduled_for__lt=now - QUEUED_GRACE)
     for run in JobRun.objects.filter(due, status=JobRun.Status.QUEUED, created_at__lt=now - QUEUED_GRACE):
         if not _rq_job_pending(run):
@@ -77,19 +91,39 @@ def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
     return result
 
 
-def _rq_job_pending(run: JobRun) -> bool:
-    try:
-        job = Job.fetch(
-            run.rq_job_id, connection=django_rq.get_connection("default"), serializer=JSONSerializer
+def _scheduled_overdue(*, now: datetime) -> list[int]:
+    """Release scheduled runs no scheduler moved; the ones this had to release are returned."""
+    limit = now - timedelta(seconds=settings.JOBS_SCHEDULED_OVERDUE_SECONDS)
+    late = set(
+        JobRun.objects.filter(status=JobRun.Status.QUEUED, scheduled_for__lt=limit).values_list(
+            "pk", flat=True
         )
+    )
+    if not late:
+        return []
+    overdue = sorted(late & set(scheduled_runs_release(now=now)))
+    if overdue:
+        logger.error(
+            "%s scheduled run(s) more than %s s late were still waiting for a scheduler: %s "
+            "(is every worker's scheduler dead?)",
+            len(overdue),
+            settings.JOBS_SCHEDULED_OVERDUE_SECONDS,
+            overdue,
+        )
+    return overdue
+
+
+def _rq_job_pending(run: JobRun) -> bool:
+    connection = django_rq.get_connection("default")
+    try:
+        job = Job.fetch(run.rq_job_id, connection=connection, serializer=JSONSerializer)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in {
-        JobStatus.QUEUED,
-        JobStatus.SCHEDULED,
-        JobStatus.STARTED,
-        JobStatus.DEFERRED,
-    }
+    status = job.get_status(refresh=False)
+    if status == JobStatus.SCHEDULED:
+        registry = ScheduledJobRegistry(job.origin, connection=connection, serializer=JSONSerializer)
+        return connection.zscore(registry.key, job.id) is not None
+    return status in {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED}
 
 
 def _rq_abandon(*, run: JobRun, reason: str, now: datetime) -> None:

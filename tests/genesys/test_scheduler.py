@@ -62,7 +62,7 @@ def test_the_tick_starts_due_periodic_jobs_once_however_often_it_ticks(redis_con
 def test_the_kill_switch_stops_the_tick_from_starting_anything():
     schedule(TEST_KIND, "every 1s")
     kill_switch_set(enabled=False, by="test")
-    assert periodic_tick() == {"enqueued": [], "kill_switch": True}
+    assert periodic_tick() == {"enqueued": [], "released": [], "kill_switch": True}
     assert not JobRun.objects.filter(kind=TEST_KIND).exists()
 
 

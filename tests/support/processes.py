@@ -36,7 +36,7 @@ def worker_process(
     log = open(settings.VAR_DIR / f"test-worker-{name}.log", "w")  # closed below
     process = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", *queues, "--with-scheduler", "--name", name,
-         "--serializer", "rq.serializers.JSONSerializer"],
+         "--worker-class", "genesys.worker.GenesysWorker", "--serializer", "rq.serializers.JSONSerializer"],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
