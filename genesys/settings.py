@@ -210,6 +210,7 @@ JOBS_SCHEDULER_SLACK_SECONDS = env.int("JOBS_SCHEDULER_SLACK_SECONDS", 3, min_va
 JOBS_SCHEDULED_OVERDUE_SECONDS = env.int("JOBS_SCHEDULED_OVERDUE_SECONDS", 60, min_value=5)
 # Redis and database outages: workers retry Redis forever with backoff up to this cap, and retry
 # recording a run's end for up to JOBS_RECORD_RETRY_SECONDS.
+JOBS_WORKER_MONITOR_SECONDS = env.int("JOBS_WORKER_MONITOR_SECONDS", 10, min_value=1, max_value=300)
 JOBS_REDIS_BACKOFF_MAX_SECONDS = env.int("JOBS_REDIS_BACKOFF_MAX_SECONDS", 10, min_value=1)
 JOBS_RECORD_RETRY_SECONDS = env.int("JOBS_RECORD_RETRY_SECONDS", 600, min_value=0)
 # A job finding its kind at max concurrency waits about this long before trying again.

@@ -58,7 +58,10 @@ class PatientRetry(Retry):
                 logger.warning(
                     "Redis unavailable (%s), attempt %s; retrying with backoff", error, failures["count"]
                 )
-            fail(error, count) if with_failure_count else fail(error)
+            if with_failure_count:
+                fail(error, count)
+            else:
+                fail(error)
 
         result = super().call_with_retry(do, on_failure, is_retryable, with_failure_count=True)
         if failures["count"]:
@@ -89,6 +92,11 @@ class GenesysWorker(Worker):
     """RQ's forking worker that outlives Redis blips and dead schedulers."""
 
     _last_scheduler_check = 0.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        # How often a busy worker beats (and looks for a dead scheduler); RQ's default is 30 s.
+        kwargs.setdefault("job_monitoring_interval", settings.JOBS_WORKER_MONITOR_SECONDS)
+        super().__init__(*args, **kwargs)
 
     def _set_connection(self, connection: Redis) -> Redis:
         connection = super()._set_connection(connection)
