@@ -160,6 +160,7 @@ class GenesysWorker(Worker):
 
     def maintain_heartbeats(self, job) -> None:
         super().maintain_heartbeats(job)
+        self.registration_ensure()  # a busy worker stays listed through a Redis restart too
         if time.monotonic() - self._last_scheduler_check >= settings.JOBS_SCHEDULER_CHECK_SECONDS:
             self.scheduler_ensure()
 

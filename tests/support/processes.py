@@ -1,6 +1,7 @@
 """Real processes for the tests that need them: RQ workers on the test database and Redis.
 
-``worker_process`` starts ``manage.py rqworker`` (with RQ's scheduler) in its own process group;
+``worker_process`` starts ``manage.py rqworker`` (with RQ's scheduler) in its own process group,
+``cron_process`` the Procfile's cron, ``manage_process`` any other command;
 ``kill_worker_and_horse`` SIGKILLs a worker and the work horse it forked; ``wait_for`` polls a
 condition with a generous, bounded timeout (never a bare sleep: the suite runs on busy machines).
 """
@@ -25,6 +26,26 @@ def worker_process(
     *queues: str, name: str, extra_env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen]:
     """An RQ worker (with the scheduler) in its own process group, on the test DB and Redis."""
+    command = ["rqworker", *queues, "--with-scheduler", "--name", name, "--worker-class",
+               "genesys.worker.GenesysWorker", "--serializer", "rq.serializers.JSONSerializer"]  # fmt: skip
+    with manage_process(*command, name=f"worker-{name}", extra_env=extra_env) as process:
+        yield process
+
+
+@contextmanager
+def cron_process(
+    *, name: str = "cron", extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """The Procfile's ``cron`` process (``rqcron genesys/cron.py``), on the test DB and Redis."""
+    with manage_process("rqcron", "genesys/cron.py", name=name, extra_env=extra_env) as process:
+        yield process
+
+
+@contextmanager
+def manage_process(
+    *args: str, name: str, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """``manage.py ARGS`` in its own process group, logging to var/test-NAME.log; stopped at exit."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -33,10 +54,9 @@ def worker_process(
         "JOBS_CONCURRENCY_RETRY_SECONDS": "1",
         **(extra_env or {}),
     }
-    log = open(settings.VAR_DIR / f"test-worker-{name}.log", "w")  # closed below
+    log = open(settings.VAR_DIR / f"test-{name}.log", "w")  # closed below
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", *queues, "--with-scheduler", "--name", name,
-         "--worker-class", "genesys.worker.GenesysWorker", "--serializer", "rq.serializers.JSONSerializer"],
+        [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:

@@ -55,7 +55,7 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = open(self.directory / "redis.log", "a")  # noqa: SIM115 - the server owns it
+        log = open(self.directory / "redis.log", "a")  # the server's own log
         self.process = subprocess.Popen(
             [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port),
              "--bind", "127.0.0.1", "--dir", str(self.directory), "--save", "", "--appendonly", "no"],
@@ -133,8 +133,8 @@ class PostgresCluster:
 
     def running(self) -> bool:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
-        status = subprocess.run([*prefix, _pg_bin("pg_ctl"), "-D", str(self.data), "status"], capture_output=True)
-        return status.returncode == 0
+        command = [*prefix, _pg_bin("pg_ctl"), "-D", str(self.data), "status"]
+        return subprocess.run(command, capture_output=True).returncode == 0
 
     def psql(self, database: str, sql: str | None = None, *, stdin: str | None = None) -> str:
         command = [_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-v",
