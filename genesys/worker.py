@@ -54,7 +54,7 @@ class PatientRetry(Retry):
             failures["count"] += 1
             if failures["count"] == 1:
                 failures["since"] = time.monotonic()
-            if failures["count"] in {1, 3} or failures["count"] % 20 == 0:
+            if failures["count"] in {1, 3, 10} or failures["count"] % 20 == 0:
                 logger.warning(
                     "Redis unavailable (%s), attempt %s; retrying with backoff", error, failures["count"]
                 )

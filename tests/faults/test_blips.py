@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 QUEUES = ("sync", "catalog", "ingest", "maintenance", "default")
 PROFILE = {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}, "meta": "none"}
 ROWS = 300
+OUTAGE_SECONDS = 45  # beyond RQ's own 30 s job monitoring beat, too
 
 
 def price_list() -> bytes:
@@ -100,9 +102,15 @@ def test_a_busy_worker_survives_a_redis_crash_and_is_listed_again(feed_server, p
         wait_for(lambda: feed_server.requests, timeout=60, what="the ingest to start downloading")
 
         private_redis.stop()
+        down_at = time.monotonic()
+        # An outage longer than redis-py's own few retries (RQ's worker exits after those).
         wait_for(
-            lambda: "Redis unavailable" in log_of("busy"), timeout=60, what="the worker to hit the outage"
+            lambda: worker.poll() is not None or time.monotonic() - down_at > OUTAGE_SECONDS,
+            timeout=OUTAGE_SECONDS + 60,
+            what="a long Redis outage",
         )
+        assert worker.poll() is None, "the worker exited during the outage"
+        assert "Redis unavailable" in log_of("busy")
         private_redis.start()  # empty: Redis lost every key, the worker's registration too
         client = redis_py.Redis.from_url(private_redis.url + "/1")
         wait_for(
