@@ -1,9 +1,9 @@
-"""Database helpers: asynchronous commit is scoped to one transaction."""
+"""Database helpers: asynchronous commit is scoped to one transaction; writes retried through blips."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
-from genesys.db import commit_without_waiting_for_disk
+from genesys.db import commit_without_waiting_for_disk, db_retry
 
 
 def synchronous_commit() -> str:
@@ -25,3 +25,33 @@ def test_asynchronous_commit_lasts_one_transaction():
 def test_asynchronous_commit_is_a_no_op_on_sqlite():
     with transaction.atomic():
         commit_without_waiting_for_disk()  # nothing to set, nothing to fail
+
+
+def test_db_retry_retries_connection_errors_until_the_write_lands(transactional_db):
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("server closed the connection unexpectedly")
+        return "landed"
+
+    assert db_retry(flaky, what="a test write", seconds=30) == "landed"
+    assert len(calls) == 3
+
+
+def test_db_retry_gives_up_after_its_bound_and_never_retries_other_errors(transactional_db):
+    def down():
+        raise OperationalError("connection refused")
+
+    with pytest.raises(OperationalError):
+        db_retry(down, what="a test write", seconds=0)
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise IntegrityError("duplicate key")
+
+    with pytest.raises(IntegrityError):
+        db_retry(broken, what="a test write", seconds=30)
+    assert len(calls) == 1

@@ -8,6 +8,7 @@ from django.utils import timezone
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from genesys.jobs.causes import run_cause_leave
 from genesys.jobs.ledger import kill_switch_set, kind_config_get
 from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY, periodic_tick, schedule_due
 from genesys.jobs.watchdog import jobs_watchdog
@@ -86,6 +87,23 @@ def test_the_watchdog_abandons_a_run_whose_worker_vanished_and_reschedules_it(se
     assert result.abandoned == [run.pk]
     retry = JobRun.objects.get(pk=result.rescheduled[0])
     assert (retry.status, retry.attempt, retry.key) == ("queued", 2, "test_job:1")
+
+
+def test_the_watchdog_records_the_cause_a_worker_left_before_dying(settings, redis_conn):
+    settings.JOBS_HEARTBEAT_GRACE_SECONDS = 60
+    run = JobRun.objects.create(
+        kind=TEST_KIND, key="test_job:1", params={"n": 1}, status="running",
+        started_at=NOW - timedelta(minutes=5), heartbeat_at=NOW - timedelta(minutes=2), worker_name="w1",
+    )  # fmt: skip
+    cause = "Traceback (most recent call last):\n  ...\nOperationalError: connection to server failed"
+    run_cause_leave(run_id=run.pk, error=cause)
+    jobs_watchdog(now=NOW)
+    run.refresh_from_db()
+    assert run.status == "abandoned"
+    assert run.error.startswith("worker w1 stopped before it could record this failure:")
+    assert run.error.endswith(cause) and "vanished" not in run.error
+    assert run.logs.filter(stage="error", message="OperationalError: connection to server failed").exists()
+    assert not redis_conn.exists(f"genesys:run:{run.pk}:cause")
 
 
 def test_the_watchdog_leaves_beating_runs_alone_until_stale_after(settings):
