@@ -158,22 +158,35 @@ def _record_end(*, run: JobRun, status: str, summary: dict[str, Any] | None = No
 
 
 def _failed(*, spec: Any, run: JobRun, config: JobKindConfig, error: str) -> None:
-    """Record a failure and its retry; the error waits in Redis until the database has it."""
+    """Record a failure and its retry; the error waits in Redis until the database has it.
+
+    Database errors that outlast the retries are logged, never raised instead of the job's own
+    error (the caller raises that next).
+    """
     run_cause_leave(run_id=run.pk, error=error)
     try:
-        if not _record_end(run=run, status=JobRun.Status.FAILED, error=error):
-            run_cause_clear(run_id=run.pk)
-            return  # the watchdog closed it already and took care of what comes next
-        run_cause_clear(run_id=run.pk)
+        recorded = _record_end(run=run, status=JobRun.Status.FAILED, error=error)
+    except (OperationalError, InterfaceError):
+        logger.exception(
+            "Could not record the failure of run %s; the watchdog will close it with the cause kept in Redis",
+            run.pk,
+        )
+        return
+    run_cause_clear(run_id=run.pk)
+    if not recorded:
+        return  # the watchdog closed it already and took care of what comes next
+    try:
         db_retry(
             lambda: job_retry_or_after(spec=spec, run=run, config=config),
             what=f"scheduling what follows run {run.pk}",
             seconds=settings.JOBS_RECORD_RETRY_SECONDS,
         )
     except (OperationalError, InterfaceError):
-        # Never instead of the job's own error, which the caller raises next: the watchdog
-        # will close the run with the cause kept in Redis, and schedule its retry.
-        logger.exception("Could not record the failure of run %s in the database", run.pk)
+        logger.exception(
+            "Could not schedule what follows run %s: the tick recreates per-supplier and periodic jobs; "
+            "any other retry is lost",
+            run.pk,
+        )
 
 
 def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobRun | None:
