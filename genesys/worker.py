@@ -19,6 +19,7 @@ RQ's own worker has three weaknesses this class removes:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime
 
@@ -70,7 +71,23 @@ class PatientRetry(Retry):
 
 
 class GenesysScheduler(RQScheduler):
-    """RQ's scheduler, which takes over promptly the queues of a scheduler that died."""
+    """RQ's scheduler, which takes over promptly the queues of a scheduler that died.
+
+    Its process also stops when its worker dies (RQ's would go on alone, unsupervised, holding
+    the locks): the locks are released and a live worker's scheduler takes them.
+    """
+
+    _worker_pid = 0
+
+    def start(self):
+        self._worker_pid = os.getpid()  # the worker; the scheduler process is its child
+        return super().start()
+
+    def heartbeat(self) -> None:
+        if self._worker_pid and os.getppid() != self._worker_pid and not self._stop_requested:
+            self.log.warning("Scheduler: its worker (PID %s) is gone; stopping", self._worker_pid)
+            self._stop_requested = True
+        super().heartbeat()
 
     @property
     def should_reacquire_locks(self) -> bool:

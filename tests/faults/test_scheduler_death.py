@@ -7,6 +7,8 @@ time; the survivor runs the retry within 15 s of that time (RQ alone: about ten 
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -98,3 +100,22 @@ def test_a_retry_starts_on_the_survivor_soon_after_the_scheduler_holder_is_kille
     assert SupplierItem.objects.filter(supplier=supplier).count() == ROWS
     # The regular schedule continues after the retry: exactly one next run, in an hour.
     assert JobRun.objects.filter(key=key, status="queued").count() == 1
+
+
+def test_a_scheduler_whose_worker_was_killed_stops_and_releases_its_locks(redis_conn):
+    with worker_process(*QUEUES, name="alone") as worker:
+        wait_for(lambda: scheduler_worker_pid(redis_conn) == worker.pid, timeout=60, what="its scheduler")
+        owner = redis_conn.get(RQScheduler.get_locking_key("ingest")).decode()
+        scheduler_pid = int(redis_conn.hget(f"rq:scheduler:{owner}", "pid"))
+        os.kill(worker.pid, signal.SIGKILL)  # the worker alone, as the OOM killer would
+        worker.wait()
+
+        def scheduler_gone() -> bool:
+            try:
+                with open(f"/proc/{scheduler_pid}/stat") as stat:
+                    return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                return True
+
+        wait_for(scheduler_gone, timeout=60, what="the orphaned scheduler to stop")
+        assert not any(redis_conn.exists(RQScheduler.get_locking_key(name)) for name in GENESYS_QUEUES)

@@ -62,14 +62,23 @@ def manage_process(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        # The whole group, even when the process itself was killed: a worker's scheduler child
+        # outlives a SIGKILLed worker and would hold the scheduler locks for later tests.
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait()
         log.close()
+
+
+def _signal_group(pgid: int, number: int) -> None:
+    try:
+        os.killpg(pgid, number)
+    except ProcessLookupError:
+        pass
 
 
 def kill_worker_and_horse(process: subprocess.Popen) -> None:
