@@ -117,6 +117,21 @@ def check_stream() -> dict[str, Any]:
     return {"ok": age <= settings.HEALTH_STREAM_MAX_AGE_SECONDS, "oldest_pending_age_s": age}
 
 
+def check_recompute() -> dict[str, Any]:
+    """Products an ingest changed wait for the catalog step at most this long: older marks
+    mean neither the ingests nor the 30 s sweep are draining them (catalog.services.dirty)."""
+    from catalog.models import DirtyProduct
+
+    marks = DirtyProduct.objects.order_by("marked_at").values_list("marked_at", flat=True)
+    oldest = marks.first()
+    age = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
+    return {
+        "ok": age <= settings.HEALTH_RECOMPUTE_MAX_AGE_SECONDS,
+        "oldest_dirty_age_s": age,
+        "dirty_products": DirtyProduct.objects.count() if oldest else 0,
+    }
+
+
 CHECKS: dict[str, Callable[[], dict[str, Any] | None]] = {
     "database": check_database,
     "redis": check_redis,
@@ -124,6 +139,7 @@ CHECKS: dict[str, Callable[[], dict[str, Any] | None]] = {
     "scheduler": check_scheduler,
     "cron": check_cron,
     "stream": check_stream,
+    "recompute": check_recompute,
 }
 
 

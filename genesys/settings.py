@@ -217,6 +217,8 @@ JOBS_RECORD_RETRY_SECONDS = env.int("JOBS_RECORD_RETRY_SECONDS", 600, min_value=
 JOBS_CONCURRENCY_RETRY_SECONDS = env.int("JOBS_CONCURRENCY_RETRY_SECONDS", 15, min_value=1)
 # /healthz turns unhealthy when a shop update waits longer than this to be sent.
 HEALTH_STREAM_MAX_AGE_SECONDS = env.int("HEALTH_STREAM_MAX_AGE_SECONDS", 3600, min_value=1)
+# ... and when a product an ingest changed waits longer than this for the catalog step.
+HEALTH_RECOMPUTE_MAX_AGE_SECONDS = env.int("HEALTH_RECOMPUTE_MAX_AGE_SECONDS", 900, min_value=1)
 RQ_SHOW_ADMIN_LINK = True
 # Monitoring reads django-rq's stats.json with "Authorization: Bearer <token>" (never in the URL).
 RQ_API_TOKEN = env.secret("RQ_API_TOKEN", "")

@@ -11,7 +11,7 @@ from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
 from genesys.jobs.scheduler import periodic_tick
-from tests.factories import CatalogUpdateStreamFactory, ProductFactory
+from tests.factories import CatalogUpdateStreamFactory, DirtyProductFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_healthy_when_everything_answers(client, everything_alive):
     body = response.json()
     assert response.status_code == 200, body
     assert body["healthy"] is True
-    assert set(body["checks"]) == {"database", "redis", "workers", "scheduler", "cron", "stream"}
+    assert set(body["checks"]) == {"database", "redis", "workers", "scheduler", "cron", "stream", "recompute"}
     assert body["checks"]["workers"]["alive"] == 1
     assert body["checks"]["stream"]["oldest_pending_age_s"] == 0
 
@@ -69,6 +69,15 @@ def test_an_old_unsent_shop_update_is_unhealthy(client, everything_alive, settin
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["stream"]["oldest_pending_age_s"] > 7000
+
+
+def test_products_left_waiting_for_the_catalog_step_are_unhealthy(client, everything_alive, settings):
+    settings.HEALTH_RECOMPUTE_MAX_AGE_SECONDS = 600
+    DirtyProductFactory(marked_at=timezone.now() - timedelta(hours=1))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    check = response.json()["checks"]["recompute"]
+    assert check["ok"] is False and check["dirty_products"] == 1 and check["oldest_dirty_age_s"] > 3500
 
 
 def test_healthz_only_answers_get(client):
