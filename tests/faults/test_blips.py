@@ -27,10 +27,10 @@ from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobKindConfig, JobRun
 from procurement.services.scheduling import supplier_ingests_schedule
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
-from tests.faults.test_kill_points import catalog_state
 from tests.support.jobs import jobs_work
 from tests.support.processes import cron_process, kill_worker_and_horse, wait_for, worker_process
 from tests.support.services import PostgresCluster, _pg_bin, postgres_cluster, redis_server
+from tests.support.states import catalog_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUEUES = ("sync", "catalog", "ingest", "maintenance", "default")

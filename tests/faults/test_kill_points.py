@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 
-from catalog.models import CatalogUpdateStream, DirtyProduct, Product, ProductActiveOffer
+from catalog.models import CatalogUpdateStream, DirtyProduct, Product
 from catalog.services.reset import catalog_reset
 from genesys.jobs.enqueue import job_enqueue
 from genesys.jobs.scheduler import periodic_tick
@@ -29,6 +29,7 @@ from prestashop.fake import DEFAULT_TEST_KEY, running_fake_shop
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
 from tests.support.processes import wait_for, worker_process
+from tests.support.states import catalog_state, shop_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
@@ -57,34 +58,6 @@ def price_list(rows, *, rise: str = "0") -> bytes:
 
 OLD = price_list(range(ROWS))
 NEW_LIST = price_list([n for n in range(ROWS + len(NEW)) if n not in GONE], rise="5.00")
-
-
-def catalog_state() -> dict:
-    """Everything a clean run decides, keyed by what survives a reset (SKU, GTIN, reference)."""
-    return {
-        "offers": {
-            sku: (price, stock)
-            for sku, price, stock in SupplierItem.objects.values_list("sku", "price", "stock")
-        },
-        "products": {
-            gtin: (eol, enabled)
-            for gtin, eol, enabled in Product.objects.values_list("gtin", "is_eol", "is_enabled")
-        },
-        "active": {
-            gtin: (sku, cost, price, stock)
-            for gtin, sku, cost, price, stock in ProductActiveOffer.objects.values_list(
-                "product__gtin", "supplier_item__sku", "unit_cost", "unit_price_sent", "stock_sent"
-            )
-        },
-        "waiting": {
-            "dirty": DirtyProduct.objects.count(),
-            "stream": CatalogUpdateStream.objects.exclude(status=CatalogUpdateStream.Status.DONE).count(),
-        },
-    }  # fmt: skip
-
-
-def shop_state(shop) -> dict:
-    return {p.reference: (p.price, p.quantity, p.active) for p in shop.products()}
 
 
 class Story:
