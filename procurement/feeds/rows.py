@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.gtin import gtin_normalize
 from procurement.feeds.items import raw_excerpt, scalar_text
-from procurement.feeds.text import html_to_text
+from procurement.feeds.text import controls_found, controls_strip, html_to_text
 from procurement.feeds.transforms import TransformError, decimal_parse, quoted
 
 PRICE_QUANTUM = Decimal("0.0001")
@@ -92,6 +92,7 @@ def row_build(
     This runs once per item of every feed, so the common cases (plain text, JSON numbers) take
     short paths and nothing is translated unless a message is needed.
     """
+    _controls_remove(values, warnings)
     sku = _required("sku", values, _sku, errors)
     price = _required("price", values, _price, errors)
     stock = _required("stock", values, _stock, errors)
@@ -145,6 +146,23 @@ def row_build(
         row_hash=hashlib.sha256(repr(content).encode("utf-8")).hexdigest(),
         raw_digest=raw_digest,
     )
+
+
+def _controls_remove(values: dict[str, Mapped], warnings: list[str]) -> None:
+    """Every mapped text loses the characters no column can store (NUL, other controls, lone
+    surrogates), before any check: one such byte must cost a warning, never the feed."""
+    for name, (raw, value) in values.items():
+        kind = type(value)
+        if kind is str:
+            if not controls_found(value):
+                continue
+            cleaned: Any = controls_strip(value)
+        elif kind is list and any(type(item) is str and controls_found(item) for item in value):
+            cleaned = [controls_strip(item) if type(item) is str else item for item in value]
+        else:
+            continue
+        values[name] = (raw, cleaned)
+        warnings.append(_("%(field)s: control characters removed") % {"field": name})
 
 
 def _required(name: str, values: dict[str, Mapped], convert: Any, errors: list[str]) -> Any:
@@ -337,6 +355,11 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
     for key, value in pairs:
         if value is None or value == "" or (type(value) is str and not value.strip()):
             continue
+        if controls_found(key):
+            warnings.append(_("meta key %(key)s: control characters removed") % {"key": quoted(key)})
+            key = controls_strip(key)
+            if not key.strip():
+                continue
         if len(key) > META_KEY_MAX:
             message = _("meta key %(key)s is longer than %(limit)s characters; ignored")
             warnings.append(message % {"key": quoted(key), "limit": META_KEY_MAX})
@@ -347,6 +370,11 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
             )
             break
         text = scalar_text(value).strip()
+        if controls_found(text):
+            warnings.append(_("meta %(key)s: control characters removed") % {"key": quoted(key)})
+            text = controls_strip(text).strip()
+            if not text:
+                continue
         if len(text) > META_VALUE_MAX:
             message = _("meta %(key)s: %(count)s characters, cut to %(limit)s")
             warnings.append(message % {"key": quoted(key), "count": len(text), "limit": META_VALUE_MAX})

@@ -20,7 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from procurement.feeds.items import scalar_text
-from procurement.feeds.text import accents_fold, html_to_text, spaces_collapse
+from procurement.feeds.text import accents_fold, controls_escape, html_to_text, spaces_collapse
 
 Transform = Callable[[Any], Any]
 
@@ -30,8 +30,9 @@ class TransformError(ValueError):
 
 
 def quoted(value: Any, limit: int = 60) -> str:
-    """A value as it appears in messages: in double quotes, cut to ``limit`` characters."""
-    text = scalar_text(value)
+    """A value as it appears in messages: in double quotes, cut to ``limit`` characters, control
+    characters shown as escapes (``\\x00``) so that the message itself can be stored."""
+    text = controls_escape(scalar_text(value))
     return '"' + (text if len(text) <= limit else text[: limit - 1] + "…") + '"'
 
 

@@ -33,6 +33,7 @@ from procurement.feeds.read_ahead import items_read_ahead
 from procurement.feeds.reader import ReadStats, feed_read
 from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
+from procurement.feeds.text import controls_escape
 from procurement.ingest_rules import unseen_guard
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 from procurement.services.ingest_writer import ChunkOutcome, IngestWriter
@@ -361,7 +362,8 @@ def _run_finish(
     outcome = tally.outcome
     run.status = status
     run.finished_at = timezone.now()
-    run.error = error
+    # The record is text stored by the database: nothing quoted from the feed may carry a NUL.
+    run.error = controls_escape(error)
     run.timings = {
         "download": round(stats.download_seconds, 3),
         "parse": round(stats.parse_seconds, 3),
@@ -384,7 +386,7 @@ def _run_finish(
     run.events_created = outcome.events + result.get("eol_reverted", 0)
     run.stream_rows = result.get("stream_rows", 0)
     run.unseen_handling = result.get("unseen", "")
-    run.warnings = warnings
-    run.rejected_rows = tally.rejected
+    run.warnings = [controls_escape(warning) for warning in warnings]
+    run.rejected_rows = [{**row, "reason": controls_escape(row["reason"])} for row in tally.rejected]
     run.progress = _("finished") if not error else _("failed")
     run.save()

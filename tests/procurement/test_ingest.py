@@ -214,6 +214,36 @@ def test_rows_without_any_key_are_rejected_with_their_reason(distrilusa):
     assert not SupplierItem.objects.filter(sku="N1").exists()
 
 
+def test_control_characters_in_a_feed_are_removed_with_warnings_not_a_failure(distrilusa):
+    """One NUL byte used to fail the whole feed on PostgreSQL (DataError), on every retry."""
+    distrilusa.serve(
+        f"DL\x001;{ean(1)};Sam\x00sung;SM-A556B\x07;Galaxy\x00 A55;Tele\x1f > Smart\x00phones;"
+        "329,00;12;3\x00 anos",
+        f"DL2;{ean(2)};LG;OLED55C4;LG\x7f OLED;Imagem e Som;1.149,00;Sim;2 anos",
+        f"DL3;{ean(3)};LG;X1;Rejected\x00;Casa;abc\x00;1;",
+    )  # fmt: skip
+    run = distrilusa.ingest()
+    assert run.status == FeedRun.Status.WARNING, run.error
+    assert (run.rows_valid, run.rows_rejected) == (2, 1)
+    assert sorted(run.warnings) == [
+        "line 2: brand: control characters removed",
+        "line 2: category: control characters removed",
+        'line 2: meta "warranty": control characters removed',
+        "line 2: name: control characters removed",
+        "line 2: partnumber: control characters removed",
+        "line 2: sku: control characters removed",
+        "line 3: name: control characters removed",
+    ]
+    assert run.rejected_rows[0]["reason"] == 'price: "abc\\x00" is not a number'
+    assert set(SupplierItem.objects.values_list("sku", flat=True)) == {"DL1", "DL2"}
+    phone = Product.objects.get(gtin=ean(1).zfill(14))
+    assert (phone.name, phone.partnumber, phone.brand.name) == ("Galaxy A55", "SM-A556B", "Samsung")
+    assert phone.category.full_path == "Tele > Smartphones"
+    assert ProductMeta.objects.get(product=phone).value == "3 anos"
+    assert Product.objects.get(gtin=ean(2).zfill(14)).name == "LG OLED"
+    assert distrilusa.ingest().offers_unchanged == 2  # the cleaned rows are stable from run to run
+
+
 def test_negative_and_absurd_values_are_rejected_rows(distrilusa):
     distrilusa.serve(
         f"N1;{ean(1)};A;B;Neg;Casa;-3,00;1;", f"N2;{ean(2)};A;C;Huge;Casa;99.999.999,00;1;",

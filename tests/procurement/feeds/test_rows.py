@@ -224,3 +224,77 @@ class TestCleaning:
         assert build(extra="meta").row_hash != first.row_hash
         # Pinned: a change to the canonical encoding would make every offer look changed once.
         assert first.row_hash == "f843098a17f61a2a442cf4a9e0fe1fa6d48a90050a3435e54541075c5e47a035"
+
+
+class TestControlCharacters:
+    """NUL, other C0 controls, DEL and lone surrogates cannot be stored: removed, with a warning."""
+
+    def test_every_text_field_loses_them_with_a_warning_naming_the_field(self):
+        row = build(
+            sku="A\x001",
+            gtin="5600000010075\x00",
+            partnumber="PN\x07-1",
+            brand="Sam\x1bsung",
+            name="Galaxy\x00 A55",
+            description="<p>Bom\x0b</p>\x7f",
+            image_url="https://img.example/a\x00.jpg",
+            category=["Tele\x00móveis", "Smart\x08phones"],
+            colour="pre\x00to",
+            **{"size\x00": "6,1\ud800"},
+        )
+        assert isinstance(row, MappedRow), row
+        assert (row.sku, row.gtin, row.gtin_raw, row.partnumber, row.brand) == (
+            "A1",
+            "05600000010075",
+            "5600000010075",
+            "PN-1",
+            "Samsung",
+        )
+        assert (row.name, row.description, row.image_url) == (
+            "Galaxy A55",
+            "<p>Bom</p>",
+            "https://img.example/a.jpg",
+        )
+        assert row.category == ("Telemóveis", "Smartphones")
+        assert row.meta == {"colour": "preto", "size": "6,1"}
+        assert row.warnings == (
+            'meta "colour": control characters removed',
+            'meta key "size\\x00": control characters removed',
+            'meta "size": control characters removed',
+            "sku: control characters removed",
+            "gtin: control characters removed",
+            "partnumber: control characters removed",
+            "brand: control characters removed",
+            "name: control characters removed",
+            "description: control characters removed",
+            "image_url: control characters removed",
+            "category: control characters removed",
+        )
+
+    def test_tabs_and_newlines_are_text_not_controls(self):
+        row = build(description="linha 1\nlinha 2\tfim\r\n")
+        assert row.description == "linha 1\nlinha 2\tfim"
+        assert row.warnings == ()
+
+    def test_a_sku_of_nothing_but_controls_is_missing(self):
+        assert build(sku="\x00\x01").reason == "sku: missing"
+
+    def test_a_rejection_quotes_them_as_escapes_so_that_it_can_be_stored(self):
+        rejection = build(price="1\x00x", note="a\x00b")
+        assert rejection.reason == 'price: "1\\x00x" is not a number'
+        assert rejection.raw["price"] == "1\\x00x"
+        assert rejection.raw["note"] == "a\\x00b"
+        assert "\x00" not in repr(rejection.raw)
+
+    def test_a_lone_surrogate_from_json_lines_is_removed(self, feed_server):
+        line = b'{"sku": "A\\ud8001", "price": 1, "stock": 2, "gtin": "5600000010075"}\n'
+        feed_server.route("/feed.jsonl", body=line)
+        profile = {
+            "fields": {"sku": "sku", "price": "price", "stock": "stock", "gtin": "gtin"},
+            "meta": "none",
+        }
+        source = source_for(feed_server.url("/feed.jsonl"), format="json", format_options={"lines": True})
+        result = read_all(source, profile)
+        assert result.error is None, result.error
+        assert result.skus == ["A1"]
+        assert result.rows[0].warnings == ("sku: control characters removed",)
