@@ -351,6 +351,25 @@ def test_an_offer_back_in_the_feed_as_it_was_gets_its_stock_back(distrilusa):
     assert product.active_offer.stock_sent == 5
 
 
+def test_a_server_trickling_the_feed_fails_the_run_at_the_deadline_and_zeroes_nothing(distrilusa):
+    seed_three(distrilusa)
+    before = list(SupplierItem.objects.order_by("sku").values_list("sku", "price", "stock"))
+    body = (
+        "\n".join([HEADER, *LINES[:1]] + [f"T{n};;A;B{n};T;Casa;1,00;1;" for n in range(300)]) + "\n"
+    ).encode()
+    distrilusa.server.route(distrilusa.path, body=body, trickle=0.5)  # ~75 minutes for the whole body
+    distrilusa.feed.format_options = {**distrilusa.feed.format_options, "max_seconds": 1}
+    distrilusa.feed.save()
+    run = distrilusa.ingest()
+    assert run.status == FeedRun.Status.FAILED
+    assert run.error == (
+        f"{distrilusa.server.url(distrilusa.path)}: the download took longer than 1 s (format_options.max_seconds)."
+    )
+    assert (run.rows_read, run.offers_zeroed) == (0, 0)
+    assert list(SupplierItem.objects.order_by("sku").values_list("sku", "price", "stock")) == before
+    assert not ProductSupplierEvent.objects.filter(reason="feed_missing").exists()
+
+
 def test_missing_from_a_feed_is_not_end_of_life(distrilusa):
     seed_three(distrilusa)
     distrilusa.serve(LINES[0])
