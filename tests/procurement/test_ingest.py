@@ -362,9 +362,8 @@ def test_a_server_trickling_the_feed_fails_the_run_at_the_deadline_and_zeroes_no
     distrilusa.feed.save()
     run = distrilusa.ingest()
     assert run.status == FeedRun.Status.FAILED
-    assert run.error == (
-        f"{distrilusa.server.url(distrilusa.path)}: the download took longer than 1 s (format_options.max_seconds)."
-    )
+    url = distrilusa.server.url(distrilusa.path)
+    assert run.error == f"{url}: the download took longer than 1 s (format_options.max_seconds)."
     assert (run.rows_read, run.offers_zeroed) == (0, 0)
     assert list(SupplierItem.objects.order_by("sku").values_list("sku", "price", "stock")) == before
     assert not ProductSupplierEvent.objects.filter(reason="feed_missing").exists()
