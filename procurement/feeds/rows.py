@@ -45,7 +45,7 @@ _INTEGER = re.compile(r"^[+-]?\d+(?:\.0+)?$")
 class MappedRow:
     line: int  # 1-based position of the item in the feed (CSV: physical line of the record start)
     sku: str  # required, stripped, <= 255 chars
-    price: Decimal  # >= 0, quantized to Decimal("0.0001"); > 1_000_000 rejected as absurd
+    price: Decimal  # 0 or >= 0.0001, quantized to Decimal("0.0001"); > 1_000_000 rejected as absurd
     stock: int  # >= 0; > 1_000_000 rejected as absurd
     gtin: str | None  # gtin_normalize(...).gtin: 14 digits or None
     gtin_raw: str  # as received, stripped, cut to 64 chars ('' if none)
@@ -252,11 +252,33 @@ def _price(raw: Any, value: Any) -> Decimal:
         raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
     if number > PRICE_MAX:
         raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
-    return number.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    price = number.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    if not price:
+        if number:  # 0.00001: a real price lost to rounding must not become a free product
+            raise _Problem(
+                _("%(value)s rounds to 0 at 4 decimal places; a price is 0 (not for sale) or at least 0.0001")
+                % {"value": quoted(raw)}
+            )
+        return price.copy_abs()  # "-0" is 0, not a negative zero in the row's fingerprint
+    return price
 
 
 def _stock(raw: Any, value: Any) -> int:
+    try:
+        number = _stock_number(raw, value)
+    except ValueError:  # thousands of digits: Python refuses to read them as a number
+        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)}) from None
+    if number < 0:
+        raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
+    if number > STOCK_MAX:
+        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
+    return number
+
+
+def _stock_number(raw: Any, value: Any) -> int:
     kind = type(value)
+    if kind is Decimal and value.is_finite() and value.adjusted() > 9:
+        return -1 if value < 0 else STOCK_MAX + 1  # 1E+999999: never build that integer
     if kind is int:
         number = value
     elif kind is str and value.strip().isdigit() and value.strip().isascii():
@@ -272,10 +294,6 @@ def _stock(raw: Any, value: Any) -> int:
             _("%(value)s is not a whole number (a stock transform reads words, bounds and ranges)")
             % {"value": quoted(raw)}
         )
-    if number < 0:
-        raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
-    if number > STOCK_MAX:
-        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
     return number
 
 

@@ -139,7 +139,14 @@ def _multiply_build(settings: dict[str, Any]) -> Transform:
         if isinstance(value, list):
             raise TransformError(_("a list of %(count)s values, not a number") % {"count": len(value)})
         number = decimal_parse(value)
-        return None if number is None else number * factor
+        if number is None:
+            return None
+        try:
+            return number * factor
+        except ArithmeticError:  # beyond what a Decimal can hold (1E+999999 x 10)
+            raise TransformError(
+                _("%(value)s times %(factor)s is out of range") % {"value": quoted(value), "factor": factor}
+            ) from None
 
     return apply
 
@@ -229,6 +236,8 @@ def stock_parse(
     if isinstance(value, int):
         return value
     if isinstance(value, Decimal):
+        if value.is_finite() and value.adjusted() > 9:  # 1E+999999: never build that integer
+            raise TransformError(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(value)})
         if value != value.to_integral_value():
             raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
         return int(value)
@@ -245,7 +254,12 @@ def stock_parse(
     for pattern, read in _STOCK_PATTERNS:
         match = pattern.match(text)
         if match:
-            return read(match)
+            try:
+                return read(match)
+            except ValueError:  # thousands of digits: Python refuses to read them as a number
+                raise TransformError(
+                    _("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(value)}
+                ) from None
     if _STOCK_FRACTION.match(text):
         raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
     folded = words_fold(text)

@@ -298,3 +298,74 @@ class TestControlCharacters:
         assert result.error is None, result.error
         assert result.skus == ["A1"]
         assert result.rows[0].warnings == ("sku: control characters removed",)
+
+
+class TestPriceTraps:
+    """Rounding and number formats must never turn a bad price into a free or absurd product."""
+
+    @pytest.mark.parametrize("price", ["0.00001", "0.00004999", "1E-9999"])
+    def test_a_positive_price_that_rounds_to_zero_is_rejected(self, price):
+        assert build(price=price if price[0] != "1" else Decimal(price)).reason == (
+            f'price: "{Decimal(price) if price[0] == "1" else price}" rounds to 0 at 4 decimal places; '
+            "a price is 0 (not for sale) or at least 0.0001"
+        )
+
+    def test_the_smallest_positive_price_survives_rounding(self):
+        assert build(price="0.00005").price == Decimal("0.0001")
+
+    def test_negative_zero_is_zero(self):
+        row = build(price="-0.00")
+        assert str(row.price) == "0.0000"
+        assert row.row_hash == build(price="0").row_hash
+
+    def test_a_tiny_negative_price_is_negative(self):
+        assert build(price="-0.00001").reason == 'price: "-0.00001" is negative'
+
+    @pytest.mark.parametrize("price", ["1e9999", "1E3", "NaN", "Infinity", "-inf", "0x10", "1_000"])
+    def test_exponents_and_special_values_written_as_text_are_not_numbers(self, price):
+        assert build(price=price).reason == f'price: "{price}" is not a number'
+
+    @pytest.mark.parametrize("price", [Decimal("1E+9999"), Decimal("1E+999999"), 10**30])
+    def test_huge_numbers_beyond_the_column_are_absurd(self, price):
+        assert build(price=price).reason == f'price: "{price}" is absurd (more than 1,000,000)'
+
+    @pytest.mark.parametrize("price", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+    def test_special_decimals_are_not_numbers(self, price):
+        assert build(price=price).reason == f'price: "{price}" is not a number'
+
+    def test_json_numbers_in_exponent_notation(self, feed_server):
+        body = b'[{"sku": "A", "price": 1e9999, "stock": 1, "gtin": "5600000010075"},\n'
+        body += b' {"sku": "B", "price": 1e-9999, "stock": 1, "gtin": "5600000010075"},\n'
+        body += b' {"sku": "C", "price": 1.5e2, "stock": 1, "gtin": "5600000010075"}]'
+        feed_server.route("/feed.json", body=body)
+        profile = {
+            "fields": {"sku": "sku", "price": "price", "stock": "stock", "gtin": "gtin"},
+            "meta": "none",
+        }
+        result = read_all(source_for(feed_server.url("/feed.json"), format="json"), profile)
+        assert result.error is None, result.error
+        assert [(row.sku, row.price) for row in result.rows] == [("C", Decimal("150.0000"))]
+        assert [r.reason for r in result.rejections] == [
+            'price: "1E+9999" is absurd (more than 1,000,000)',
+            'price: "1E-9999" rounds to 0 at 4 decimal places; '
+            "a price is 0 (not for sale) or at least 0.0001",
+        ]
+
+    def test_a_multiplied_price_that_overflows_is_a_rejection_not_a_crash(self):
+        profile = {
+            "fields": {
+                "sku": "sku",
+                "gtin": "gtin",
+                "stock": "stock",
+                "price": {"source": "price", "transforms": [{"type": "multiply", "by": "1E+999999"}]},
+            },
+            "meta": "none",
+        }
+        item = RawItem(1, {"sku": "A", "gtin": "5600000010075", "stock": "1", "price": Decimal("1E+999999")})
+        rejection = profile_compile(profile=profile).item_map(item)
+        assert rejection.reason == 'price: "1E+999999" times 1E+999999 is out of range'
+
+    @pytest.mark.parametrize("stock", ["9" * 5000, Decimal("1E+999999")])
+    def test_a_stock_with_thousands_of_digits_is_absurd_not_a_crash(self, stock):
+        assert build(stock=stock).reason.startswith("stock: ")
+        assert build(stock=stock).reason.endswith(" is absurd (more than 1,000,000)")
