@@ -67,6 +67,9 @@ class RowRejection:
     line: int
     reason: str  # operator-readable, names the field: 'price: "-3,00" is negative'
     raw: dict[str, str]  # bounded excerpt of the source item (<= 20 keys, values <= 200 chars)
+    # The row's SKU when it could be read ('' otherwise): the supplier still lists that offer, so
+    # the ingest keeps its last known state instead of counting it as missing.
+    sku: str = ""
 
 
 class _Problem(Exception):
@@ -114,7 +117,7 @@ def row_build(
             reason = _("no valid GTIN and no brand + part number")
             errors.append(f"{reason} ({problem})" if problem else reason)
     if errors:
-        return RowRejection(line=line, reason="; ".join(errors), raw=raw_excerpt(data))
+        return RowRejection(line=line, reason="; ".join(errors), raw=raw_excerpt(data), sku=sku or "")
 
     name = _optional("name", values, _name, "", warnings) if "name" in values else ""
     description = (

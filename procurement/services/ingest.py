@@ -71,6 +71,7 @@ class _Tally:
     warnings: list[str] = field(default_factory=list)
     outcome: ChunkOutcome = field(default_factory=ChunkOutcome)
     write_seconds: float = 0.0
+    rejected_kept: int = 0  # offers whose row was rejected, kept as they were (not missing)
 
     def add(self, chunk: ChunkOutcome) -> None:
         total = self.outcome
@@ -210,17 +211,22 @@ def _rows_write(
     """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
     pending: list[MappedRow | SeenRow] = []
     chunk_rows = settings.INGEST_CHUNK_ROWS
+    rejected_skus: list[str] = []  # rejected rows whose SKU was readable: their offers stay listed
 
     def flush() -> None:
-        if not pending:
+        if not pending and not rejected_skus:
             return
         began = time.monotonic()
         with transaction.atomic():
             commit_without_waiting_for_disk()
-            tally.add(writer.write(pending))
+            if pending:
+                tally.add(writer.write(pending))
+            if rejected_skus:
+                tally.rejected_kept += writer.rejected_seen(skus=rejected_skus)
         failpoint("ingest.chunk_committed")
         tally.write_seconds += time.monotonic() - began
         pending.clear()
+        rejected_skus.clear()
         message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
             "read": stats.rows_read,
             "valid": tally.rows_valid,
@@ -249,6 +255,10 @@ def _rows_write(
                     tally.rows_rejected += 1
                     if len(tally.rejected) < REJECTED_ROWS_KEPT:
                         tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
+                    if row.sku:
+                        rejected_skus.append(row.sku)
+                        if len(rejected_skus) >= chunk_rows:
+                            flush()
                     continue
                 tally.rows_valid += 1
                 if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
@@ -346,6 +356,14 @@ def _run_finish(
     if result.get("unseen") == "skipped":
         warnings.insert(
             0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result["unseen_reason"]}
+        )
+    if tally.rejected_kept:
+        warnings.append(
+            _(
+                "%(count)s offers whose rows were rejected keep their last known price and stock "
+                "(they are not counted as missing)."
+            )
+            % {"count": tally.rejected_kept}
         )
     if tally.duplicates:
         warnings.append(

@@ -369,6 +369,33 @@ def test_a_server_trickling_the_feed_fails_the_run_at_the_deadline_and_zeroes_no
     assert not ProductSupplierEvent.objects.filter(reason="feed_missing").exists()
 
 
+def test_rows_rejected_with_a_readable_sku_keep_their_offer_as_it_was(distrilusa):
+    """A bad price or stock is not a missing offer: zeroing it would hide what the supplier lists."""
+    seed_three(distrilusa)
+    distrilusa.serve(
+        LINES[0].replace("329,00", "abc"),  # a bad price: kept
+        LINES[2].replace("399,90", "0,00001"),  # rounds to 0: kept
+        f"DL2;{ean(2)};LG",  # a ragged line: no SKU can be trusted, so DL2 counts as missing
+        f"DL4;{ean(4)};A;B;New;Casa;1,00;1;",
+        f"DL5;{ean(5)};A;C;New;Casa;1,00;1;",
+    )
+    run = distrilusa.ingest()
+    assert (run.rows_valid, run.rows_rejected, run.unseen_handling) == (2, 3, "applied")
+    kept = SupplierItem.objects.get(sku="DL1")
+    assert (kept.price, kept.stock, kept.last_seen_run_id) == (D("329"), 12, run.pk)
+    assert SupplierItem.objects.get(sku="DL3").last_seen_run_id == run.pk
+    assert SupplierItem.objects.get(sku="DL2").stock == 0
+    assert list(
+        ProductSupplierEvent.objects.filter(reason="feed_missing").values_list("run_id", flat=True)
+    ) == [run.pk]
+    assert run.offers_zeroed == 1
+    assert (
+        "2 offers whose rows were rejected keep their last known price and stock "
+        "(they are not counted as missing)." in run.warnings
+    )
+    assert Product.objects.get(gtin=ean(1).zfill(14)).active_offer.stock_sent == 12
+
+
 def test_missing_from_a_feed_is_not_end_of_life(distrilusa):
     seed_three(distrilusa)
     distrilusa.serve(LINES[0])
