@@ -64,7 +64,7 @@ class Feed:
             supplier=supplier,
             source_url=server.url(path),
             format="csv",
-            format_options={"delimiter": ";", "timeout": 5, "retry_backoff": 0.01},
+            format_options={"delimiter": ";", "timeout": 60, "retry_backoff": 0.01},
             **feed_kwargs,
         )
         FeedMapperFactory(feed=self.feed, profile=PROFILE)
