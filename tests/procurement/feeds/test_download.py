@@ -1,5 +1,7 @@
 """Downloading: HTTP failures are clear, retried only when it helps, and bounded in time and size."""
 
+import socket
+import threading
 import time
 
 import pytest
@@ -105,6 +107,33 @@ class TestDeadline:
         options = {"timeout": 600, "max_seconds": 0.5, "retries": 0}
         result = read_all(source_for(feed_server.url("/feed.csv"), format_options=options))
         assert "the download took longer than 0.5 s (format_options.max_seconds)" in str(result.error)
+
+    def test_trickled_headers_are_cut_off_too(self):
+        """The status line and headers come before any body check: the deadline covers them."""
+        stop = threading.Event()
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def serve() -> None:
+            connection, _address = listener.accept()
+            with connection:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+                    if stop.wait(0.5):
+                        return
+                    try:
+                        connection.sendall(bytes([byte]))
+                    except OSError:
+                        return
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.csv"
+        try:
+            options = {"timeout": 60, "max_seconds": 1, "retries": 0}
+            result = read_all(source_for(url, format_options=options))
+        finally:
+            stop.set()
+            listener.close()
+        assert str(result.error) == f"{url}: the download took longer than 1 s (format_options.max_seconds)."
 
     def test_retries_stop_at_the_deadline(self, feed_server):
         feed_server.route("/feed.csv", status=503)
