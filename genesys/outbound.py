@@ -271,6 +271,12 @@ class _PinnedMixin:
     """Open the socket to the vetted address; everything else (Host, SNI, cert) uses the name."""
 
     pinned_address: str
+    on_socket: Callable[[socket.socket], None] | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.on_socket is not None and self.sock is not None:  # type: ignore[attr-defined]
+            self.on_socket(self.sock)  # type: ignore[attr-defined]  # a kept-alive connection reused
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
     def _new_conn(self) -> socket.socket:
         try:
@@ -288,19 +294,35 @@ class _PinnedMixin:
         except OSError as exc:
             raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc  # type: ignore[arg-type]
         sys.audit("http.client.connect", self, self.host, self.port)  # type: ignore[attr-defined]
+        if self.on_socket is not None:
+            self.on_socket(sock)  # before any TLS handshake: the caller may cut it short
         return sock
 
 
 class _PinnedHTTPConnection(_PinnedMixin, HTTPConnection):
-    def __init__(self, *args: Any, pinned_address: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        pinned_address: str,
+        on_socket: Callable[[socket.socket], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.pinned_address = pinned_address
+        self.on_socket = on_socket
 
 
 class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
-    def __init__(self, *args: Any, pinned_address: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        pinned_address: str,
+        on_socket: Callable[[socket.socket], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.pinned_address = pinned_address
+        self.on_socket = on_socket
 
 
 class _PinnedHTTPConnectionPool(HTTPConnectionPool):
@@ -315,11 +337,16 @@ class PinnedAdapter(HTTPAdapter):
     """A requests adapter that vets every request's host and connects to the vetted address."""
 
     def __init__(
-        self, *, policy: OutboundPolicy, on_vetted: Callable[[OutboundTarget], None] | None = None
+        self,
+        *,
+        policy: OutboundPolicy,
+        on_vetted: Callable[[OutboundTarget], None] | None = None,
+        on_socket: Callable[[socket.socket], None] | None = None,
     ) -> None:
         super().__init__(max_retries=0)
         self.policy = policy
         self.on_vetted = on_vetted
+        self.on_socket = on_socket
         self._pools: dict[tuple[Any, ...], HTTPConnectionPool] = {}
 
     def get_connection_with_tls_context(
@@ -346,6 +373,7 @@ class PinnedAdapter(HTTPAdapter):
                 port=target.port,
                 maxsize=1,
                 pinned_address=target.address,
+                on_socket=self.on_socket,
                 **pool_kwargs,
             )
             self._pools[key] = pool
@@ -366,16 +394,22 @@ def outbound_policy() -> OutboundPolicy:
 
 
 def outbound_session(
-    *, policy: OutboundPolicy | None = None, on_vetted: Callable[[OutboundTarget], None] | None = None
+    *,
+    policy: OutboundPolicy | None = None,
+    on_vetted: Callable[[OutboundTarget], None] | None = None,
+    on_socket: Callable[[socket.socket], None] | None = None,
 ) -> requests.Session:
     """A ``requests.Session`` whose every request goes through the policy and the pinned adapter.
 
     Proxies from the environment are ignored: a proxy would resolve the name itself and defeat
-    the pinning.
+    the pinning. ``on_socket`` sees each connection's socket when it opens and whenever it is
+    reused (the feed reader's deadline shuts it down when the download's time is up).
     """
     session = requests.Session()
     session.trust_env = False
-    adapter = PinnedAdapter(policy=policy if policy is not None else outbound_policy(), on_vetted=on_vetted)
+    adapter = PinnedAdapter(
+        policy=policy if policy is not None else outbound_policy(), on_vetted=on_vetted, on_socket=on_socket
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

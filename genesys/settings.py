@@ -232,6 +232,8 @@ try:
     OutboundPolicy.from_entries(OUTBOUND_ALLOW_HOSTS)
 except ValueError as exc:
     raise ImproperlyConfigured(f"OUTBOUND_ALLOW_HOSTS: {exc}.") from None
+# The admin's feed preview downloads and parses inside the web request: it stops after this long.
+FEED_PREVIEW_MAX_SECONDS = env.int("FEED_PREVIEW_MAX_SECONDS", 10, min_value=1, max_value=120)
 # Margins are fractions: selling price (net) = cost x (1 + margin); 0.20 means 20 %.
 GENESYS_DEFAULT_MARGIN = env.decimal("GENESYS_DEFAULT_MARGIN", "0.20", min_value="0", max_value="10")
 # Net selling prices are rounded to a multiple of this step (0.01 = cents), half_up / up / down.

@@ -2,11 +2,17 @@
 
 HTTP goes through the outbound-request policy (genesys/outbound.py: public addresses only, the
 resolved address pinned, every redirect hop checked again). Connect and read timeouts, a
-wall-clock limit per page, bounded retries with exponential backoff on connection errors,
-timeouts, 5xx and 429 (never on other 4xx: retrying a 401 only gets an account locked), redirects
-followed by hand so a redirect loop is named and credentials are never sent to another origin,
-and a size limit enforced while streaming. The body is spooled to a ``SpooledTemporaryFile``
-(small bodies stay in memory, big ones go to disk), so memory stays flat.
+wall-clock limit per page (retries and redirects included) enforced while reading, bounded retries
+with exponential backoff on connection errors, timeouts, 5xx and 429 (never on other 4xx: retrying
+a 401 only gets an account locked), redirects followed by hand so a redirect loop is named and
+credentials are never sent to another origin, and a size limit enforced while streaming. The body
+is spooled to a ``SpooledTemporaryFile`` (small bodies stay in memory, big ones go to disk), so
+memory stays flat.
+
+The wall-clock limit cannot rely on the read timeout (a server trickling one byte every few
+seconds never trips it) nor on a check between chunks (a 64 KB chunk then takes hours): a timer
+shuts the connection's socket down when the limit passes, so the read blocked in ``recv`` returns
+at once, in the connection, the headers or the body alike, and the download fails naming the limit.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ import random
 import socket
 import ssl
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,7 +38,7 @@ import requests
 import urllib3
 from django.utils.translation import gettext as _
 
-from genesys.outbound import OutboundRefused, text_excerpt
+from genesys.outbound import OutboundRefused, outbound_session, text_excerpt
 from procurement.feeds.auth import Credentials
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.options import HttpSettings
@@ -55,6 +64,98 @@ class Page:
     size: int = 0  # bytes of the body after Content-Encoding was undone
     wire_bytes: int = 0  # bytes received
     digest: str = ""  # sha256 of the body, to notice a server that repeats the same page
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimit:
+    """A wall-clock limit over a whole read (the admin preview), on top of each page's own."""
+
+    at: float  # a time.monotonic() value
+    seconds: float
+    setting: str  # what the message names, e.g. "FEED_PREVIEW_MAX_SECONDS"
+
+    @classmethod
+    def after(cls, *, seconds: float, setting: str) -> ReadLimit:
+        return cls(at=time.monotonic() + seconds, seconds=seconds, setting=setting)
+
+
+class _Deadline:
+    """The wall-clock limit of one page download, enforced while reading (see the module docstring).
+
+    The connections opened or reused during the download register their socket; when the time is
+    up a timer thread shuts them down, which wakes any blocked read with an end of file or an
+    error. Whatever the read then returns, ``expired`` tells the download it was the deadline.
+    """
+
+    def __init__(self, *, at: float, seconds: float, setting: str) -> None:
+        self.at = at
+        self.seconds = seconds
+        self.setting = setting
+        self.expired = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(at - time.monotonic(), 0.0), self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if not self.expired.is_set():
+                self._sockets.append(sock)
+                return
+        _shutdown(sock)
+
+    def message(self, url: str) -> str:
+        return _("%(url)s: the download took longer than %(seconds)s s (%(setting)s).") % {
+            "url": url,
+            "seconds": f"{self.seconds:g}",
+            "setting": self.setting,
+        }
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shutdown(sock)
+
+    @contextmanager
+    def running(self) -> Iterator[_Deadline]:
+        token = _DEADLINE.set(self)
+        self._timer.start()
+        try:
+            yield self
+        finally:
+            self._timer.cancel()
+            _DEADLINE.reset(token)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already
+
+
+# The deadline of the download running in this thread, for the connections it uses.
+_DEADLINE: ContextVar[_Deadline | None] = ContextVar("feed_download_deadline", default=None)
+
+
+def _deadline_watch(sock: socket.socket | None) -> None:
+    deadline = _DEADLINE.get()
+    if deadline is not None:
+        deadline.watch(sock)
+
+
+def feed_session() -> requests.Session:
+    """The HTTP session of a feed read: every request vetted and pinned by the outbound policy
+    (genesys/outbound.py), and every connection's socket watched by the running download's
+    deadline."""
+    return outbound_session(on_socket=_deadline_watch)
 
 
 class _Retryable(Exception):
@@ -100,14 +201,45 @@ def http_page_download(
     credentials: Credentials,
     headers: Mapping[str, str],
     http: HttpSettings,
+    limit: ReadLimit | None = None,
 ) -> Page:
-    """GET ``url`` with retries; returns the spooled body or raises ``FeedReadError``."""
+    """GET ``url`` with retries, within ``http.max_seconds`` (or ``limit``, when sooner) for
+    everything; returns the spooled body or raises ``FeedReadError``."""
+    started = time.monotonic()
+    if limit is not None and limit.at < started + http.max_seconds:
+        deadline = _Deadline(at=limit.at, seconds=limit.seconds, setting=limit.setting)
+    else:
+        deadline = _Deadline(
+            at=started + http.max_seconds, seconds=http.max_seconds, setting="format_options.max_seconds"
+        )
+    with deadline.running():
+        return _download_attempts(
+            session=session, url=url, credentials=credentials, headers=headers, http=http, deadline=deadline
+        )
+
+
+def _download_attempts(
+    *,
+    session: requests.Session,
+    url: str,
+    credentials: Credentials,
+    headers: Mapping[str, str],
+    http: HttpSettings,
+    deadline: _Deadline,
+) -> Page:
     redactor = credentials.redactor
     attempts = http.retries + 1
     for attempt in range(1, attempts + 1):
+        if deadline.remaining() <= 0:
+            raise FeedReadError(deadline.message(redactor.url(url)), phase="download")
         try:
             return _download_once(
-                session=session, url=url, credentials=credentials, headers=headers, http=http
+                session=session,
+                url=url,
+                credentials=credentials,
+                headers=headers,
+                http=http,
+                deadline=deadline,
             )
         except _Retryable as exc:
             if attempt == attempts:
@@ -127,7 +259,7 @@ def http_page_download(
                 attempt,
                 attempts,
             )
-            time.sleep(delay)
+            time.sleep(max(min(delay, deadline.remaining()), 0.0))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -161,9 +293,9 @@ def _download_once(
     credentials: Credentials,
     headers: Mapping[str, str],
     http: HttpSettings,
+    deadline: _Deadline,
 ) -> Page:
     redactor = credentials.redactor
-    started = time.monotonic()
     origin = _origin(url)
     visited = [url]
     current = url
@@ -175,12 +307,14 @@ def _download_once(
         if trusted:
             request_headers.update(credentials.headers)
         target = url_with_params(current, credentials.params) if trusted else current
+        # Each socket read waits at most the read timeout, and never past the deadline.
+        left = max(deadline.remaining(), 0.001)
         try:
             response = session.get(
                 target,
                 headers=request_headers,
                 auth=credentials.basic if trusted else None,
-                timeout=(http.connect_timeout, http.read_timeout),
+                timeout=(min(http.connect_timeout, left), min(http.read_timeout, left)),
                 stream=True,
                 allow_redirects=False,
             )
@@ -192,6 +326,8 @@ def _download_once(
                 phase="download",
             ) from None
         except requests.RequestException as exc:
+            if deadline.expired.is_set() or deadline.remaining() <= 0:
+                raise FeedReadError(deadline.message(redactor.url(current)), phase="download") from None
             raise _classify(exc, url=redactor.url(current), http=http) from None
         with response:
             if response.status_code in _REDIRECT_STATUSES:
@@ -216,7 +352,7 @@ def _download_once(
                 current = following
                 continue
             _raise_for_status(response, url=redactor.url(current), credentials=credentials)
-            body = _body_spool(response, url=redactor.url(current), http=http, started=started)
+            body = _body_spool(response, url=redactor.url(current), http=http, deadline=deadline)
             body.url = url_without_params(current, set(credentials.params)) if trusted else current
             return body
     raise FeedReadError(
@@ -259,7 +395,7 @@ def _retry_after(value: str | None) -> float | None:
     return None
 
 
-def _body_spool(response: requests.Response, *, url: str, http: HttpSettings, started: float) -> Page:
+def _body_spool(response: requests.Response, *, url: str, http: HttpSettings, deadline: _Deadline) -> Page:
     declared = response.headers.get("Content-Length", "")
     encoded = bool(response.headers.get("Content-Encoding"))
     if declared.isdigit() and not encoded and int(declared) > http.max_bytes:
@@ -272,16 +408,16 @@ def _body_spool(response: requests.Response, *, url: str, http: HttpSettings, st
             size += len(chunk)
             if size > http.max_bytes:
                 raise FeedReadError(_size_message(url, http.max_bytes), phase="download")
-            if time.monotonic() - started > http.max_seconds:
-                raise FeedReadError(
-                    _("%(url)s: the download took longer than %(seconds)s s (format_options.max_seconds).")
-                    % {"url": url, "seconds": f"{http.max_seconds:g}"},
-                    phase="download",
-                )
+            if deadline.expired.is_set():
+                raise FeedReadError(deadline.message(url), phase="download")
             digest.update(chunk)
             spool.write(chunk)
+        if deadline.expired.is_set():  # the shut-down socket looked like the end of the body
+            raise FeedReadError(deadline.message(url), phase="download")
     except requests.exceptions.ContentDecodingError:
         spool.close()
+        if deadline.expired.is_set():
+            raise FeedReadError(deadline.message(url), phase="download") from None
         raise FeedReadError(
             _("%(url)s: the body cannot be decompressed (Content-Encoding %(encoding)s); it is damaged.")
             % {"url": url, "encoding": response.headers.get("Content-Encoding", "?")},
@@ -289,6 +425,8 @@ def _body_spool(response: requests.Response, *, url: str, http: HttpSettings, st
         ) from None
     except requests.RequestException as exc:
         spool.close()
+        if deadline.expired.is_set():
+            raise FeedReadError(deadline.message(url), phase="download") from None
         raise _classify(exc, url=url, http=http, during_body=True) from None
     except BaseException:
         spool.close()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from procurement.feeds.text import controls_escape
+
 RAW_MAX_KEYS = 20
 RAW_MAX_CHARS = 200
 TEXT_KEY = "#text"  # the text of an XML element that also has attributes or children
@@ -83,10 +85,11 @@ def item_flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def raw_excerpt(data: dict[str, Any]) -> dict[str, str]:
-    """A bounded copy of an item for the rejected-rows report: 20 keys, values cut to 200 chars."""
+    """A bounded copy of an item for the rejected-rows report: 20 keys, values cut to 200 chars,
+    control characters shown as escapes (the report is stored: it cannot hold a NUL)."""
     excerpt: dict[str, str] = {}
     for key, value in item_flatten(data):
         if len(excerpt) >= RAW_MAX_KEYS:
             break
-        excerpt[key[:RAW_MAX_CHARS]] = scalar_text(value)[:RAW_MAX_CHARS]
+        excerpt[controls_escape(key[:RAW_MAX_CHARS])] = controls_escape(scalar_text(value)[:RAW_MAX_CHARS])
     return excerpt

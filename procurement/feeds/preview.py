@@ -1,16 +1,21 @@
 """``feed_preview``: the first rows of a feed as the ingest would see them, with every problem.
 
 Used by ``manage.py preview_feed`` and the admin's "Preview feed" page while writing a mapper
-profile. It downloads and parses like an ingest but writes nothing at all.
+profile. It downloads and parses like an ingest but writes nothing at all. It runs inside the web
+request, so download and parse together stop after ``FEED_PREVIEW_MAX_SECONDS``: a slow or
+hostile server costs the operator a few seconds, never a web worker for the length of a feed.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
+from procurement.feeds.download import ReadLimit
 from procurement.feeds.reader import FeedReadError, ReadStats, feed_read
 from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
@@ -39,8 +44,16 @@ class FeedPreview:
         return [(row.line, warning) for row in self.rows for warning in row.warnings]
 
 
-def feed_preview(*, feed: SupplierFeed, rows: int = 20, profile: dict[str, Any] | None = None) -> FeedPreview:
-    """Read the first ``rows`` items of ``feed`` with its active mapper (or ``profile``, unsaved)."""
+def feed_preview(
+    *,
+    feed: SupplierFeed,
+    rows: int = 20,
+    profile: dict[str, Any] | None = None,
+    max_seconds: float | None = None,
+) -> FeedPreview:
+    """Read the first ``rows`` items of ``feed`` with its active mapper (or ``profile``, unsaved),
+    within ``max_seconds`` (default ``FEED_PREVIEW_MAX_SECONDS``)."""
+    seconds = float(settings.FEED_PREVIEW_MAX_SECONDS if max_seconds is None else max_seconds)
     preview = FeedPreview(feed=feed)
     if rows > PREVIEW_MAX_ROWS:
         preview.notice = _("A preview reads at most %(cap)s rows; %(asked)s were asked for.") % {
@@ -55,9 +68,14 @@ def feed_preview(*, feed: SupplierFeed, rows: int = 20, profile: dict[str, Any] 
             return preview
         preview.mapper_name = mapper.name
         profile = mapper.profile
+    limit = ReadLimit.after(seconds=seconds, setting="FEED_PREVIEW_MAX_SECONDS")
     try:
         for row in feed_read(
-            source=FeedSource.from_feed(feed), profile=profile, stats=preview.stats, max_rows=rows
+            source=FeedSource.from_feed(feed),
+            profile=profile,
+            stats=preview.stats,
+            max_rows=rows,
+            limit=limit,
         ):
             if isinstance(row, MappedRow):
                 preview.rows.append(row)
@@ -65,4 +83,9 @@ def feed_preview(*, feed: SupplierFeed, rows: int = 20, profile: dict[str, Any] 
                 preview.rejections.append(row)
     except FeedReadError as exc:
         preview.error = exc.message
+        if time.monotonic() >= limit.at:
+            preview.error += " " + _(
+                "A preview runs inside the web request and stops after %(seconds)s s; "
+                "an ingest (a background job) reads the feed within the feed's own limits."
+            ) % {"seconds": f"{seconds:g}"}
     return preview

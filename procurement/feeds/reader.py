@@ -20,9 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from genesys.outbound import outbound_session
 from procurement.feeds.auth import Credentials, credentials_resolve
-from procurement.feeds.download import Page, file_page_open, http_page_download
+from procurement.feeds.download import Page, ReadLimit, feed_session, file_page_open, http_page_download
 from procurement.feeds.encoding import text_encoding_choose
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.items import ItemError, RawItem
@@ -91,6 +90,7 @@ def feed_read(
     stats: ReadStats,
     max_rows: int | None = None,
     known: KnownItems | None = None,
+    limit: ReadLimit | None = None,
 ) -> Iterator[MappedRow | RowRejection | SeenRow]:
     """Download page by page, parse streaming, map; yields rows as it goes.
 
@@ -98,7 +98,8 @@ def feed_read(
     quote, oversized body, pagination loop...) sets ``stats.error`` and raises ``FeedReadError``
     AFTER having yielded the rows read so far. ``max_rows`` stops early (a preview) without it
     being an error: ``completed`` stays False. With ``known`` (the ingest), an item identical to
-    the one that last wrote its offer comes out as a ``SeenRow`` without being mapped.
+    the one that last wrote its offer comes out as a ``SeenRow`` without being mapped. ``limit``
+    bounds the whole read in time (downloads and parsing), on top of each page's ``max_seconds``.
     """
     redactor = Redactor()
     try:
@@ -119,6 +120,7 @@ def feed_read(
             stats=stats,
             max_rows=max_rows,
             known=known,
+            limit=limit,
         )
     except FeedReadError as exc:
         # Last line of defence: whatever the message says, credentials do not leave this function.
@@ -169,6 +171,7 @@ def _pages_read(
     stats: ReadStats,
     max_rows: int | None,
     known: KnownItems | None,
+    limit: ReadLimit | None,
 ) -> Iterator[MappedRow | RowRejection | SeenRow]:
     pagination = feed_settings.pagination
     if source.is_local_file and pagination.type != "none":
@@ -186,7 +189,7 @@ def _pages_read(
                 stats.warning_add(warning)
             probe = None
 
-    with outbound_session() as session:  # every request vetted and pinned (genesys/outbound.py)
+    with feed_session() as session:  # vetted, pinned (genesys/outbound.py) and under the deadline
         while request is not None:
             if max_rows is not None and stats.rows_read >= max_rows:
                 probe_report()
@@ -199,6 +202,7 @@ def _pages_read(
                     session=session,
                     credentials=credentials,
                     feed_settings=feed_settings,
+                    limit=limit,
                 )
             except FeedReadError:
                 stats.download_seconds += time.perf_counter() - started  # time lost to timeouts counts
@@ -235,6 +239,8 @@ def _pages_read(
                     page.file, feed_settings=feed_settings, compiled=compiled, stats=stats, source=shown
                 )
                 for entry in entries:
+                    if limit is not None and time.monotonic() > limit.at:
+                        raise FeedReadError(_limit_message(limit, stats.rows_read), phase="parse")
                     items += 1
                     stats.rows_read += 1
                     last_line = entry.line
@@ -286,6 +292,7 @@ def _page_fetch(
     session: requests.Session,
     credentials: Credentials,
     feed_settings: FeedSettings,
+    limit: ReadLimit | None,
 ) -> Page:
     if source.is_local_file:
         return file_page_open(
@@ -297,7 +304,16 @@ def _page_fetch(
         credentials=credentials,
         headers=source.headers,
         http=feed_settings.http,
+        limit=limit,
     )
+
+
+def _limit_message(limit: ReadLimit, rows: int) -> str:
+    return _("The read took longer than %(seconds)s s (%(setting)s); it stopped after %(rows)s rows.") % {
+        "seconds": f"{limit.seconds:g}",
+        "setting": limit.setting,
+        "rows": rows,
+    }
 
 
 def _items_parse(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.gtin import gtin_normalize
 from procurement.feeds.items import raw_excerpt, scalar_text
-from procurement.feeds.text import html_to_text
+from procurement.feeds.text import controls_found, controls_strip, html_to_text
 from procurement.feeds.transforms import TransformError, decimal_parse, quoted
 
 PRICE_QUANTUM = Decimal("0.0001")
@@ -47,7 +47,7 @@ _SPREADSHEET_NUMBER = re.compile(r"^\d(?:[.,]\d+)?[eE]\+\d+$")
 class MappedRow:
     line: int  # 1-based position of the item in the feed (CSV: physical line of the record start)
     sku: str  # required, stripped, <= 255 chars
-    price: Decimal  # >= 0, quantized to Decimal("0.0001"); > 1_000_000 rejected as absurd
+    price: Decimal  # 0 or >= 0.0001, quantized to Decimal("0.0001"); > 1_000_000 rejected as absurd
     stock: int  # >= 0; > 1_000_000 rejected as absurd
     gtin: str | None  # gtin_normalize(...).gtin: 14 digits or None
     gtin_raw: str  # as received, stripped, cut to 64 chars ('' if none)
@@ -69,6 +69,9 @@ class RowRejection:
     line: int
     reason: str  # operator-readable, names the field: 'price: "-3,00" is negative'
     raw: dict[str, str]  # bounded excerpt of the source item (<= 20 keys, values <= 200 chars)
+    # The row's SKU when it could be read ('' otherwise): the supplier still lists that offer, so
+    # the ingest keeps its last known state instead of counting it as missing.
+    sku: str = ""
 
 
 class _Problem(Exception):
@@ -94,6 +97,7 @@ def row_build(
     This runs once per item of every feed, so the common cases (plain text, JSON numbers) take
     short paths and nothing is translated unless a message is needed.
     """
+    _controls_remove(values, warnings)
     sku = _required("sku", values, _sku, errors)
     price = _required("price", values, _price, errors)
     stock = _required("stock", values, _stock, errors)
@@ -122,7 +126,7 @@ def row_build(
                 reason = _("no valid GTIN and no brand + part number")
             errors.append(f"{reason} ({problem})" if problem else reason)
     if errors:
-        return RowRejection(line=line, reason="; ".join(errors), raw=raw_excerpt(data))
+        return RowRejection(line=line, reason="; ".join(errors), raw=raw_excerpt(data), sku=sku or "")
 
     name = _optional("name", values, _name, "", warnings) if "name" in values else ""
     description = (
@@ -154,6 +158,23 @@ def row_build(
         row_hash=hashlib.sha256(repr(content).encode("utf-8")).hexdigest(),
         raw_digest=raw_digest,
     )
+
+
+def _controls_remove(values: dict[str, Mapped], warnings: list[str]) -> None:
+    """Every mapped text loses the characters no column can store (NUL, other controls, lone
+    surrogates), before any check: one such byte must cost a warning, never the feed."""
+    for name, (raw, value) in values.items():
+        kind = type(value)
+        if kind is str:
+            if not controls_found(value):
+                continue
+            cleaned: Any = controls_strip(value)
+        elif kind is list and any(type(item) is str and controls_found(item) for item in value):
+            cleaned = [controls_strip(item) if type(item) is str else item for item in value]
+        else:
+            continue
+        values[name] = (raw, cleaned)
+        warnings.append(_("%(field)s: control characters removed") % {"field": name})
 
 
 def _required(name: str, values: dict[str, Mapped], convert: Any, errors: list[str]) -> Any:
@@ -243,11 +264,33 @@ def _price(raw: Any, value: Any) -> Decimal:
         raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
     if number > PRICE_MAX:
         raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
-    return number.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    price = number.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    if not price:
+        if number:  # 0.00001: a real price lost to rounding must not become a free product
+            raise _Problem(
+                _("%(value)s rounds to 0 at 4 decimal places; a price is 0 (not for sale) or at least 0.0001")
+                % {"value": quoted(raw)}
+            )
+        return price.copy_abs()  # "-0" is 0, not a negative zero in the row's fingerprint
+    return price
 
 
 def _stock(raw: Any, value: Any) -> int:
+    try:
+        number = _stock_number(raw, value)
+    except ValueError:  # thousands of digits: Python refuses to read them as a number
+        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)}) from None
+    if number < 0:
+        raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
+    if number > STOCK_MAX:
+        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
+    return number
+
+
+def _stock_number(raw: Any, value: Any) -> int:
     kind = type(value)
+    if kind is Decimal and value.is_finite() and value.adjusted() > 9:
+        return -1 if value < 0 else STOCK_MAX + 1  # 1E+999999: never build that integer
     if kind is int:
         number = value
     elif kind is str and value.strip().isdigit() and value.strip().isascii():
@@ -263,10 +306,6 @@ def _stock(raw: Any, value: Any) -> int:
             _("%(value)s is not a whole number (a stock transform reads words, bounds and ranges)")
             % {"value": quoted(raw)}
         )
-    if number < 0:
-        raise _Problem(_("%(value)s is negative") % {"value": quoted(raw)})
-    if number > STOCK_MAX:
-        raise _Problem(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(raw)})
     return number
 
 
@@ -346,6 +385,11 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
     for key, value in pairs:
         if value is None or value == "" or (type(value) is str and not value.strip()):
             continue
+        if controls_found(key):
+            warnings.append(_("meta key %(key)s: control characters removed") % {"key": quoted(key)})
+            key = controls_strip(key)
+            if not key.strip():
+                continue
         if len(key) > META_KEY_MAX:
             message = _("meta key %(key)s is longer than %(limit)s characters; ignored")
             warnings.append(message % {"key": quoted(key), "limit": META_KEY_MAX})
@@ -356,6 +400,11 @@ def meta_clean(pairs: list[tuple[str, Any]], warnings: list[str]) -> dict[str, s
             )
             break
         text = scalar_text(value).strip()
+        if controls_found(text):
+            warnings.append(_("meta %(key)s: control characters removed") % {"key": quoted(key)})
+            text = controls_strip(text).strip()
+            if not text:
+                continue
         if type(value) is str and _SPREADSHEET_NUMBER.match(text):
             message = _(
                 "meta %(key)s: %(value)s looks like a number a spreadsheet shortened to scientific "

@@ -13,6 +13,24 @@ _BREAKING_TAGS = frozenset(
     "header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
 )
 _HIDDEN_TAGS = frozenset({"script", "style", "template", "head", "title"})
+# Characters no text column may hold: C0 controls but tab, newline and carriage return, DEL, and
+# lone surrogates (JSON can spell them, "\ud800"; they cannot be encoded). PostgreSQL refuses
+# NUL in text outright, so one of these in one row would fail the whole feed.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def controls_strip(value: str) -> str:
+    """``value`` without the characters no stored text may contain (see ``_CONTROLS``)."""
+    return _CONTROLS.sub("", value)
+
+
+def controls_found(value: str) -> bool:
+    return _CONTROLS.search(value) is not None
+
+
+def controls_escape(value: str) -> str:
+    """``value`` with those characters made visible (``\\x00``, ``\\ud800``), for messages."""
+    return _CONTROLS.sub(lambda match: ascii(match.group(0))[1:-1], value)
 
 
 def spaces_collapse(value: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from procurement.feeds.items import scalar_text
-from procurement.feeds.text import accents_fold, html_to_text, spaces_collapse
+from procurement.feeds.text import accents_fold, controls_escape, html_to_text, spaces_collapse
 
 Transform = Callable[[Any], Any]
 
@@ -30,8 +30,9 @@ class TransformError(ValueError):
 
 
 def quoted(value: Any, limit: int = 60) -> str:
-    """A value as it appears in messages: in double quotes, cut to ``limit`` characters."""
-    text = scalar_text(value)
+    """A value as it appears in messages: in double quotes, cut to ``limit`` characters, control
+    characters shown as escapes (``\\x00``) so that the message itself can be stored."""
+    text = controls_escape(scalar_text(value))
     return '"' + (text if len(text) <= limit else text[: limit - 1] + "…") + '"'
 
 
@@ -138,7 +139,14 @@ def _multiply_build(settings: dict[str, Any]) -> Transform:
         if isinstance(value, list):
             raise TransformError(_("a list of %(count)s values, not a number") % {"count": len(value)})
         number = decimal_parse(value)
-        return None if number is None else number * factor
+        if number is None:
+            return None
+        try:
+            return number * factor
+        except ArithmeticError:  # beyond what a Decimal can hold (1E+999999 x 10)
+            raise TransformError(
+                _("%(value)s times %(factor)s is out of range") % {"value": quoted(value), "factor": factor}
+            ) from None
 
     return apply
 
@@ -228,6 +236,8 @@ def stock_parse(
     if isinstance(value, int):
         return value
     if isinstance(value, Decimal):
+        if value.is_finite() and value.adjusted() > 9:  # 1E+999999: never build that integer
+            raise TransformError(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(value)})
         if value != value.to_integral_value():
             raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
         return int(value)
@@ -244,7 +254,12 @@ def stock_parse(
     for pattern, read in _STOCK_PATTERNS:
         match = pattern.match(text)
         if match:
-            return read(match)
+            try:
+                return read(match)
+            except ValueError:  # thousands of digits: Python refuses to read them as a number
+                raise TransformError(
+                    _("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(value)}
+                ) from None
     if _STOCK_FRACTION.match(text):
         raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
     folded = words_fold(text)

@@ -34,6 +34,7 @@ from procurement.feeds.read_ahead import items_read_ahead
 from procurement.feeds.reader import ReadStats, feed_read
 from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
+from procurement.feeds.text import controls_escape
 from procurement.ingest_rules import unseen_guard
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
 from procurement.services.ingest_writer import DUPLICATE_SKUS_KEPT, ChunkOutcome, IngestWriter
@@ -72,6 +73,7 @@ class _Tally:
     warnings: list[str] = field(default_factory=list)
     outcome: ChunkOutcome = field(default_factory=ChunkOutcome)
     write_seconds: float = 0.0
+    rejected_kept: int = 0  # offers whose row was rejected, kept as they were (not missing)
 
     def add(self, chunk: ChunkOutcome) -> None:
         total = self.outcome
@@ -216,17 +218,22 @@ def _rows_write(
     """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
     pending: list[MappedRow | SeenRow] = []
     chunk_rows = settings.INGEST_CHUNK_ROWS
+    rejected_skus: list[str] = []  # rejected rows whose SKU was readable: their offers stay listed
 
     def flush() -> None:
-        if not pending:
+        if not pending and not rejected_skus:
             return
         began = time.monotonic()
         with transaction.atomic():
             commit_without_waiting_for_disk()
-            tally.add(writer.write(pending))
+            if pending:
+                tally.add(writer.write(pending))
+            if rejected_skus:
+                tally.rejected_kept += writer.rejected_seen(skus=rejected_skus)
         failpoint("ingest.chunk_committed")
         tally.write_seconds += time.monotonic() - began
         pending.clear()
+        rejected_skus.clear()
         message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
             "read": stats.rows_read,
             "valid": tally.rows_valid,
@@ -255,6 +262,10 @@ def _rows_write(
                     tally.rows_rejected += 1
                     if len(tally.rejected) < REJECTED_ROWS_KEPT:
                         tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
+                    if row.sku:
+                        rejected_skus.append(row.sku)
+                        if len(rejected_skus) >= chunk_rows:
+                            flush()
                     continue
                 tally.rows_valid += 1
                 if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
@@ -353,6 +364,14 @@ def _run_finish(
         warnings.insert(
             0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result["unseen_reason"]}
         )
+    if tally.rejected_kept:
+        warnings.append(
+            _(
+                "%(count)s offers whose rows were rejected keep their last known price and stock "
+                "(they are not counted as missing)."
+            )
+            % {"count": tally.rejected_kept}
+        )
     if tally.duplicates:
         shown = ", ".join(tally.duplicate_skus)
         if tally.duplicates > len(tally.duplicate_skus):
@@ -401,7 +420,8 @@ def _run_finish(
         status = FeedRun.Status.SUCCESS
     run.status = status
     run.finished_at = timezone.now()
-    run.error = error
+    # The record is text stored by the database: nothing quoted from the feed may carry a NUL.
+    run.error = controls_escape(error)
     run.timings = {
         "download": round(stats.download_seconds, 3),
         "parse": round(stats.parse_seconds, 3),
@@ -432,7 +452,7 @@ def _run_finish(
     run.events_created = outcome.events + result.get("eol_reverted", 0)
     run.stream_rows = result.get("stream_rows", 0)
     run.unseen_handling = result.get("unseen", "")
-    run.warnings = warnings
-    run.rejected_rows = tally.rejected
+    run.warnings = [controls_escape(warning) for warning in warnings]
+    run.rejected_rows = [{**row, "reason": controls_escape(row["reason"])} for row in tally.rejected]
     run.progress = _("finished") if not error else _("failed")
     run.save()

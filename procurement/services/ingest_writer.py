@@ -629,6 +629,17 @@ class IngestWriter:
 
     # -- offers the run did not see --------------------------------------------------------------
 
+    def rejected_seen(self, *, skus: Sequence[str]) -> int:
+        """Mark as seen the offers whose row was rejected (a bad price or stock, no identity...)
+        but whose SKU could be read: the supplier still lists them, so they keep their last known
+        price and stock rather than being zeroed as missing. One statement, in the caller's
+        transaction; returns how many offers it marked."""
+        return (
+            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=list(set(skus)))
+            .exclude(last_seen_run_id=self.run.pk)
+            .update(last_seen_run=self.run)
+        )
+
     def unseen_zero(self, *, batch: int = 5000) -> tuple[int, int]:
         """Set offers of this feed missing from the run to stock 0, with ``feed_missing`` events.
 

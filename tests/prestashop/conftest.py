@@ -32,15 +32,16 @@ def shop_settings(settings, fake_shop):
 
 
 def make_config(shop: FakeShop, backend: str, **changes: Any) -> ShopConfig:
-    """Fast settings for tests: tiny backoff and pages, short timeouts."""
+    """Fast settings for tests: tiny backoff and pages; timeouts generous enough for a busy
+    machine (the tests of timeouts set their own)."""
     values: dict[str, Any] = {
         "url": shop.url,
         "api_key": DEFAULT_TEST_KEY,
         "backend": backend,
         "backoff_base": 0.001,
         "backoff_max": 0.01,
-        "connect_timeout": 2.0,
-        "read_timeout": 5.0,
+        "connect_timeout": 30.0,
+        "read_timeout": 60.0,
         "page_size": 5,
     }
     values.update(changes)

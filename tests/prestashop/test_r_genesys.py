@@ -167,7 +167,7 @@ def test_the_shop_header_selects_the_stock_row():
 )  # fmt: skip
 def test_module_errors_have_one_json_shape(fake_shop, method, action, headers, body, status, code):
     response = requests.request(
-        method, f"{fake_shop.url}/r_genesys/{action}", headers=headers, data=body, timeout=5
+        method, f"{fake_shop.url}/r_genesys/{action}", headers=headers, data=body, timeout=30
     )
     assert response.status_code == status
     assert response.headers["Content-Type"].startswith("application/json")
@@ -184,7 +184,7 @@ def test_a_batch_above_the_limit_is_413(fake_shop):
         f"{fake_shop.url}/r_genesys/updateproducts",
         headers=JSON_HEADERS,
         data=json.dumps({"items": items}),
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 413 and response.json()["error"]["code"] == "batch_too_large"
 
@@ -202,7 +202,7 @@ def test_invalid_items_are_refused_one_by_one(fake_shop):
         f"{fake_shop.url}/r_genesys/updateproducts",
         headers=JSON_HEADERS,
         data=json.dumps({"items": items}),
-        timeout=5,
+        timeout=30,
     )
     results = response.json()["results"]
     assert [r["ok"] for r in results] == [False, False, False, False, True]

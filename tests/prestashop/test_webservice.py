@@ -120,7 +120,7 @@ def test_before_8_the_update_is_get_strip_put_and_keeps_the_product(fake_shop):
 def test_a_naive_put_would_have_blanked_the_product(fake_shop):
     product_id = fake_shop.add_product(reference="SKU-1", price="10", name="Televisor Samsung", active=True)
     body = f"<prestashop><product><id>{product_id}</id><price>12</price></product></prestashop>"
-    response = requests.put(f"{fake_shop.url}/api/products/{product_id}", data=body, auth=AUTH, timeout=5)
+    response = requests.put(f"{fake_shop.url}/api/products/{product_id}", data=body, auth=AUTH, timeout=30)
     assert response.status_code == 200
     stored = fake_shop.product(product_id)
     assert stored.price == Decimal("12")
@@ -131,8 +131,8 @@ def test_a_naive_put_would_have_blanked_the_product(fake_shop):
 def test_a_naive_get_then_put_is_refused_with_code_93(fake_shop):
     product_id = fake_shop.add_product(reference="SKU-1", price="10", id_manufacturer=3)
     url = f"{fake_shop.url}/api/products/{product_id}"
-    document = requests.get(url, auth=AUTH, timeout=5).content
-    response = requests.put(url, data=document, auth=AUTH, timeout=5)
+    document = requests.get(url, auth=AUTH, timeout=30).content
+    response = requests.put(url, data=document, auth=AUTH, timeout=30)
     assert response.status_code == 400
     assert "<![CDATA[93]]>" in response.text and "manufacturer_name" in response.text
 

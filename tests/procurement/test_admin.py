@@ -2,6 +2,7 @@
 and the feed-run pages (rejected rows as CSV, link to the job run)."""
 
 import json
+import time
 
 import pytest
 from django.urls import reverse
@@ -246,3 +247,26 @@ def test_job_runs_link_back_to_their_feed_runs(staff_client):
     content = staff_client.get(reverse("admin:genesys_jobrun_change", args=[job_run.pk])).content.decode()
     assert f'href="{reverse("admin:procurement_feedrun_change", args=[feed_run.pk])}"' in content
     assert f"#{feed_run.pk} Tarifa" in content
+
+
+def test_the_preview_page_stops_a_trickling_server_at_its_time_limit(staff_client, feed_server, settings):
+    """The preview runs in the web request: a hostile server costs seconds, not the worker."""
+    settings.FEED_PREVIEW_MAX_SECONDS = 1
+    lines = [f"T{n};;Brand;PN{n};Name;1;1" for n in range(400)]
+    feed_server.route("/feed.csv", body=csv_body(*lines), trickle=0.5)  # ~90 minutes for the body
+    feed = SupplierFeedFactory(
+        source_url=feed_server.url("/feed.csv"),
+        format="csv",
+        format_options={"delimiter": ";", "timeout": 60, "max_seconds": 3600},
+    )
+    FeedMapperFactory(feed=feed, profile=CSV_PROFILE)
+    started = time.monotonic()
+    response = staff_client.get(preview_url(feed))
+    assert time.monotonic() - started < 30  # generous for a busy machine
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert (
+        f"{feed_server.url('/feed.csv')}: the download took longer than 1 s (FEED_PREVIEW_MAX_SECONDS)."
+        in content
+    )
+    assert "A preview runs inside the web request and stops after 1 s" in content

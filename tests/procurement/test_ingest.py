@@ -64,7 +64,7 @@ class Feed:
             supplier=supplier,
             source_url=server.url(path),
             format="csv",
-            format_options={"delimiter": ";", "timeout": 5, "retry_backoff": 0.01},
+            format_options={"delimiter": ";", "timeout": 60, "retry_backoff": 0.01},
             **feed_kwargs,
         )
         FeedMapperFactory(feed=self.feed, profile=PROFILE)
@@ -214,6 +214,36 @@ def test_rows_without_any_key_are_rejected_with_their_reason(distrilusa):
     assert not SupplierItem.objects.filter(sku="N1").exists()
 
 
+def test_control_characters_in_a_feed_are_removed_with_warnings_not_a_failure(distrilusa):
+    """One NUL byte used to fail the whole feed on PostgreSQL (DataError), on every retry."""
+    distrilusa.serve(
+        f"DL\x001;{ean(1)};Sam\x00sung;SM-A556B\x07;Galaxy\x00 A55;Tele\x1f > Smart\x00phones;"
+        "329,00;12;3\x00 anos",
+        f"DL2;{ean(2)};LG;OLED55C4;LG\x7f OLED;Imagem e Som;1.149,00;Sim;2 anos",
+        f"DL3;{ean(3)};LG;X1;Rejected\x00;Casa;abc\x00;1;",
+    )  # fmt: skip
+    run = distrilusa.ingest()
+    assert run.status == FeedRun.Status.WARNING, run.error
+    assert (run.rows_valid, run.rows_rejected) == (2, 1)
+    assert sorted(run.warnings) == [
+        "line 2: brand: control characters removed",
+        "line 2: category: control characters removed",
+        'line 2: meta "warranty": control characters removed',
+        "line 2: name: control characters removed",
+        "line 2: partnumber: control characters removed",
+        "line 2: sku: control characters removed",
+        "line 3: name: control characters removed",
+    ]
+    assert run.rejected_rows[0]["reason"] == 'price: "abc\\x00" is not a number'
+    assert set(SupplierItem.objects.values_list("sku", flat=True)) == {"DL1", "DL2"}
+    phone = Product.objects.get(gtin=ean(1).zfill(14))
+    assert (phone.name, phone.partnumber, phone.brand.name) == ("Galaxy A55", "SM-A556B", "Samsung")
+    assert phone.category.full_path == "Tele > Smartphones"
+    assert ProductMeta.objects.get(product=phone).value == "3 anos"
+    assert Product.objects.get(gtin=ean(2).zfill(14)).name == "LG OLED"
+    assert distrilusa.ingest().offers_unchanged == 2  # the cleaned rows are stable from run to run
+
+
 def test_negative_and_absurd_values_are_rejected_rows(distrilusa):
     distrilusa.serve(
         f"N1;{ean(1)};A;B;Neg;Casa;-3,00;1;", f"N2;{ean(2)};A;C;Huge;Casa;99.999.999,00;1;",
@@ -328,6 +358,51 @@ def test_an_offer_back_in_the_feed_as_it_was_gets_its_stock_back(distrilusa):
     assert (event.old_stock, event.new_stock) == (0, 5)
     product = Product.objects.get(gtin=ean(2).zfill(14))
     assert product.active_offer.stock_sent == 5
+
+
+def test_a_server_trickling_the_feed_fails_the_run_at_the_deadline_and_zeroes_nothing(distrilusa):
+    seed_three(distrilusa)
+    before = list(SupplierItem.objects.order_by("sku").values_list("sku", "price", "stock"))
+    body = (
+        "\n".join([HEADER, *LINES[:1]] + [f"T{n};;A;B{n};T;Casa;1,00;1;" for n in range(300)]) + "\n"
+    ).encode()
+    distrilusa.server.route(distrilusa.path, body=body, trickle=0.5)  # ~75 minutes for the whole body
+    distrilusa.feed.format_options = {**distrilusa.feed.format_options, "max_seconds": 1}
+    distrilusa.feed.save()
+    run = distrilusa.ingest()
+    assert run.status == FeedRun.Status.FAILED
+    url = distrilusa.server.url(distrilusa.path)
+    assert run.error == f"{url}: the download took longer than 1 s (format_options.max_seconds)."
+    assert (run.rows_read, run.offers_zeroed) == (0, 0)
+    assert list(SupplierItem.objects.order_by("sku").values_list("sku", "price", "stock")) == before
+    assert not ProductSupplierEvent.objects.filter(reason="feed_missing").exists()
+
+
+def test_rows_rejected_with_a_readable_sku_keep_their_offer_as_it_was(distrilusa):
+    """A bad price or stock is not a missing offer: zeroing it would hide what the supplier lists."""
+    seed_three(distrilusa)
+    distrilusa.serve(
+        LINES[0].replace("329,00", "abc"),  # a bad price: kept
+        LINES[2].replace("399,90", "0,00001"),  # rounds to 0: kept
+        f"DL2;{ean(2)};LG",  # a ragged line: no SKU can be trusted, so DL2 counts as missing
+        f"DL4;{ean(4)};A;B;New;Casa;1,00;1;",
+        f"DL5;{ean(5)};A;C;New;Casa;1,00;1;",
+    )
+    run = distrilusa.ingest()
+    assert (run.rows_valid, run.rows_rejected, run.unseen_handling) == (2, 3, "applied")
+    kept = SupplierItem.objects.get(sku="DL1")
+    assert (kept.price, kept.stock, kept.last_seen_run_id) == (D("329"), 12, run.pk)
+    assert SupplierItem.objects.get(sku="DL3").last_seen_run_id == run.pk
+    assert SupplierItem.objects.get(sku="DL2").stock == 0
+    assert list(
+        ProductSupplierEvent.objects.filter(reason="feed_missing").values_list("run_id", flat=True)
+    ) == [run.pk]
+    assert run.offers_zeroed == 1
+    assert (
+        "2 offers whose rows were rejected keep their last known price and stock "
+        "(they are not counted as missing)." in run.warnings
+    )
+    assert Product.objects.get(gtin=ean(1).zfill(14)).active_offer.stock_sent == 12
 
 
 def test_missing_from_a_feed_is_not_end_of_life(distrilusa):

@@ -13,13 +13,15 @@ needs and can inspect the requests the server received::
 A body may be bytes, text, an iterable of byte chunks (streamed without Content-Length, for
 feeds generated on the fly) or a callable receiving the ``RecordedRequest`` and returning any of
 those or a full ``Reply`` (pagination, authentication checks).
+
+Hostile servers: ``hold=True`` never answers (until the server closes), ``stall`` waits after the
+headers, ``trickle`` sends the body one byte at a time with that many seconds between bytes.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +40,8 @@ class Reply:
     body: bytes | str | Iterable[bytes] = b""
     delay: float = 0.0  # seconds before the status line (a slow server)
     stall: float = 0.0  # seconds after the headers, before the body (a server that stops sending)
+    trickle: float = 0.0  # seconds between bytes of the body (a server that never quite stops)
+    hold: bool = False  # never send anything, until the server closes (a server that hangs)
 
 
 @dataclass
@@ -59,6 +63,7 @@ class FeedServer:
         self.routes: dict[str, _Route] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
+        self.closing = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False
@@ -80,6 +85,8 @@ class FeedServer:
         body: bytes | str | Iterable[bytes] | Callable[[RecordedRequest], Body] = b"",
         delay: float = 0.0,
         stall: float = 0.0,
+        trickle: float = 0.0,
+        hold: bool = False,
         redirect_to: str | None = None,
     ) -> None:
         """Answer GET ``path`` (any query string). ``redirect_to`` makes it a 302 to that path or URL."""
@@ -90,13 +97,22 @@ class FeedServer:
             self.routes[path] = _Route(body)
         else:
             self.routes[path] = _Route(
-                Reply(status=status, headers=dict(headers or {}), body=body, delay=delay, stall=stall)
+                Reply(
+                    status=status,
+                    headers=dict(headers or {}),
+                    body=body,
+                    delay=delay,
+                    stall=stall,
+                    trickle=trickle,
+                    hold=hold,
+                )
             )
 
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path]
 
     def close(self) -> None:
+        self.closing.set()  # hanging and trickling replies let go
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -131,8 +147,11 @@ class FeedServer:
                     pass  # the client gave up (a timeout test): nothing to do
 
             def _send(self, reply: Reply) -> None:
-                if reply.delay:
-                    time.sleep(reply.delay)
+                if reply.hold:
+                    server.closing.wait()
+                    return
+                if reply.delay and server.closing.wait(reply.delay):
+                    return
                 body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
                 self.send_response(reply.status)
                 names = {name.lower() for name in reply.headers}
@@ -142,9 +161,15 @@ class FeedServer:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.flush()
-                if reply.stall:
-                    time.sleep(reply.stall)
-                if isinstance(body, bytes):
+                if reply.stall and server.closing.wait(reply.stall):
+                    return
+                if isinstance(body, bytes) and reply.trickle:
+                    for position in range(len(body)):
+                        if server.closing.wait(reply.trickle):
+                            return
+                        self.wfile.write(body[position : position + 1])
+                        self.wfile.flush()
+                elif isinstance(body, bytes):
                     self.wfile.write(body)
                 else:
                     for chunk in body:

@@ -23,8 +23,8 @@ CSV_PROFILE: dict[str, Any] = {
     "meta": "none",
 }
 CSV_HEADER = "sku;ean;brand;mpn;name;price;stock\n"
-# Fast retries and short timeouts: the behaviour is the same, the suite stays quick.
-FAST = {"retry_backoff": 0.01, "timeout": 2, "connect_timeout": 2}
+# Fast retries; timeouts generous enough for a busy machine (tests of timeouts set their own).
+FAST = {"retry_backoff": 0.01, "timeout": 60, "connect_timeout": 30}
 
 
 def csv_body(*lines: str, header: str = CSV_HEADER) -> bytes:

@@ -41,6 +41,11 @@ class Command(BaseCommand):
             help="Preview with this mapper profile (a JSON file) instead of the feed's active mapper.",
         )
         parser.add_argument("--json", action="store_true", help="Print the canonical rows as JSON Lines.")
+        parser.add_argument(
+            "--max-seconds",
+            type=float,
+            help="Stop the download and parse after this long (default: FEED_PREVIEW_MAX_SECONDS).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         feed = _feed_find(options["feed"])
@@ -53,7 +58,11 @@ class Command(BaseCommand):
                     _("Cannot read the profile %(path)s: %(reason)s")
                     % {"path": options["profile"], "reason": exc}
                 ) from None
-        preview = feed_preview(feed=feed, rows=options["rows"], profile=profile)
+        if options["max_seconds"] is not None and options["max_seconds"] <= 0:
+            raise CommandError(_("--max-seconds must be more than 0."))
+        preview = feed_preview(
+            feed=feed, rows=options["rows"], profile=profile, max_seconds=options["max_seconds"]
+        )
         stats = preview.stats
         mapper = (
             _('mapper "%(name)s"') % {"name": preview.mapper_name}

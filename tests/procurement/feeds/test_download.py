@@ -1,5 +1,7 @@
 """Downloading: HTTP failures are clear, retried only when it helps, and bounded in time and size."""
 
+import socket
+import threading
 import time
 
 import pytest
@@ -65,10 +67,8 @@ def test_too_many_requests_is_retried(feed_server):
 
 
 def test_a_server_that_does_not_answer_times_out(feed_server):
-    feed_server.route("/feed.csv", body=GOOD, delay=1.0)
-    started = time.monotonic()
+    feed_server.route("/feed.csv", body=GOOD, hold=True)
     result = read_all(source_for(feed_server.url("/feed.csv"), format_options={"timeout": 0.2, "retries": 1}))
-    assert time.monotonic() - started < 3
     assert str(result.error) == (
         f"{feed_server.url('/feed.csv')} did not answer for 0.2 s (timeout) (gave up after 2 attempts)."
     )
@@ -76,9 +76,92 @@ def test_a_server_that_does_not_answer_times_out(feed_server):
 
 
 def test_a_server_that_stops_sending_mid_body_times_out(feed_server):
-    feed_server.route("/feed.csv", body=GOOD, stall=1.0)
+    feed_server.route("/feed.csv", body=GOOD, stall=600)
     result = read_all(source_for(feed_server.url("/feed.csv"), format_options={"timeout": 0.2, "retries": 0}))
     assert "stopped sending data for 0.2 s (timeout)" in str(result.error)
+
+
+# 10 KB: about 90 minutes at one byte every 0.5 s, far beyond any bound checked here.
+TRICKLED = csv_body(*[f"T{n};;Brand;PN{n};Name;1;1" for n in range(400)])
+
+
+class TestDeadline:
+    """``max_seconds`` holds while reading: a server trickling bytes is cut off at the deadline."""
+
+    def test_a_trickling_body_fails_at_the_deadline_not_after_the_next_chunk(self, feed_server):
+        feed_server.route("/feed.csv", body=TRICKLED, trickle=0.5)
+        options = {"timeout": 30, "max_seconds": 1, "retries": 2}
+        started = time.monotonic()
+        result = read_all(source_for(feed_server.url("/feed.csv"), format_options=options))
+        elapsed = time.monotonic() - started
+        assert str(result.error) == (
+            f"{feed_server.url('/feed.csv')}: the download took longer than 1 s (format_options.max_seconds)."
+        )
+        assert result.error.phase == "download"
+        assert not result.stats.completed
+        assert len(feed_server.requests) == 1  # the deadline is for the page, retries included
+        assert 1 <= elapsed < 30  # generous for a busy machine; without the deadline: 90 minutes
+
+    def test_a_server_that_never_answers_is_cut_off_even_with_a_long_read_timeout(self, feed_server):
+        feed_server.route("/feed.csv", hold=True)
+        options = {"timeout": 600, "max_seconds": 0.5, "retries": 0}
+        result = read_all(source_for(feed_server.url("/feed.csv"), format_options=options))
+        assert "the download took longer than 0.5 s (format_options.max_seconds)" in str(result.error)
+
+    def test_trickled_headers_are_cut_off_too(self):
+        """The status line and headers come before any body check: the deadline covers them."""
+        stop = threading.Event()
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def serve() -> None:
+            connection, _address = listener.accept()
+            with connection:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+                    if stop.wait(0.5):
+                        return
+                    try:
+                        connection.sendall(bytes([byte]))
+                    except OSError:
+                        return
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.csv"
+        try:
+            options = {"timeout": 60, "max_seconds": 1, "retries": 0}
+            result = read_all(source_for(url, format_options=options))
+        finally:
+            stop.set()
+            listener.close()
+        assert str(result.error) == f"{url}: the download took longer than 1 s (format_options.max_seconds)."
+
+    def test_retries_stop_at_the_deadline(self, feed_server):
+        feed_server.route("/feed.csv", status=503)
+        options = {"retries": 5, "retry_backoff": 600, "max_seconds": 0.5}
+        result = read_all(source_for(feed_server.url("/feed.csv"), format_options=options))
+        assert "the download took longer than 0.5 s (format_options.max_seconds)" in str(result.error)
+        assert len(feed_server.requests) == 1  # no second attempt after a backoff past the deadline
+
+    def test_a_trickling_later_page_fails_the_read_after_the_earlier_pages(self, feed_server):
+        first = csv_body("A1;5600000010075;Samsung;SM-1;Phone;10.50;3", "A2;;LG;X;TV;1;1")
+
+        def pages(request):
+            if request.query.get("page") == "1":
+                return Reply(body=first)
+            return Reply(body=TRICKLED, trickle=0.5)
+
+        feed_server.route("/feed.csv", body=pages)
+        options = {"timeout": 30, "max_seconds": 1}
+        source = source_for(
+            feed_server.url("/feed.csv"), format_options=options, pagination={"type": "page", "size": 2}
+        )
+        result = read_all(source)
+        assert result.skus == ["A1", "A2"]
+        assert str(result.error) == (
+            f"{feed_server.url('/feed.csv')}?page=2: the download took longer than 1 s "
+            "(format_options.max_seconds)."
+        )
+        assert not result.stats.completed
 
 
 def test_a_refused_connection_is_retried_then_reported():

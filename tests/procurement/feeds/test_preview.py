@@ -135,3 +135,19 @@ class TestCommand:
         with pytest.raises(CommandError, match="unterminated quote"):
             call_command("preview_feed", str(feed.pk), stdout=out)
         assert "A4" in out.getvalue()
+
+
+def test_the_command_takes_a_time_limit(feed_server):
+    feed_server.route("/feed.csv", hold=True)
+    feed = SupplierFeedFactory(
+        supplier=SupplierFactory(name="Slow"),
+        name="Hanging",
+        source_url=feed_server.url("/feed.csv"),
+        format_options={"delimiter": ";", "timeout": 60},
+    )
+    FeedMapperFactory(feed=feed, profile=CSV_PROFILE)
+    with pytest.raises(CommandError) as raised:
+        call_command("preview_feed", str(feed.pk), "--max-seconds", "0.5", stdout=StringIO())
+    assert str(raised.value).startswith(
+        f"{feed_server.url('/feed.csv')}: the download took longer than 0.5 s (FEED_PREVIEW_MAX_SECONDS)."
+    )

@@ -62,7 +62,7 @@ def test_a_consumer_that_stops_stops_the_reader_and_closes_the_feed():
     reader = items_read_ahead(items(), batch=5, depth=1)
     next(reader)
     reader.close()
-    assert closed.wait(timeout=5), "the feed was not closed after the consumer stopped"
+    assert closed.wait(timeout=30), "the feed was not closed after the consumer stopped"
 
 
 def test_row_messages_are_translated_in_the_operators_language():

@@ -1,6 +1,7 @@
 """feed_read end to end: stats, partial reads, previews, bounded warnings, flat memory, the demo feeds."""
 
 import dataclasses
+import itertools
 import json
 import resource
 import shutil
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from procurement.feeds.download import ReadLimit
 from procurement.feeds.reader import MAX_WARNINGS, FeedReadError, ReadStats, feed_read
 from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
@@ -66,10 +68,29 @@ def test_max_rows_stops_early_without_an_error(feed_server):
 def test_parse_time_excludes_the_consumers_time(feed_server):
     feed_server.route("/feed.csv", body=csv_body(*[f"A{n};{GTINS[n % 5]};LG;X;TV;1;1" for n in range(5)]))
     stats = ReadStats()
+    slept = 0.0
+    started = time.perf_counter()
     for _row in feed_read(source=source_for(feed_server.url("/feed.csv")), profile=CSV_PROFILE, stats=stats):
-        time.sleep(0.05)  # a slow consumer (the ingest writing to the database)
+        began = time.perf_counter()
+        time.sleep(0.2)  # a slow consumer (the ingest writing to the database)
+        slept += time.perf_counter() - began
+    elapsed = time.perf_counter() - started
     assert stats.completed
-    assert stats.parse_seconds < 0.1
+    # The consumer's time and the parse time are disjoint parts of the loop: no margin to guess.
+    assert stats.parse_seconds + slept <= elapsed
+
+
+def test_a_read_limit_stops_the_parse_too(feeds_root):
+    """The preview's limit covers parsing, not only downloads (a file: source has no download)."""
+    (feeds_root / "feed.csv").write_bytes(csv_body(*[f"A{n};{GTINS[n % 5]};LG;X;TV;1;1" for n in range(5)]))
+    stats = ReadStats()
+    passed = ReadLimit(at=time.monotonic() - 1, seconds=10, setting="FEED_PREVIEW_MAX_SECONDS")
+    with pytest.raises(FeedReadError) as raised:
+        list(feed_read(source=source_for("file:feed.csv"), profile=CSV_PROFILE, stats=stats, limit=passed))
+    assert str(raised.value) == (
+        "The read took longer than 10 s (FEED_PREVIEW_MAX_SECONDS); it stopped after 0 rows."
+    )
+    assert not stats.completed
 
 
 def test_an_invalid_profile_is_reported_before_any_download(feed_server):
@@ -159,7 +180,8 @@ def test_memory_stays_flat_on_a_large_feed(feed_server):
     def generated(request):
         line = "S{n:07d};Brand {b};PN-{n:07d};Product {n} with a longish name;{p}.99;{s}\n"
         lines = (line.format(n=n, b=n % 50, p=n % 997, s=n % 40) for n in range(rows))
-        return chunks(iter(["sku;brand;mpn;name;price;stock\n", *lines]))
+        # Lazily: the first byte leaves before the second row exists (a list would build 200,000).
+        return chunks(itertools.chain(["sku;brand;mpn;name;price;stock\n"], lines))
 
     feed_server.route("/big.csv", body=generated)
     # A lean profile keeps the test quick; memory behaviour does not depend on the fields mapped.
@@ -169,22 +191,17 @@ def test_memory_stays_flat_on_a_large_feed(feed_server):
     baseline = current_rss_kb()
     peak = baseline
     valid = 0
-    started = time.monotonic()
-    for n, row in enumerate(
-        feed_read(source=source_for(feed_server.url("/big.csv")), profile=profile, stats=stats)
-    ):
+    # A busy machine may starve the server thread for a while: patience, not a race.
+    source = source_for(feed_server.url("/big.csv"), format_options={"timeout": 120})
+    for n, row in enumerate(feed_read(source=source, profile=profile, stats=stats)):
         valid += type(row) is MappedRow
         if n % 20_000 == 0:
             peak = max(peak, current_rss_kb())
-    elapsed = time.monotonic() - started
     assert stats.completed, stats.error
     assert valid == rows
     assert stats.bytes_downloaded > 12_000_000  # far more than the growth allowed below
     # Streaming grows by ~4 MB; holding the 13 MB body in memory (an unspooled page) already fails.
     assert (peak - baseline) < 12_000, f"RSS grew by {(peak - baseline) / 1024:.0f} MB"
-    assert elapsed < 30, (
-        f"{elapsed:.1f} s: download {stats.download_seconds:.1f} s, parse {stats.parse_seconds:.1f} s"
-    )
 
 
 class TestDemoFeeds:

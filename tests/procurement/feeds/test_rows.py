@@ -249,3 +249,148 @@ class TestCleaning:
         assert build(extra="meta").row_hash != first.row_hash
         # Pinned: a change to the canonical encoding would make every offer look changed once.
         assert first.row_hash == "f843098a17f61a2a442cf4a9e0fe1fa6d48a90050a3435e54541075c5e47a035"
+
+
+class TestControlCharacters:
+    """NUL, other C0 controls, DEL and lone surrogates cannot be stored: removed, with a warning."""
+
+    def test_every_text_field_loses_them_with_a_warning_naming_the_field(self):
+        row = build(
+            sku="A\x001",
+            gtin="5600000010075\x00",
+            partnumber="PN\x07-1",
+            brand="Sam\x1bsung",
+            name="Galaxy\x00 A55",
+            description="<p>Bom\x0b</p>\x7f",
+            image_url="https://img.example/a\x00.jpg",
+            category=["Tele\x00móveis", "Smart\x08phones"],
+            colour="pre\x00to",
+            **{"size\x00": "6,1\ud800"},
+        )
+        assert isinstance(row, MappedRow), row
+        assert (row.sku, row.gtin, row.gtin_raw, row.partnumber, row.brand) == (
+            "A1",
+            "05600000010075",
+            "5600000010075",
+            "PN-1",
+            "Samsung",
+        )
+        assert (row.name, row.description, row.image_url) == (
+            "Galaxy A55",
+            "<p>Bom</p>",
+            "https://img.example/a.jpg",
+        )
+        assert row.category == ("Telemóveis", "Smartphones")
+        assert row.meta == {"colour": "preto", "size": "6,1"}
+        assert row.warnings == (
+            'meta "colour": control characters removed',
+            'meta key "size\\x00": control characters removed',
+            'meta "size": control characters removed',
+            "sku: control characters removed",
+            "gtin: control characters removed",
+            "partnumber: control characters removed",
+            "brand: control characters removed",
+            "name: control characters removed",
+            "description: control characters removed",
+            "image_url: control characters removed",
+            "category: control characters removed",
+        )
+
+    def test_tabs_and_newlines_are_text_not_controls(self):
+        row = build(description="linha 1\nlinha 2\tfim\r\n")
+        assert row.description == "linha 1\nlinha 2\tfim"
+        assert row.warnings == ()
+
+    def test_a_sku_of_nothing_but_controls_is_missing(self):
+        assert build(sku="\x00\x01").reason == "sku: missing"
+
+    def test_a_rejection_quotes_them_as_escapes_so_that_it_can_be_stored(self):
+        rejection = build(price="1\x00x", note="a\x00b")
+        assert rejection.reason == 'price: "1\\x00x" is not a number'
+        assert rejection.raw["price"] == "1\\x00x"
+        assert rejection.raw["note"] == "a\\x00b"
+        assert "\x00" not in repr(rejection.raw)
+
+    def test_a_lone_surrogate_from_json_lines_is_removed(self, feed_server):
+        line = b'{"sku": "A\\ud8001", "price": 1, "stock": 2, "gtin": "5600000010075"}\n'
+        feed_server.route("/feed.jsonl", body=line)
+        profile = {
+            "fields": {"sku": "sku", "price": "price", "stock": "stock", "gtin": "gtin"},
+            "meta": "none",
+        }
+        source = source_for(feed_server.url("/feed.jsonl"), format="json", format_options={"lines": True})
+        result = read_all(source, profile)
+        assert result.error is None, result.error
+        assert result.skus == ["A1"]
+        assert result.rows[0].warnings == ("sku: control characters removed",)
+
+
+class TestPriceTraps:
+    """Rounding and number formats must never turn a bad price into a free or absurd product."""
+
+    @pytest.mark.parametrize("price", ["0.00001", "0.00004999", "1E-9999"])
+    def test_a_positive_price_that_rounds_to_zero_is_rejected(self, price):
+        assert build(price=price if price[0] != "1" else Decimal(price)).reason == (
+            f'price: "{Decimal(price) if price[0] == "1" else price}" rounds to 0 at 4 decimal places; '
+            "a price is 0 (not for sale) or at least 0.0001"
+        )
+
+    def test_the_smallest_positive_price_survives_rounding(self):
+        assert build(price="0.00005").price == Decimal("0.0001")
+
+    def test_negative_zero_is_zero(self):
+        row = build(price="-0.00")
+        assert str(row.price) == "0.0000"
+        assert row.row_hash == build(price="0").row_hash
+
+    def test_a_tiny_negative_price_is_negative(self):
+        assert build(price="-0.00001").reason == 'price: "-0.00001" is negative'
+
+    @pytest.mark.parametrize("price", ["1e9999", "1E3", "NaN", "Infinity", "-inf", "0x10", "1_000"])
+    def test_exponents_and_special_values_written_as_text_are_not_numbers(self, price):
+        assert build(price=price).reason == f'price: "{price}" is not a number'
+
+    @pytest.mark.parametrize("price", [Decimal("1E+9999"), Decimal("1E+999999"), 10**30])
+    def test_huge_numbers_beyond_the_column_are_absurd(self, price):
+        assert build(price=price).reason == f'price: "{price}" is absurd (more than 1,000,000)'
+
+    @pytest.mark.parametrize("price", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+    def test_special_decimals_are_not_numbers(self, price):
+        assert build(price=price).reason == f'price: "{price}" is not a number'
+
+    def test_json_numbers_in_exponent_notation(self, feed_server):
+        body = b'[{"sku": "A", "price": 1e9999, "stock": 1, "gtin": "5600000010075"},\n'
+        body += b' {"sku": "B", "price": 1e-9999, "stock": 1, "gtin": "5600000010075"},\n'
+        body += b' {"sku": "C", "price": 1.5e2, "stock": 1, "gtin": "5600000010075"}]'
+        feed_server.route("/feed.json", body=body)
+        profile = {
+            "fields": {"sku": "sku", "price": "price", "stock": "stock", "gtin": "gtin"},
+            "meta": "none",
+        }
+        result = read_all(source_for(feed_server.url("/feed.json"), format="json"), profile)
+        assert result.error is None, result.error
+        assert [(row.sku, row.price) for row in result.rows] == [("C", Decimal("150.0000"))]
+        assert [r.reason for r in result.rejections] == [
+            'price: "1E+9999" is absurd (more than 1,000,000)',
+            'price: "1E-9999" rounds to 0 at 4 decimal places; '
+            "a price is 0 (not for sale) or at least 0.0001",
+        ]
+
+    def test_a_multiplied_price_that_overflows_is_a_rejection_not_a_crash(self):
+        profile = {
+            "fields": {
+                "sku": "sku",
+                "gtin": "gtin",
+                "stock": "stock",
+                "price": {"source": "price", "transforms": [{"type": "multiply", "by": "1E+999999"}]},
+            },
+            "meta": "none",
+        }
+        item = RawItem(1, {"sku": "A", "gtin": "5600000010075", "stock": "1", "price": Decimal("1E+999999")})
+        rejection = profile_compile(profile=profile).item_map(item)
+        assert rejection.reason == 'price: "1E+999999" times 1E+999999 is out of range'
+
+    @pytest.mark.parametrize("stock", ["9" * 5000, Decimal("1E+999999")])
+    def test_a_stock_with_thousands_of_digits_is_absurd_not_a_crash(self, stock):
+        assert build(stock=stock).reason.startswith("stock: ")
+        assert build(stock=stock).reason.endswith(" is absurd (more than 1,000,000)")
