@@ -36,7 +36,9 @@ class CategoryFacts:
 
 def category_facts_get() -> CategoryFacts:
     rows = list(
-        Category.objects.values_list("id", "parent_id", "margin", "auto_import", "price_change_limit", "min_margin")
+        Category.objects.values_list(
+            "id", "parent_id", "margin", "auto_import", "price_change_limit", "min_margin"
+        )
     )
     parents = {r[0]: r[1] for r in rows}
     return CategoryFacts(
@@ -76,9 +78,7 @@ def source_facts_get() -> SourceFacts:
             active_feeds.add(fid)
     suppliers: dict[int, tuple[int, bool]] = {}
     landed_rules: dict[int, LandedRules] = {}
-    for row in Supplier.objects.values_list(
-        "id", "priority", "is_active", *Supplier.LANDED_COST_FIELDS
-    ):
+    for row in Supplier.objects.values_list("id", "priority", "is_active", *Supplier.LANDED_COST_FIELDS):
         sid, prio, active, per_item, per_line, percent, table, free_above = row
         suppliers[sid] = (prio, active)
         try:
@@ -101,9 +101,7 @@ def currency_rates_latest() -> dict[str, Decimal]:
     from catalog.models import CurrencyRate
 
     newest = CurrencyRate.objects.filter(currency=OuterRef("currency")).order_by("-date").values("date")[:1]
-    return dict(
-        CurrencyRate.objects.filter(date=Subquery(newest)).order_by().values_list("currency", "rate")
-    )
+    return dict(CurrencyRate.objects.filter(date=Subquery(newest)).order_by().values_list("currency", "rate"))
 
 
 def offer_landed_cost(
@@ -119,6 +117,17 @@ def offer_landed_cost(
             return None, f"no exchange rate for {pricing.currency}"
     rules = sources.landed_rules.get(supplier_id) or LandedRules()
     return landed_cost_compute(price=price, feed=pricing, rate=rate, rules=rules, weight=weight), ""
+
+
+def offer_landed_cost_explain(
+    *, item: SupplierItem, weight: Decimal | None, sources: SourceFacts | None = None
+) -> str:
+    """How an offer's landed cost is worked out, for operators (or why it cannot be)."""
+    sources = sources or source_facts_get()
+    landed, problem = offer_landed_cost(
+        price=item.price, feed_id=item.feed_id, supplier_id=item.supplier_id, weight=weight, sources=sources
+    )
+    return problem if landed is None else landed.explain(shop_currency=sources.shop_currency)
 
 
 def offer_candidates_by_product(
@@ -158,7 +167,9 @@ def offer_candidates_by_product(
                 supplier_item_id=item_id,
                 supplier_id=supplier_id,
                 # An offer without a feed price stays at 0 (not eligible: "no cost price").
-                cost=landed.total if landed is not None and price > 0 else (price if not problem else Decimal(0)),
+                cost=landed.total
+                if landed is not None and price > 0
+                else (price if not problem else Decimal(0)),
                 stock=stock,
                 supplier_priority=priority,
                 supplier_active=supplier_active,
@@ -232,7 +243,7 @@ class OfferExplanation:
     margin: Decimal
     price_if_elected: Decimal | None
     landed_cost: Decimal | None = None
-    landed_explained: str = ""  # "325.71 € = 7,990 CZK × 0.03957 + 9.50 € shipping"
+    landed_explained: str = ""  # "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping"
     currency: str = ""  # of the feed's price
 
 

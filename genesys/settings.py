@@ -245,13 +245,17 @@ GENESYS_PRICE_ROUNDING_MODE = env.str(
 GENESYS_SHOP_CURRENCY = env.str("GENESYS_SHOP_CURRENCY", "EUR")
 # Price-jump guard (docs/catalog.md#price-jump-guard): a new price more than this fraction above or
 # below the price in the shop, or below landed cost x (1 + the minimum margin), waits for approval.
-GENESYS_PRICE_CHANGE_LIMIT = env.decimal("GENESYS_PRICE_CHANGE_LIMIT", "0.40", min_value="0.01", max_value="100")
+GENESYS_PRICE_CHANGE_LIMIT = env.decimal(
+    "GENESYS_PRICE_CHANGE_LIMIT", "0.40", min_value="0.01", max_value="100"
+)
 GENESYS_PRICE_MIN_MARGIN = env.decimal("GENESYS_PRICE_MIN_MARGIN", "0.05", min_value="0", max_value="10")
 # An email goes to the price approvers when one run holds more than this many prices, at most
 # once per GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES.
 GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE = env.int("GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE", 20, min_value=0)
 GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES = env.int("GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES", 60, min_value=0)
 GENESYS_PRICE_APPROVAL_EMAILS = env.list("GENESYS_PRICE_APPROVAL_EMAILS", [])
+# Where operators open the admin, for links in emails (e.g. https://genesys.example.com).
+GENESYS_ADMIN_BASE_URL = env.url("GENESYS_ADMIN_BASE_URL", "", schemes=["http", "https"])
 # Exchange rates: the daily job reads the ECB's reference rates; a feed in a currency without a
 # rate of the last GENESYS_FX_MAX_AGE_DAYS days fails its run.
 GENESYS_FX_SOURCE_URL = env.url(

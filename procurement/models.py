@@ -33,29 +33,39 @@ class Supplier(models.Model):
     )
     # Landed-cost rules (docs/catalog.md#landed-cost): amounts in the shop's currency, net of tax.
     shipping_per_item = money_field(
-        _("shipping per item"), default=Decimal("0"), db_default=Decimal("0"),
+        _("shipping per item"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Added to every unit's cost."),
     )
     shipping_per_line = money_field(
-        _("shipping per order line"), default=Decimal("0"), db_default=Decimal("0"),
+        _("shipping per order line"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Charged once per order line; a unit's cost bears all of it (an order of one)."),
     )
     landed_cost_percent = margin_field(
-        _("costs as a fraction of the price"), default=Decimal("0"), db_default=Decimal("0"),
+        _("costs as a fraction of the price"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Fraction of the net cost added for fees, insurance or duties: 0.02 = 2 %."),
     )
     shipping_weight_table = models.JSONField(
-        _("shipping by weight"), default=list, blank=True,
+        _("shipping by weight"),
+        default=list,
+        blank=True,
         help_text=_(
             'Bands by product weight, e.g. [{"up_to_kg": "2", "amount": "4.50"}, {"up_to_kg": "30", '
             '"amount": "12"}]; heavier products, or products without a weight, take the last band.'
         ),
     )
     free_shipping_above = money_field(
-        _("free shipping above"), null=True, blank=True,
+        _("free shipping above"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Net cost (shop's currency) from which no shipping is charged. Empty: never free."),
     )
@@ -588,6 +598,8 @@ class SupplierItem(models.Model):
         indexes = [
             models.Index(fields=["product"], name="item_product_idx"),
             models.Index(fields=["supplier"], name="item_supplier_idx"),
+            # Few rows: the offers on hold, counted on the admin's home page.
+            models.Index(fields=["hold_reason"], condition=~Q(hold_reason=""), name="item_held_idx"),
         ]
         permissions = [("release_supplieritem", _("Can release held offers"))]
 

@@ -4,7 +4,7 @@ A new price is held when
 
 * it is more than ``limits.max_change`` above or below the price the shop was last sent
   (``last_price``), or
-* it is below the floor: landed cost × (1 + ``limits.min_margin``).
+* it is below the floor: landed cost x (1 + ``limits.min_margin``).
 
 A first price (the shop was never sent one) has nothing to jump from: it is checked against the
 floor and against the product's other offers: the median of their landed costs, priced at the
@@ -31,7 +31,7 @@ FIRST_VS_OFFERS = "first_vs_offers"
 @dataclass(frozen=True, slots=True)
 class GuardLimits:
     max_change: Decimal  # 0.40 = ±40 %
-    min_margin: Decimal  # 0.05 = the price must be at least landed cost × 1.05
+    min_margin: Decimal  # 0.05 = the price must be at least landed cost x 1.05
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Landed cost: what one unit of an offer really costs, net of VAT, in the shop's currency.
 
-    landed = net × rate + shipping + net × rate × percentage
+    landed = net x rate + shipping + net x rate x percentage
     net = feed price, less the VAT it includes (price / (1 + VAT rate))
 
 Shipping is the supplier's fixed amount per item, plus its amount per order line (a unit's cost
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
 MONEY_STEP = Decimal("0.0001")
@@ -49,7 +50,7 @@ def weight_table_parse(value: Any) -> tuple[WeightBand, ...]:
         if not up_to.is_finite() or not amount.is_finite() or up_to <= 0 or amount < 0:
             raise WeightTableError(f"band {index + 1}: up_to_kg must be above 0 and amount not negative")
         bands.append(WeightBand(up_to, amount))
-    if any(a.up_to_kg >= b.up_to_kg for a, b in zip(bands, bands[1:], strict=False)):
+    if any(a.up_to_kg >= b.up_to_kg for a, b in pairwise(bands)):
         raise WeightTableError("bands must be in increasing up_to_kg order")
     return tuple(bands)
 
@@ -86,13 +87,13 @@ class LandedCost:
     total: Decimal  # rounded to MONEY_STEP
 
     def explain(self, *, shop_currency: str) -> str:
-        """E.g. "325.71 € = 7,990 CZK × 0.03957 + 9.50 € shipping"."""
+        """E.g. "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping"."""
         symbol = currency_symbol(shop_currency)
         parts = []
         if self.currency == shop_currency:
             parts.append(f"{money_format(self.feed_price)} {symbol}")
         else:
-            parts.append(f"{money_format(self.feed_price)} {self.currency} × {rate_format(self.rate)}")
+            parts.append(f"{money_format(self.feed_price)} {self.currency} × {rate_format(self.rate)}")  # noqa: RUF001
         if self.vat_removed:
             parts[0] = f"({parts[0]} less {money_format(self.vat_removed * self.rate)} {symbol} VAT)"
         if self.shipping:

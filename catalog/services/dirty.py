@@ -126,6 +126,10 @@ def dirty_products_drain(
         failpoint("catalog.drain_chunk_committed")
         if on_chunk:
             on_chunk(total)
+    if total.prices_held and total.run_ids:
+        from catalog.services.approvals import price_approvals_notify
+
+        price_approvals_notify(run_ids=total.run_ids)
     return total
 
 

@@ -372,9 +372,7 @@ class _Guard:
             landed_cost=proposed.unit_cost,
             last_price=last_price,
             limits=self.rules.guard_limits(product["category_id"]),
-            other_costs=[
-                c.cost for c in offers if c is not winner and c.ineligible_reason is None
-            ],
+            other_costs=[c.cost for c in offers if c is not winner and c.ineligible_reason is None],
             typical_margin=self._typical_margin(product["category_id"]),
             approved_price=proposed.unit_price_sent if approved else None,
         )
@@ -411,7 +409,9 @@ class _Guard:
         margin = self.rules.categories.margins.get(category_id)
         return self.rules.default_margin if margin is None else margin
 
-    def _passed(self, product: dict, state: ProductState, pending: dict | None, *, approved: bool) -> ProductState:
+    def _passed(
+        self, product: dict, state: ProductState, pending: dict | None, *, approved: bool
+    ) -> ProductState:
         if pending is not None:
             (self.applied if approved else self.closed).append(pending["id"])
         if state.has_offer and state.unit_price_sent != product["shop_price"]:
@@ -421,7 +421,9 @@ class _Guard:
     def write(self) -> None:
         now = self.rules.now
         if self.closed:
-            PriceApproval.objects.filter(id__any_of=self.closed).update(status=Status.SUPERSEDED, updated_at=now)
+            PriceApproval.objects.filter(id__any_of=self.closed).update(
+                status=Status.SUPERSEDED, updated_at=now
+            )
         if self.applied:
             PriceApproval.objects.filter(id__any_of=self.applied).update(applied_at=now, updated_at=now)
         if self.created:
