@@ -87,20 +87,23 @@ class LandedCost:
     total: Decimal  # rounded to MONEY_STEP
 
     def explain(self, *, shop_currency: str) -> str:
-        """E.g. "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping"."""
+        """E.g. "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping"; "329.00 €" when nothing applies."""
         symbol = currency_symbol(shop_currency)
-        parts = []
-        if self.currency == shop_currency:
-            parts.append(f"{money_format(self.feed_price)} {symbol}")
+        total = f"{money_format(self.total, compact=False)} {symbol}"
+        foreign = self.currency != shop_currency
+        if not (foreign or self.vat_removed or self.shipping or self.percent_amount):
+            return total
+        if foreign:
+            parts = [f"{money_format(self.feed_price)} {self.currency} × {rate_format(self.rate)}"]  # noqa: RUF001
         else:
-            parts.append(f"{money_format(self.feed_price)} {self.currency} × {rate_format(self.rate)}")  # noqa: RUF001
+            parts = [f"{money_format(self.feed_price)} {symbol}"]
         if self.vat_removed:
             parts[0] = f"({parts[0]} less {money_format(self.vat_removed * self.rate)} {symbol} VAT)"
         if self.shipping:
             parts.append(f"{money_format(self.shipping)} {symbol} shipping")
         if self.percent_amount:
             parts.append(f"{money_format(self.percent_amount)} {symbol} costs")
-        return f"{money_format(self.total)} {symbol} = " + " + ".join(parts)
+        return f"{total} = " + " + ".join(parts)
 
 
 def _shipping(rules: LandedRules, *, converted: Decimal, weight: Decimal | None) -> Decimal:
@@ -153,10 +156,10 @@ def currency_symbol(code: str) -> str:
     return _SYMBOLS.get(code, code)
 
 
-def money_format(value: Decimal) -> str:
-    """Two decimals with thousands separators, e.g. 7,990 or 325.71 (whole amounts keep no cents)."""
+def money_format(value: Decimal, *, compact: bool = True) -> str:
+    """Two decimals with thousands separators, e.g. 325.71; ``compact`` drops ".00" (7,990)."""
     rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if rounded == rounded.to_integral_value():
+    if compact and rounded == rounded.to_integral_value():
         return f"{rounded:,.0f}"
     return f"{rounded:,.2f}"
 
