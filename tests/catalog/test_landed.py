@@ -16,9 +16,10 @@ from catalog.policies.landed import (
 D = Decimal
 EUR = FeedPricing("EUR")
 CZK = FeedPricing("CZK")
+NO_RULES = LandedRules()
 
 
-def landed(price, feed=EUR, rate="1", rules=LandedRules(), weight=None):
+def landed(price, feed=EUR, rate="1", rules=NO_RULES, weight=None):
     return landed_cost_compute(
         price=D(price), feed=feed, rate=D(rate), rules=rules, weight=None if weight is None else D(weight)
     )
@@ -33,7 +34,7 @@ def test_a_net_price_in_the_shops_currency_without_rules_is_its_own_landed_cost(
 def test_a_foreign_price_is_converted_and_shipping_added_as_the_explanation_says():
     cost = landed("7990", feed=CZK, rate="0.0395726", rules=LandedRules(per_item=D("9.50")))
     assert cost.total == D("325.6851")  # 7990 x 0.0395726 = 316.185074, + 9.50
-    assert cost.explain(shop_currency="EUR") == "325.69 € = 7,990 CZK × 0.03957 + 9.50 € shipping"
+    assert cost.explain(shop_currency="EUR") == "325.69 € = 7,990 CZK × 0.03957 + 9.50 € shipping"  # noqa: RUF001
 
 
 def test_vat_included_prices_lose_their_vat_before_anything_else():
