@@ -23,7 +23,9 @@ D = Decimal
 
 @pytest.fixture
 def ecb(feed_server, settings):
-    feed_server.route("/stats/eurofxref/eurofxref-daily.xml", body=SAMPLE, headers={"Content-Type": "text/xml"})
+    feed_server.route(
+        "/stats/eurofxref/eurofxref-daily.xml", body=SAMPLE, headers={"Content-Type": "text/xml"}
+    )
     settings.GENESYS_FX_SOURCE_URL = feed_server.url("/stats/eurofxref/eurofxref-daily.xml")
     return feed_server
 

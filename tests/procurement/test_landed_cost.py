@@ -62,7 +62,9 @@ def czech_feed(feed_server):
     FeedMapperFactory(feed=feed, profile=PROFILE)
 
     def serve(*lines):
-        feed_server.route("/cenik.csv", body=("sku;ean;name;price;stock\n" + "\n".join(lines) + "\n").encode())
+        feed_server.route(
+            "/cenik.csv", body=("sku;ean;name;price;stock\n" + "\n".join(lines) + "\n").encode()
+        )
 
     feed.serve = serve
     return feed
@@ -139,7 +141,9 @@ def test_a_new_rate_reprices_the_products_through_the_sweep(shop, czech_feed):
     assert shop.product(shop_id).price == D("59.40")  # (45 + 4.50) x 1.2
 
     # A rate that moves prices too far waits for approval like any other price jump.
-    currency_rates_store(rates=[Rate(timezone.localdate() + timedelta(days=1), "CZK", D("0.09"))], source="ecb")
+    currency_rates_store(
+        rates=[Rate(timezone.localdate() + timedelta(days=1), "CZK", D("0.09"))], source="ecb"
+    )
     dirty_products_drain()
     shop.send()
     assert shop.product(shop_id).price == D("59.40")
