@@ -40,7 +40,6 @@ class CatalogUpdateStream(models.Model):
         AUTO_IMPORTED = "auto_imported", _("Created in the shop by auto-import")
         PRICE_APPROVED = "price_approved", _("Price approved")
         PRICE_REJECTED = "price_rejected", _("Price rejected")
-        LANDED_COST = "landed_cost", _("Exchange rate or landed-cost rule changed")
 
     class Priority(models.IntegerChoices):
         OTHER = 0, _("Other change")
