@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.fx import Rate, ecb_rates_parse
+from catalog.fx import MAX_BYTES, Rate, RatesError, ecb_rates_parse
 from catalog.models import CurrencyRate
 from catalog.selectors import currency_rates_latest
 from catalog.services.dirty import products_mark_dirty
@@ -29,10 +29,15 @@ class RatesRefreshResult:
 
 
 def rates_fetch(*, url: str) -> bytes:
-    """The source document (over HTTP; no credentials, no redirects to other schemes)."""
-    response = requests.get(url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/xml"})
-    response.raise_for_status()
-    return response.content
+    """The source document over HTTP(S), no credentials, read up to the parser's size limit."""
+    with requests.get(
+        url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/xml"}, stream=True
+    ) as response:
+        response.raise_for_status()
+        data = response.raw.read(MAX_BYTES + 1, decode_content=True)
+    if len(data) > MAX_BYTES:
+        raise RatesError(f"the rates document is larger than {MAX_BYTES} bytes")
+    return data
 
 
 def currency_rates_refresh(*, url: str | None = None, now=None) -> RatesRefreshResult:
