@@ -156,7 +156,15 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ["brand", "category"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = ["partnumber_normalized", "created_at", "updated_at", "election", "recent_events"]
+    readonly_fields = [
+        "partnumber_normalized",
+        "shop_price",
+        "price_waiting",
+        "created_at",
+        "updated_at",
+        "election",
+        "recent_events",
+    ]
     actions = ["recompute_now", "mark_eol", "unmark_eol", "resync"]
 
     def has_run_jobs_permission(self, request: HttpRequest) -> bool:
@@ -166,11 +174,22 @@ class ProductAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "brand", "partnumber", "partnumber_normalized", "gtin", "category"]}),
-        (_("Selling"), {"fields": ["margin", "is_enabled", "is_eol", "id_ecommerce"]}),
+        (
+            _("Selling"),
+            {"fields": ["margin", "is_enabled", "is_eol", "id_ecommerce", "shop_price", "price_waiting"]},
+        ),
         (_("Offer election"), {"fields": ["election"]}),
         (_("Content"), {"fields": ["description", "image_url", "weight"], "classes": ["collapse"]}),
         (_("History"), {"fields": ["recent_events", "created_at", "updated_at"]}),
     ]
+
+    @admin.display(description=_("price waiting for approval"))
+    def price_waiting(self, obj: Product) -> str:
+        pending = PriceApproval.objects.filter(product=obj, status=PriceApproval.Status.PENDING).first()
+        if pending is None:
+            return "—"
+        url = reverse("admin:catalog_priceapproval_changelist") + f"?product__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} → {}</a>', url, pending.old_price or "—", pending.new_price)
 
     @admin.display(description=_("price sent"))
     def price_sent(self, obj: Product) -> Any:

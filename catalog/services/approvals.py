@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import PriceApproval, PriceApprovalNotice
-from catalog.services.offers import Reason, active_offers_recompute
+from catalog.services.offers import RECOMPUTE_MUTEX, Reason, active_offers_recompute
 from genesys.db import transaction_mutex
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ class DecisionResult:
 
 
 def _pending_locked(approval_ids: Collection[int]) -> list[PriceApproval]:
+    """The pending rows among these, locked. The recompute mutex comes first, in the order every
+    recompute takes them (mutex, then rows), so a decision never deadlocks with a drain."""
+    with connection.cursor() as cursor:
+        transaction_mutex(name=RECOMPUTE_MUTEX, cursor=cursor)
     return list(
         PriceApproval.objects.select_for_update()
         .filter(id__in=list(approval_ids), status=Status.PENDING)
@@ -144,8 +148,6 @@ def price_approvals_notify(*, run_ids: Collection[int], now=None) -> PriceApprov
         logger.warning("%d prices wait for approval and nobody has an email to be told", count)
         return None
     with transaction.atomic():
-        from django.db import connection
-
         with connection.cursor() as cursor:
             transaction_mutex(name=NOTICE_MUTEX, cursor=cursor)
         if PriceApprovalNotice.objects.filter(sent_at__gt=now - window).exists():
