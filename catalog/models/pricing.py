@@ -80,7 +80,7 @@ class PriceApproval(models.Model):
     class Meta:
         verbose_name = _("price waiting for approval")
         verbose_name_plural = _("prices waiting for approval")
-        permissions = [("approve_prices", _("Can approve or reject prices held by the price guard"))]
+        # Deciding needs catalog.approve_prices, defined on Product (genesys.roles grants it).
         constraints = [
             models.UniqueConstraint(
                 fields=["product"], condition=Q(status="pending"), name="price_approval_one_pending"

@@ -118,7 +118,12 @@ def approvers_emails() -> list[str]:
     """Staff users who may approve prices, then ADMINS and GENESYS_PRICE_APPROVAL_EMAILS."""
     users = (
         get_user_model()
-        .objects.with_perm(APPROVE_PERMISSION, is_active=True, include_superusers=True)
+        .objects.with_perm(
+            APPROVE_PERMISSION,
+            is_active=True,
+            include_superusers=True,
+            backend="django.contrib.auth.backends.ModelBackend",  # groups and user permissions
+        )
         .filter(is_staff=True)
         .exclude(Q(email="") | Q(email__isnull=True))
     )

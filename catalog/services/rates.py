@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +15,7 @@ from catalog.fx import MAX_BYTES, Rate, RatesError, ecb_rates_parse
 from catalog.models import CurrencyRate
 from catalog.selectors import currency_rates_latest
 from catalog.services.dirty import products_mark_dirty
+from genesys.outbound import outbound_session
 
 FETCH_TIMEOUT = (5, 30)  # seconds: connect, read
 
@@ -29,10 +29,14 @@ class RatesRefreshResult:
 
 
 def rates_fetch(*, url: str) -> bytes:
-    """The source document over HTTP(S), no credentials, read up to the parser's size limit."""
-    with requests.get(
-        url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/xml"}, stream=True
-    ) as response:
+    """The source document over HTTP(S) through the outbound policy (genesys.outbound), no
+    credentials, read up to the parser's size limit."""
+    with (
+        outbound_session() as session,
+        session.get(
+            url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/xml"}, stream=True
+        ) as response,
+    ):
         response.raise_for_status()
         data = response.raw.read(MAX_BYTES + 1, decode_content=True)
     if len(data) > MAX_BYTES:

@@ -398,7 +398,9 @@ def test_the_home_page_shows_what_needs_an_operator(staff_client, pending):
 
 
 def test_the_product_page_shows_the_shop_price_and_the_price_waiting(staff_client, pending):
-    page = staff_client.get(reverse("admin:catalog_product_change", args=[pending.product_id])).content.decode()
+    page = staff_client.get(
+        reverse("admin:catalog_product_change", args=[pending.product_id])
+    ).content.decode()
     assert "120.0000 → 60.0000" in page
     listed = staff_client.get(changelist(), {"product__id__exact": pending.product_id})
     assert listed.status_code == 200 and pending.supplier_item.sku in listed.content.decode()
