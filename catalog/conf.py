@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from catalog.policies.identity import IdentityThresholds
 from catalog.policies.guard import GuardLimits
+from catalog.policies.identity import IdentityThresholds
 from catalog.policies.pricing import PriceRounding
 
 

@@ -21,8 +21,8 @@ def shop_prices_fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0007_permissions'),
-        ('procurement', '0008_move_credentials_out_of_source_urls'),
+        ('catalog', '0008_product_identity_variant'),
+        ('procurement', '0009_identity_conflicts_and_outliers'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procurement', '0008_move_credentials_out_of_source_urls'),
+        ('procurement', '0009_identity_conflicts_and_outliers'),
     ]
 
     operations = [

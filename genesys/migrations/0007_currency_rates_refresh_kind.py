@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('genesys', '0005_roles'),
+        ('genesys', '0006_roles_identity_decisions'),
     ]
 
     operations = [

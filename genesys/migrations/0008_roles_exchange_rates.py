@@ -17,9 +17,9 @@ def roles_create(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("genesys", "0006_currency_rates_refresh_kind"),
-        ("catalog", "0008_price_guard_and_landed_cost"),
-        ("procurement", "0009_landed_cost_terms"),
+        ("genesys", "0007_currency_rates_refresh_kind"),
+        ("catalog", "0009_price_guard_and_landed_cost"),
+        ("procurement", "0010_landed_cost_terms"),
     ]
 
     operations = [migrations.RunPython(roles_create, migrations.RunPython.noop)]
