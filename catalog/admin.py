@@ -2,25 +2,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import connection, models
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from catalog.models import (
     Brand,
     CatalogUpdateStream,
     Category,
+    CurrencyRate,
     DirtyProduct,
+    PriceApproval,
+    PriceApprovalNotice,
     Product,
     ProductActiveOffer,
     ProductMeta,
     ProductSupplierEvent,
 )
-from catalog.selectors import product_election_explain
+from catalog.selectors import offer_landed_cost_explain, product_election_explain, source_facts_get
+from catalog.services.approvals import (
+    APPROVE_PERMISSION,
+    DecisionResult,
+    price_approvals_approve,
+    price_approvals_approve_run,
+    price_approvals_reject,
+)
 from catalog.services.changes import (
     category_save,
     product_save,
@@ -28,6 +43,7 @@ from catalog.services.changes import (
     products_set_eol_manually,
 )
 from catalog.services.offers import Reason, active_offers_recompute
+from catalog.services.rates import currency_rate_delete, currency_rate_save
 from catalog.services.stream_leases import stream_rows_retry
 from genesys.admin_tools import ReadOnlyAdmin, ReadOnlyInline, pretty_json, status_badge
 from procurement.models import SupplierItem
@@ -57,6 +73,8 @@ class CategoryAdmin(admin.ModelAdmin):
         "ps_category_name",
         "auto_import",
         "margin",
+        "price_change_limit",
+        "min_margin",
         "product_count",
     ]
     list_filter = ["auto_import", ("id_ps_category", admin.EmptyFieldListFilter)]
@@ -138,7 +156,15 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ["brand", "category"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = ["partnumber_normalized", "created_at", "updated_at", "election", "recent_events"]
+    readonly_fields = [
+        "partnumber_normalized",
+        "shop_price",
+        "price_waiting",
+        "created_at",
+        "updated_at",
+        "election",
+        "recent_events",
+    ]
     actions = ["recompute_now", "mark_eol", "unmark_eol", "resync"]
 
     def has_run_jobs_permission(self, request: HttpRequest) -> bool:
@@ -148,11 +174,22 @@ class ProductAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "brand", "partnumber", "partnumber_normalized", "gtin", "category"]}),
-        (_("Selling"), {"fields": ["margin", "is_enabled", "is_eol", "id_ecommerce"]}),
+        (
+            _("Selling"),
+            {"fields": ["margin", "is_enabled", "is_eol", "id_ecommerce", "shop_price", "price_waiting"]},
+        ),
         (_("Offer election"), {"fields": ["election"]}),
         (_("Content"), {"fields": ["description", "image_url", "weight"], "classes": ["collapse"]}),
         (_("History"), {"fields": ["recent_events", "created_at", "updated_at"]}),
     ]
+
+    @admin.display(description=_("price waiting for approval"))
+    def price_waiting(self, obj: Product) -> str:
+        pending = PriceApproval.objects.filter(product=obj, status=PriceApproval.Status.PENDING).first()
+        if pending is None:
+            return "—"
+        url = reverse("admin:catalog_priceapproval_changelist") + f"?product__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} → {}</a>', url, pending.old_price or "—", pending.new_price)
 
     @admin.display(description=_("price sent"))
     def price_sent(self, obj: Product) -> Any:
@@ -377,3 +414,240 @@ class CatalogUpdateStreamAdmin(ReadOnlyAdmin):
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj: CatalogUpdateStream) -> str:
         return pretty_json(obj.payload)
+
+
+class RejectPricesForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept on the offer, which stays on hold until an operator releases it."),
+    )
+
+
+class PendingRunFilter(admin.SimpleListFilter):
+    """Only the runs that have prices waiting (a list of every run would be endless)."""
+
+    title = _("feed run")
+    parameter_name = "run"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        runs = (
+            PriceApproval.objects.filter(status=PriceApproval.Status.PENDING, run__isnull=False)
+            .values_list("run_id", "run__feed__name")
+            .order_by("-run_id")
+            .distinct()[:50]
+        )
+        return [(str(run_id), f"#{run_id} {feed}") for run_id, feed in runs]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(run_id=self.value()) if self.value() else queryset
+
+
+def landed_cost_explained(request: HttpRequest, item: SupplierItem | None, weight: Any) -> str:
+    """ "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping" for one offer; the supplier, feed and
+    rate facts are read once per request."""
+    if item is None:
+        return "—"
+    if not hasattr(request, "_genesys_sources"):
+        request._genesys_sources = source_facts_get()
+    return offer_landed_cost_explain(item=item, weight=weight, sources=request._genesys_sources)
+
+
+@admin.register(PriceApproval)
+class PriceApprovalAdmin(ReadOnlyAdmin):
+    """The approval queue: prices the price-jump guard kept from the shop (docs/catalog.md)."""
+
+    list_display = [
+        "product",
+        "status_label",
+        "old_price",
+        "new_price",
+        "change_label",
+        "reasons_label",
+        "feed_cost",
+        "landed",
+        "offer",
+        "supplier",
+        "run_link",
+        "created_at",
+    ]
+    list_filter = ["status", PendingRunFilter, "supplier"]
+    list_select_related = ["product", "supplier", "supplier_item__feed", "run__feed"]
+    search_fields = ["=product__id", "product__name", "product__gtin", "supplier_item__sku"]
+    ordering = ["-created_at", "-id"]
+    date_hierarchy = "created_at"
+    actions = ["approve", "reject", "approve_runs"]
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(APPROVE_PERMISSION)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: PriceApproval) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("change"))
+    def change_label(self, obj: PriceApproval) -> str:
+        change = obj.change
+        if change is None:
+            return gettext("first price")
+        return f"{change * 100:+.1f} %"
+
+    @admin.display(description=_("why"))
+    def reasons_label(self, obj: PriceApproval) -> str:
+        labels = dict(PriceApproval.Reason.choices)
+        return "; ".join(str(labels.get(code, code)) for code in obj.reasons)
+
+    @admin.display(description=_("cost as the feed gave it"))
+    def feed_cost(self, obj: PriceApproval) -> str:
+        item = obj.supplier_item
+        if item is None:
+            return "—"
+        return f"{item.price} {item.feed.price_currency}"
+
+    @admin.display(description=_("landed cost"), ordering="unit_cost")
+    def landed(self, obj: PriceApproval) -> str:
+        """Replaced per request by ``get_list_display`` (declared for the admin's checks)."""
+        return str(obj.unit_cost)
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        """The landed-cost column needs the request (its facts are read once per request)."""
+
+        @admin.display(description=_("landed cost"), ordering="unit_cost")
+        def landed(obj: PriceApproval) -> str:
+            return format_html(
+                "{}<br><small>{}</small>",
+                obj.unit_cost,
+                landed_cost_explained(request, obj.supplier_item, obj.product.weight),
+            )
+
+        return [landed if name == "landed" else name for name in self.list_display]
+
+    @admin.display(description=_("offer"))
+    def offer(self, obj: PriceApproval) -> str:
+        if obj.supplier_item_id is None:
+            return "—"
+        url = reverse("admin:procurement_supplieritem_change", args=[obj.supplier_item_id])
+        return format_html('<a href="{}">{}</a>', url, obj.supplier_item.sku)
+
+    @admin.display(description=_("feed run"), ordering="run")
+    def run_link(self, obj: PriceApproval) -> str:
+        if obj.run_id is None:
+            return "—"
+        url = reverse("admin:procurement_feedrun_change", args=[obj.run_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.run_id)
+
+    def _decision_message(self, request: HttpRequest, result: DecisionResult, done: str) -> None:
+        self.message_user(request, done, messages.SUCCESS if result.decided else messages.WARNING)
+        if result.skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d selected price was no longer waiting and was left alone.",
+                    "%(count)d selected prices were no longer waiting and were left alone.",
+                    result.skipped,
+                )
+                % {"count": result.skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description=_("Approve the selected prices and send them to the shop"), permissions=["approve"]
+    )
+    def approve(self, request: HttpRequest, queryset: QuerySet[PriceApproval]) -> None:
+        result = price_approvals_approve(
+            approval_ids=list(queryset.values_list("id", flat=True)), user=request.user.get_username()
+        )
+        self._approved_message(request, result)
+
+    def _approved_message(self, request: HttpRequest, result: DecisionResult) -> None:
+        done = ngettext(
+            "%(count)d price approved; %(sent)d queued for the shop.",
+            "%(count)d prices approved; %(sent)d queued for the shop.",
+            result.decided,
+        ) % {"count": result.decided, "sent": result.sent}
+        self._decision_message(request, result, done)
+        if result.decided > result.sent:
+            self.message_user(
+                request,
+                _(
+                    "Some offers changed since: their approved price no longer applies, and the new "
+                    "one was checked again (it may be waiting for approval)."
+                ),
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description=_("Approve every waiting price of the selected rows' feed runs"), permissions=["approve"]
+    )
+    def approve_runs(self, request: HttpRequest, queryset: QuerySet[PriceApproval]) -> None:
+        run_ids = sorted(set(queryset.exclude(run__isnull=True).values_list("run_id", flat=True)))
+        if not run_ids:
+            self.message_user(
+                request, _("None of the selected prices came from a feed run."), messages.WARNING
+            )
+            return
+        total = DecisionResult()
+        for run_id in run_ids:
+            result = price_approvals_approve_run(run_id=run_id, user=request.user.get_username())
+            total.decided += result.decided
+            total.sent += result.sent
+        self._approved_message(request, total)
+
+    @admin.action(description=_("Reject the selected prices (the offers are held)"), permissions=["approve"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[PriceApproval]) -> HttpResponse | None:
+        form = RejectPricesForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            result = price_approvals_reject(
+                approval_ids=list(queryset.values_list("id", flat=True)),
+                user=request.user.get_username(),
+                reason=form.cleaned_data["reason"],
+            )
+            done = ngettext(
+                "%(count)d price rejected; its offer is on hold, the product elected without it.",
+                "%(count)d prices rejected; their offers are on hold, the products elected without them.",
+                result.decided,
+            ) % {"count": result.decided}
+            self._decision_message(request, result, done)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject prices"),
+            "opts": self.model._meta,
+            "approvals": queryset.filter(status=PriceApproval.Status.PENDING).select_related("product"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "reject",
+        }
+        return TemplateResponse(request, "admin/catalog/price_reject.html", context)
+
+
+@admin.register(PriceApprovalNotice)
+class PriceApprovalNoticeAdmin(ReadOnlyAdmin):
+    """The emails sent about prices waiting for approval (the throttle reads them)."""
+
+    list_display = ["sent_at", "run", "pending", "recipients"]
+    ordering = ["-sent_at"]
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(admin.ModelAdmin):
+    """Exchange rates: filled daily by the rates job, correctable by hand (a hand-entered rate of
+    a day is never overwritten by the job)."""
+
+    list_display = ["date", "currency", "rate", "source", "updated_at"]
+    list_filter = ["currency", "source"]
+    ordering = ["-date", "currency"]
+    date_hierarchy = "date"
+    fields = ["date", "currency", "rate", "source", "updated_at"]
+    readonly_fields = ["source", "updated_at"]
+
+    def save_model(self, request: HttpRequest, obj: CurrencyRate, form: Any, change: bool) -> None:
+        currency_rate_save(rate=obj)
+
+    def delete_model(self, request: HttpRequest, obj: CurrencyRate) -> None:
+        currency_rate_delete(rate=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CurrencyRate]) -> None:
+        for rate in queryset:
+            currency_rate_delete(rate=rate)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from catalog.policies.guard import GuardLimits
 from catalog.policies.identity import IdentityThresholds
 from catalog.policies.pricing import PriceRounding
 
@@ -31,3 +32,9 @@ def outlier_factor() -> Decimal:
 
 def outlier_release_tolerance() -> Decimal:
     return settings.GENESYS_OUTLIER_RELEASE_TOLERANCE
+
+
+def guard_limits() -> GuardLimits:
+    return GuardLimits(
+        max_change=settings.GENESYS_PRICE_CHANGE_LIMIT, min_margin=settings.GENESYS_PRICE_MIN_MARGIN
+    )

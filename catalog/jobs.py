@@ -9,6 +9,7 @@ from catalog.selectors import product_ids_in_category_tree, product_ids_offered_
 from catalog.services.dirty import dirty_products_drain
 from catalog.services.eol import products_mark_eol
 from catalog.services.offers import active_offers_recompute
+from catalog.services.rates import currency_rates_refresh
 from genesys.jobs.context import JobContext
 from genesys.jobs.registry import KindDefaults, job_kind
 from genesys.models import JobKind
@@ -74,4 +75,21 @@ def catalog_recompute(ctx: JobContext) -> dict:
         "products": result.products,
         "changed": len(result.changed_product_ids),
         "stream_rows": result.stream_rows,
+    }
+
+
+@job_kind(
+    JobKind.CURRENCY_RATES_REFRESH,
+    queue="maintenance",
+    # The ECB publishes around 16:00 CET on working days; twice a day catches a late file.
+    defaults=KindDefaults(retry_attempts=3, retry_backoff_seconds=(300, 900, 3600), timeout_seconds=300,
+                          stale_after_seconds=900, schedule="30 16,20 * * *"),
+)  # fmt: skip
+def currency_rates_refresh_job(ctx: JobContext) -> dict:
+    result = currency_rates_refresh()
+    return {
+        "days": result.days,
+        "rates_written": result.written,
+        "currencies_changed": result.currencies_changed,
+        "products_marked": result.products_marked,
     }

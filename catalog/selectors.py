@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from catalog.models import Category, Product, ProductSupplierEvent
 from catalog.policies.election import OfferCandidate
+from catalog.policies.landed import (
+    FeedPricing,
+    LandedCost,
+    LandedRules,
+    WeightTableError,
+    landed_cost_compute,
+    weight_table_parse,
+)
 from catalog.policies.pricing import category_margins_inherit
 from procurement.models import SupplierItem
 
@@ -22,45 +30,125 @@ class CategoryFacts:
 
     margins: dict[int, Decimal | None]  # effective margin per category (inherited)
     auto_import: frozenset[int]
+    price_change_limits: dict[int, Decimal | None] = field(default_factory=dict)  # inherited
+    min_margins: dict[int, Decimal | None] = field(default_factory=dict)  # inherited
 
 
 def category_facts_get() -> CategoryFacts:
-    rows = list(Category.objects.values_list("id", "parent_id", "margin", "auto_import"))
-    margins = category_margins_inherit(parents={r[0]: r[1] for r in rows}, margins={r[0]: r[2] for r in rows})
-    return CategoryFacts(margins=margins, auto_import=frozenset(r[0] for r in rows if r[3]))
+    rows = list(
+        Category.objects.values_list(
+            "id", "parent_id", "margin", "auto_import", "price_change_limit", "min_margin"
+        )
+    )
+    parents = {r[0]: r[1] for r in rows}
+    return CategoryFacts(
+        margins=category_margins_inherit(parents=parents, margins={r[0]: r[2] for r in rows}),
+        auto_import=frozenset(r[0] for r in rows if r[3]),
+        price_change_limits=category_margins_inherit(parents=parents, margins={r[0]: r[4] for r in rows}),
+        min_margins=category_margins_inherit(parents=parents, margins={r[0]: r[5] for r in rows}),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class SourceFacts:
-    """Suppliers' and feeds' flags and priorities (few rows), read once per recompute."""
+    """Suppliers' and feeds' flags, priorities and landed-cost terms, and the newest exchange
+    rates (few rows), read once per recompute."""
 
     suppliers: dict[int, tuple[int, bool]]  # id -> (priority, is_active)
     active_feeds: frozenset[int]
+    feed_pricing: dict[int, FeedPricing] = field(default_factory=dict)
+    landed_rules: dict[int, LandedRules] = field(default_factory=dict)
+    rates: dict[str, Decimal] = field(default_factory=dict)  # currency -> newest rate to the shop's
+    shop_currency: str = "EUR"
 
 
 def source_facts_get() -> SourceFacts:
+    from django.conf import settings
+
     from procurement.models import Supplier, SupplierFeed
 
+    shop_currency = settings.GENESYS_SHOP_CURRENCY
+    feed_pricing: dict[int, FeedPricing] = {}
+    active_feeds = set()
+    for fid, active, currency, with_vat, vat_rate in SupplierFeed.objects.values_list(
+        "id", "is_active", "currency", "prices_include_vat", "vat_rate"
+    ):
+        feed_pricing[fid] = FeedPricing(currency or shop_currency, with_vat, vat_rate)
+        if active:
+            active_feeds.add(fid)
+    suppliers: dict[int, tuple[int, bool]] = {}
+    landed_rules: dict[int, LandedRules] = {}
+    for row in Supplier.objects.values_list("id", "priority", "is_active", *Supplier.LANDED_COST_FIELDS):
+        sid, prio, active, per_item, per_line, percent, table, free_above = row
+        suppliers[sid] = (prio, active)
+        try:
+            bands = weight_table_parse(table)
+        except WeightTableError:
+            bands = ()  # the admin validates the table; a bad one from elsewhere adds nothing
+        landed_rules[sid] = LandedRules(per_item, per_line, percent, bands, free_above)
     return SourceFacts(
-        suppliers={
-            sid: (prio, active)
-            for sid, prio, active in Supplier.objects.values_list("id", "priority", "is_active")
-        },
-        active_feeds=frozenset(SupplierFeed.objects.filter(is_active=True).values_list("id", flat=True)),
+        suppliers=suppliers,
+        active_feeds=frozenset(active_feeds),
+        feed_pricing=feed_pricing,
+        landed_rules=landed_rules,
+        rates=currency_rates_latest(),
+        shop_currency=shop_currency,
     )
 
 
+def currency_rates_latest() -> dict[str, Decimal]:
+    """The newest rate of every currency (the table holds a row per currency and day)."""
+    from catalog.models import CurrencyRate
+
+    newest = CurrencyRate.objects.filter(currency=OuterRef("currency")).order_by("-date").values("date")[:1]
+    return dict(CurrencyRate.objects.filter(date=Subquery(newest)).order_by().values_list("currency", "rate"))
+
+
+def offer_landed_cost(
+    *, price: Decimal, feed_id: int, supplier_id: int, weight: Decimal | None, sources: SourceFacts
+) -> tuple[LandedCost | None, str]:
+    """An offer's landed cost in the shop's currency, or why there is none."""
+    pricing = sources.feed_pricing.get(feed_id) or FeedPricing(sources.shop_currency)
+    if pricing.currency == sources.shop_currency:
+        rate = Decimal(1)
+    else:
+        rate = sources.rates.get(pricing.currency)
+        if rate is None:
+            return None, f"no exchange rate for {pricing.currency}"
+    rules = sources.landed_rules.get(supplier_id) or LandedRules()
+    return landed_cost_compute(price=price, feed=pricing, rate=rate, rules=rules, weight=weight), ""
+
+
+def offer_landed_cost_explain(
+    *, item: SupplierItem, weight: Decimal | None, sources: SourceFacts | None = None
+) -> str:
+    """How an offer's landed cost is worked out, for operators (or why it cannot be)."""
+    sources = sources or source_facts_get()
+    landed, problem = offer_landed_cost(
+        price=item.price, feed_id=item.feed_id, supplier_id=item.supplier_id, weight=weight, sources=sources
+    )
+    return problem if landed is None else landed.explain(shop_currency=sources.shop_currency)
+
+
 def offer_candidates_by_product(
-    *, product_ids: Sequence[int], sources: SourceFacts | None = None
+    *,
+    product_ids: Sequence[int],
+    sources: SourceFacts | None = None,
+    weights: Mapping[int, Decimal | None] | None = None,
 ) -> dict[int, list[OfferCandidate]]:
     """Every supplier offer of these products with what election needs, in one query.
 
     Offers on hold (``SupplierItem.hold_reason``) are not candidates: they wait for an operator.
+    Each candidate's cost is its landed cost in the shop's currency, worked out from the feed's
+    price, the feed's currency and VAT, the supplier's rules and the product's weight
+    (``weights``; read here when not given).
 
     No joins: supplier and feed facts come from ``sources`` (a few rows read once), which keeps
     this query an index scan over the offers alone.
     """
     sources = sources or source_facts_get()
+    if weights is None:
+        weights = dict(Product.objects.filter(id__any_of=list(product_ids)).values_list("id", "weight"))
     rows = (
         SupplierItem.objects.filter(product_id__any_of=product_ids, hold_reason="")
         .order_by()
@@ -70,15 +158,24 @@ def offer_candidates_by_product(
     suppliers, active_feeds = sources.suppliers, sources.active_feeds
     for product_id, item_id, supplier_id, feed_id, price, stock in rows:
         priority, supplier_active = suppliers.get(supplier_id, (0, False))
+        landed, problem = offer_landed_cost(
+            price=price, feed_id=feed_id, supplier_id=supplier_id, weight=weights.get(product_id),
+            sources=sources,
+        )  # fmt: skip
         by_product[product_id].append(
             OfferCandidate(
                 supplier_item_id=item_id,
                 supplier_id=supplier_id,
-                cost=price,
+                # An offer without a feed price stays at 0 (not eligible: "no cost price").
+                cost=landed.total
+                if landed is not None and price > 0
+                else (price if not problem else Decimal(0)),
                 stock=stock,
                 supplier_priority=priority,
                 supplier_active=supplier_active,
                 feed_active=feed_id in active_feeds,
+                landed=landed,
+                cost_problem=problem,
             )
         )
     return by_product
@@ -145,15 +242,22 @@ class OfferExplanation:
     verdict: str
     margin: Decimal
     price_if_elected: Decimal | None
+    landed_cost: Decimal | None = None
+    landed_explained: str = ""  # "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping"
+    currency: str = ""  # of the feed's price
 
 
 def product_election_explain(*, product: Product) -> list[OfferExplanation]:
-    """Every offer of a product with why it won or lost and the price it would be sold at."""
+    """Every offer of a product with why it won or lost, its landed cost and how it was worked
+    out, and the price it would be sold at."""
     from catalog.conf import default_margin, price_rounding
     from catalog.policies.election import offer_election_explain
     from catalog.policies.pricing import margin_resolve, price_compute
 
-    candidates = offer_candidates_by_product(product_ids=[product.pk]).get(product.pk, [])
+    sources = source_facts_get()
+    candidates = offer_candidates_by_product(
+        product_ids=[product.pk], sources=sources, weights={product.pk: product.weight}
+    ).get(product.pk, [])
     items = {
         item.pk: item
         for item in SupplierItem.objects.filter(product=product).select_related("supplier", "feed")
@@ -169,10 +273,23 @@ def product_election_explain(*, product: Product) -> list[OfferExplanation]:
             supplier_margin=item.supplier.margin,
             default_margin=default_margin(),
         )
-        price = (
-            price_compute(cost=candidate.cost, margin=margin, rounding=rounding)
-            if candidate.cost > 0
-            else None
+        eligible = candidate.cost > 0 and not candidate.cost_problem
+        price = price_compute(cost=candidate.cost, margin=margin, rounding=rounding) if eligible else None
+        landed_text = (
+            candidate.landed.explain(shop_currency=sources.shop_currency) if candidate.landed else ""
         )
-        explained.append(OfferExplanation(item, won, verdict, margin, price))
+        if won and landed_text:
+            verdict = f"{verdict}: {landed_text}"
+        explained.append(
+            OfferExplanation(
+                item,
+                won,
+                verdict,
+                margin,
+                price,
+                landed_cost=candidate.cost if eligible else None,
+                landed_explained=landed_text,
+                currency=candidate.landed.currency if candidate.landed else "",
+            )
+        )
     return explained

@@ -16,6 +16,7 @@ class JobKind(models.TextChoices):
     CATALOG_RECOMPUTE = "catalog_recompute", _("Catalog recompute")
     PRESTASHOP_SYNC_CATEGORIES = "prestashop_sync_categories", _("Shop categories sync")
     MAINTENANCE = "maintenance", _("Maintenance")
+    CURRENCY_RATES_REFRESH = "currency_rates_refresh", _("Exchange rates refresh")
 
 
 class WorkerGlobalConfig(models.Model):

@@ -40,6 +40,10 @@ OPERATOR = (
     "catalog.change_category",
     "catalog.change_brand",
     "catalog.retry_catalogupdatestream",
+    # corrects exchange rates by hand (the rates job fills them)
+    "catalog.add_currencyrate",
+    "catalog.change_currencyrate",
+    "catalog.delete_currencyrate",
     # looks into feeds and what they rejected
     "procurement.preview_supplierfeed",
     "procurement.download_rejected_rows",

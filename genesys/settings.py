@@ -243,6 +243,29 @@ GENESYS_PRICE_ROUNDING_STEP = env.decimal(
 GENESYS_PRICE_ROUNDING_MODE = env.str(
     "GENESYS_PRICE_ROUNDING_MODE", "half_up", choices=["half_up", "up", "down"]
 )
+# The shop's currency (ISO 4217): landed costs, prices and exchange rates are in it.
+GENESYS_SHOP_CURRENCY = env.str("GENESYS_SHOP_CURRENCY", "EUR")
+# Price-jump guard (docs/catalog.md#price-jump-guard): a new price more than this fraction above or
+# below the price in the shop, or below landed cost x (1 + the minimum margin), waits for approval.
+GENESYS_PRICE_CHANGE_LIMIT = env.decimal(
+    "GENESYS_PRICE_CHANGE_LIMIT", "0.40", min_value="0.01", max_value="100"
+)
+GENESYS_PRICE_MIN_MARGIN = env.decimal("GENESYS_PRICE_MIN_MARGIN", "0.05", min_value="0", max_value="10")
+# An email goes to the price approvers when one run holds more than this many prices, at most
+# once per GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES.
+GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE = env.int("GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE", 20, min_value=0)
+GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES = env.int("GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES", 60, min_value=0)
+GENESYS_PRICE_APPROVAL_EMAILS = env.list("GENESYS_PRICE_APPROVAL_EMAILS", [])
+# Where operators open the admin, for links in emails (e.g. https://genesys.example.com).
+GENESYS_ADMIN_BASE_URL = env.url("GENESYS_ADMIN_BASE_URL", "", schemes=["http", "https"])
+# Exchange rates: the daily job reads the ECB's reference rates; a feed in a currency without a
+# rate of the last GENESYS_FX_MAX_AGE_DAYS days fails its run.
+GENESYS_FX_SOURCE_URL = env.url(
+    "GENESYS_FX_SOURCE_URL",
+    "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
+    schemes=["http", "https"],
+)
+GENESYS_FX_MAX_AGE_DAYS = env.int("GENESYS_FX_MAX_AGE_DAYS", 5, min_value=1)
 EOL_DAYS = env.int("EOL_DAYS", 180, min_value=1)
 # Rows an ingest writes per transaction, and products the catalog recomputes per transaction:
 # big enough that per-statement costs vanish, small enough that a crash loses little.
@@ -263,6 +286,18 @@ GENESYS_OUTLIER_RELEASE_TOLERANCE = env.decimal(
     "GENESYS_OUTLIER_RELEASE_TOLERANCE", "0.10", min_value="0", max_value="1"
 )
 RETENTION_DAYS = env.int("RETENTION_DAYS", 90, min_value=1)
+
+# --- Email (notifications to operators) -----------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", 25, min_value=1, max_value=65535)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.secret("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "genesys@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# "Name <address>" or a bare address, comma-separated: they also receive operator notifications.
+ADMINS = [("", address) for address in env.list("ADMINS", [])]
 
 # --- PrestaShop ------------------------------------------------------------------------------
 PRESTASHOP_URL = env.url("PRESTASHOP_URL", "", schemes=["http", "https"])

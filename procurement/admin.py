@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.services.changes import supplier_save
+from catalog.services.changes import feed_save, supplier_save
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
@@ -187,13 +187,15 @@ class SupplierFeedAdmin(admin.ModelAdmin):
             _("HTTP"),
             {"fields": ["headers", "auth_type", "auth_settings", "credentials_available", "pagination"]},
         ),
+        (_("Prices"), {"fields": ["currency", "prices_include_vat", "vat_rate"]}),
         (_("Safety"), {"fields": ["unseen_min_ratio"]}),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
     def save_model(self, request: HttpRequest, obj: SupplierFeed, form: Any, change: bool) -> None:
         obj.url_credentials_removed = {}  # the form refused a URL with credentials: this one is clean
-        super().save_model(request, obj, form, change)
+        # A new currency or VAT treatment moves every offer's landed cost: they are recomputed.
+        feed_save(feed=obj, changed_fields=form.changed_data if change else ())
 
     @admin.display(description=_("credentials in the URL"))
     def url_credentials_note(self, obj: SupplierFeed) -> str:
@@ -407,6 +409,15 @@ class SupplierItemAdmin(ReadOnlyAdmin):
     ordering = ["-id"]
     list_select_related = ["supplier", "feed", "product", "last_seen_run"]
     search_fields = ["=sku", "gtin_raw", "partnumber_raw", "name_raw", "product__name"]
+    readonly_fields = ["landed_cost"]
+
+    @admin.display(description=_("landed cost"))
+    def landed_cost(self, obj: SupplierItem) -> str:
+        """The feed's price, its conversion to the shop's currency and the supplier's costs."""
+        from catalog.selectors import offer_landed_cost_explain
+
+        return offer_landed_cost_explain(item=obj, weight=obj.product.weight)
+
     date_hierarchy = "updated_at"
     actions = ["release_outliers"]
 

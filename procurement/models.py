@@ -5,7 +5,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -30,6 +30,44 @@ class Supplier(models.Model):
     )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive suppliers' offers are never elected.")
+    )
+    # Landed-cost rules (docs/catalog.md#landed-cost): amounts in the shop's currency, net of tax.
+    shipping_per_item = money_field(
+        _("shipping per item"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Added to every unit's cost."),
+    )
+    shipping_per_line = money_field(
+        _("shipping per order line"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Charged once per order line; a unit's cost bears all of it (an order of one)."),
+    )
+    landed_cost_percent = margin_field(
+        _("costs as a fraction of the price"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Fraction of the net cost added for fees, insurance or duties: 0.02 = 2 %."),
+    )
+    shipping_weight_table = models.JSONField(
+        _("shipping by weight"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Bands by product weight, e.g. [{"up_to_kg": "2", "amount": "4.50"}, {"up_to_kg": "30", '
+            '"amount": "12"}]; heavier products, or products without a weight, take the last band.'
+        ),
+    )
+    free_shipping_above = money_field(
+        _("free shipping above"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Net cost (shop's currency) from which no shipping is charged. Empty: never free."),
     )
     ingest_enabled = models.BooleanField(_("scheduled ingest"), default=False)
     ingest_interval_minutes = models.PositiveIntegerField(
@@ -60,6 +98,23 @@ class Supplier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    LANDED_COST_FIELDS = (
+        "shipping_per_item",
+        "shipping_per_line",
+        "landed_cost_percent",
+        "shipping_weight_table",
+        "free_shipping_above",
+    )
+
+    def clean(self) -> None:
+        super().clean()
+        from catalog.policies.landed import WeightTableError, weight_table_parse
+
+        try:
+            weight_table_parse(self.shipping_weight_table)
+        except WeightTableError as exc:
+            raise ValidationError({"shipping_weight_table": str(exc)}) from None
 
 
 # Which keys of ``SupplierFeed.auth_settings`` each auth type needs. Values are names of
@@ -98,6 +153,9 @@ class SupplierFeed(models.Model):
         "auth_settings",
         "pagination",
         "unseen_min_ratio",
+        "currency",
+        "prices_include_vat",
+        "vat_rate",
         "is_active",
     )
 
@@ -148,6 +206,28 @@ class SupplierFeed(models.Model):
             "Offers missing from a run are zeroed only if the run read at least this fraction "
             "of the valid rows of the last successful run."
         ),
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use the three capital letters of ISO 4217, e.g. CZK."))],
+        help_text=_("ISO 4217 code of the feed's prices, e.g. CZK. Empty: the shop's currency."),
+    )
+    prices_include_vat = models.BooleanField(
+        _("prices include VAT"),
+        default=False,
+        db_default=False,
+        help_text=_("The feed gives consumer prices: the VAT rate below is removed to get the net cost."),
+    )
+    vat_rate = margin_field(
+        _("VAT rate"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text=_("Fraction: 0.23 = 23 %. Required when the prices include VAT."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     # Set by the migration that took credentials out of source URLs: which names it moved to
@@ -220,8 +300,17 @@ class SupplierFeed(models.Model):
         for field in ("format_options", "pagination"):
             if not isinstance(getattr(self, field), dict):
                 errors.setdefault(field, []).append(_("Must be a JSON object."))
+        if self.prices_include_vat and self.vat_rate is None:
+            errors.setdefault("vat_rate", []).append(_("Give the VAT rate the feed's prices include."))
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def price_currency(self) -> str:
+        """The currency of the feed's prices (the shop's when the feed sets none)."""
+        from django.conf import settings
+
+        return self.currency or settings.GENESYS_SHOP_CURRENCY
 
 
 def source_url_problem(url: str) -> str:
@@ -509,6 +598,8 @@ class SupplierItem(models.Model):
         indexes = [
             models.Index(fields=["product"], name="item_product_idx"),
             models.Index(fields=["supplier"], name="item_supplier_idx"),
+            # Few rows: the offers on hold, counted on the admin's home page.
+            models.Index(fields=["hold_reason"], condition=~Q(hold_reason=""), name="item_held_idx"),
         ]
         permissions = [("release_supplieritem", _("Can release held offers"))]
 

@@ -12,7 +12,10 @@ from catalog.models import (
     Brand,
     CatalogUpdateStream,
     Category,
+    CurrencyRate,
     DirtyProduct,
+    PriceApproval,
+    PriceApprovalNotice,
     Product,
     ProductActiveOffer,
     ProductMeta,
@@ -154,6 +157,37 @@ class ProductActiveOfferFactory(factory.django.DjangoModelFactory):
     margin_applied = Decimal("0.2000")
     unit_price_sent = Decimal("120.0000")
     stock_sent = 5
+
+
+class PriceApprovalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceApproval
+
+    supplier_item = factory.SubFactory(SupplierItemFactory)
+    product = factory.SelfAttribute("supplier_item.product")
+    supplier = factory.SelfAttribute("supplier_item.supplier")
+    old_price = Decimal("120.0000")
+    new_price = Decimal("240.0000")
+    unit_cost = Decimal("200.0000")
+    margin_applied = Decimal("0.2000")
+    reasons = factory.LazyFunction(lambda: ["jump"])
+
+
+class PriceApprovalNoticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceApprovalNotice
+
+    pending = 25
+    recipients = 1
+
+
+class CurrencyRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CurrencyRate
+
+    date = factory.LazyFunction(timezone.localdate)
+    currency = "CZK"
+    rate = Decimal("0.0399600400")
 
 
 class CatalogUpdateStreamFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,5 @@
 from catalog.models.offer import ProductActiveOffer, ProductSupplierEvent
+from catalog.models.pricing import CurrencyRate, PriceApproval, PriceApprovalNotice
 from catalog.models.product import DirtyProduct, Product, ProductMeta
 from catalog.models.taxonomy import Brand, Category
 from catalog.models.update_stream import CatalogUpdateStream
@@ -7,7 +8,10 @@ __all__ = [
     "Brand",
     "CatalogUpdateStream",
     "Category",
+    "CurrencyRate",
     "DirtyProduct",
+    "PriceApproval",
+    "PriceApprovalNotice",
     "Product",
     "ProductActiveOffer",
     "ProductMeta",

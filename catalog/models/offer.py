@@ -99,7 +99,7 @@ class ProductActiveOffer(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    unit_cost = money_field(_("unit cost"))
+    unit_cost = money_field(_("landed unit cost"))
     margin_applied = margin_field(_("margin applied"))
     unit_price_sent = money_field(_("unit price sent (net)"))
     stock_sent = models.IntegerField(_("stock sent"))
@@ -111,8 +111,11 @@ class ProductActiveOffer(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stock_sent__gte=0), name="active_offer_stock_not_negative"),
             models.CheckConstraint(condition=Q(unit_cost__gt=0), name="active_offer_cost_positive"),
+            # Never sold below cost. While a new price waits for approval the shop keeps the price
+            # it was last sent, which may be below the new cost: stock is then sent as 0.
             models.CheckConstraint(
-                condition=Q(unit_price_sent__gte=F("unit_cost")), name="active_offer_price_not_below_cost"
+                condition=Q(unit_price_sent__gte=F("unit_cost")) | Q(stock_sent=0),
+                name="active_offer_not_sold_below_cost",
             ),
         ]
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.normalize import partnumber_normalize
-from genesys.fields import margin_field
+from genesys.fields import margin_field, money_field
 
 
 class Product(models.Model):
@@ -78,6 +78,15 @@ class Product(models.Model):
         blank=True,
         unique=True,
         help_text=_("The PrestaShop product id, once the product exists in the shop."),
+    )
+    # What the shop was last told the price is; kept when the active offer goes away, so that a
+    # returning offer is checked against it by the price-jump guard (not taken as a first price).
+    shop_price = money_field(
+        _("price in the shop"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The last net price sent to the shop."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

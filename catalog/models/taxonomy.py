@@ -75,6 +75,24 @@ class Category(models.Model):
         blank=True,
         help_text=_("Fraction: 0.25 = 25 %. Empty: use the supplier's margin."),
     )
+    price_change_limit = margin_field(
+        _("price-jump limit"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Fraction: 0.40 = a new price more than 40 % above or below the price in the shop waits "
+            "for approval. Empty: the parent category's, else the global setting."
+        ),
+    )
+    min_margin = margin_field(
+        _("minimum margin"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Fraction over landed cost: a price below cost x (1 + this) waits for approval. "
+            "Empty: the parent category's, else the global setting."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -95,6 +113,14 @@ class Category(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(margin__isnull=True) | Q(margin__gte=0), name="category_margin_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_change_limit__isnull=True) | Q(price_change_limit__gt=0),
+                name="category_price_change_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_margin__isnull=True) | Q(min_margin__gte=0),
+                name="category_min_margin_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(auto_import=False) | Q(id_ps_category__isnull=False),

@@ -38,6 +38,8 @@ class CatalogUpdateStream(models.Model):
         MANUAL = "manual", _("Manual change")
         RESYNC = "resync", _("Resync requested")
         AUTO_IMPORTED = "auto_imported", _("Created in the shop by auto-import")
+        PRICE_APPROVED = "price_approved", _("Price approved")
+        PRICE_REJECTED = "price_rejected", _("Price rejected")
 
     class Priority(models.IntegerChoices):
         OTHER = 0, _("Other change")

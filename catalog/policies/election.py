@@ -1,6 +1,8 @@
 """Which supplier offer a product is sold from (the active offer).
 
 Rules (issue #4): candidates are offers from active suppliers and feeds with a cost above zero.
+Costs are landed costs in the shop's currency (catalog.policies.landed); an offer whose feed
+currency has no exchange rate cannot be costed and is not eligible.
 The winner is the cheapest offer in stock; ties go to the larger stock, then the supplier's
 priority (higher wins), then the oldest offer (the lowest id: offers are created once and updated
 in place, so ids follow their age). With nothing in stock, the cheapest offer is kept
@@ -13,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from catalog.policies.landed import LandedCost
+
 
 @dataclass(frozen=True, slots=True)
 class OfferCandidate:
@@ -23,9 +27,13 @@ class OfferCandidate:
     supplier_priority: int
     supplier_active: bool = True
     feed_active: bool = True
+    landed: LandedCost | None = None  # how ``cost`` was worked out from the feed's price
+    cost_problem: str = ""  # why no landed cost could be worked out
 
     @property
     def ineligible_reason(self) -> str | None:
+        if self.cost_problem:
+            return self.cost_problem
         if not self.supplier_active:
             return "supplier inactive"
         if not self.feed_active:
@@ -76,7 +84,9 @@ def _verdict(offer: OfferCandidate, winner: OfferCandidate | None, any_in_stock:
     if winner is None:
         return "no winner"
     if offer is winner:
-        return "cheapest in stock" if any_in_stock else "cheapest offer; nothing in stock (stock sent 0)"
+        if any_in_stock:
+            return "cheapest landed cost in stock"
+        return "cheapest landed cost; nothing in stock (stock sent 0)"
     if any_in_stock and offer.stock <= 0:
         return "out of stock"
     if offer.cost > winner.cost:

@@ -12,8 +12,10 @@ from collections.abc import Collection
 from django.db import transaction
 
 from catalog.models import Category, Product
+from catalog.selectors import product_ids_offered_by_supplier
+from catalog.services.dirty import products_mark_dirty
 from catalog.services.offers import Reason, active_offers_recompute, products_flags_set
-from procurement.models import Supplier
+from procurement.models import Supplier, SupplierFeed, SupplierItem
 
 
 def _after_commit_recompute(*, product_ids: list[int], reason: str) -> None:
@@ -74,6 +76,9 @@ def category_save(*, category: Category, changed_fields: Collection[str]) -> Cat
         category_refresh_paths(category=category)
     if not is_new and "margin" in changed_fields:
         _recompute_job(scope="category", scope_id=category.pk, reason=Reason.MARGIN_CHANGED)
+    elif not is_new and {"price_change_limit", "min_margin"} & set(changed_fields):
+        # Held prices the new limits allow go out; prices they no longer allow wait.
+        _recompute_job(scope="category", scope_id=category.pk, reason=Reason.MANUAL)
     return category
 
 
@@ -95,6 +100,9 @@ def supplier_save(*, supplier: Supplier, changed_fields: Collection[str]) -> Sup
             supplier_ingest_unschedule(supplier_id=supplier.pk)
     if is_new:
         return supplier
+    if changed & set(Supplier.LANDED_COST_FIELDS):
+        # Every offer's landed cost moves: the catalog step recomputes them (durable marks).
+        products_mark_dirty(product_ids=product_ids_offered_by_supplier(supplier_id=supplier.pk).iterator())
     if "is_active" in changed:
         reason = Reason.SUPPLIER_ENABLED if supplier.is_active else Reason.SUPPLIER_DISABLED
     elif "margin" in changed:
@@ -103,6 +111,17 @@ def supplier_save(*, supplier: Supplier, changed_fields: Collection[str]) -> Sup
         return supplier
     _recompute_job(scope="supplier", scope_id=supplier.pk, reason=reason)
     return supplier
+
+
+@transaction.atomic
+def feed_save(*, feed: SupplierFeed, changed_fields: Collection[str]) -> SupplierFeed:
+    """Save a feed; a new currency or VAT treatment moves the landed cost of all its offers."""
+    is_new = feed.pk is None
+    feed.save()
+    if not is_new and {"currency", "prices_include_vat", "vat_rate"} & set(changed_fields):
+        ids = SupplierItem.objects.filter(feed_id=feed.pk).values_list("product_id", flat=True).distinct()
+        products_mark_dirty(product_ids=ids.iterator())
+    return feed
 
 
 def products_set_eol_manually(*, product_ids: Collection[int], is_eol: bool) -> int:

@@ -106,9 +106,8 @@ def dirty_products_drain(
             # The state the shop was last told about is read before any flag changes, so the
             # shop update carries an EOL reversal.
             products, previous = _lock_products(ids)
-            reverted = _eol_revert_in_stock(
-                product_ids=ids, run_of={pid: run_id for pid, _, run_id in marks}, now=rules.now
-            )
+            run_of = {pid: run_id for pid, _, run_id in marks}
+            reverted = _eol_revert_in_stock(product_ids=ids, run_of=run_of, now=rules.now)
             for pid in reverted:
                 products[pid]["is_eol"] = False
             failpoint("catalog.drain_chunk_computed")
@@ -116,7 +115,9 @@ def dirty_products_drain(
             def reasons(pid: int, _reverted=frozenset(reverted)) -> list[str]:
                 return [Reason.EOL_REVERTED] if pid in _reverted else [Reason.INGEST]
 
-            chunk = _apply_chunk(products=products, previous=previous, reasons=reasons, rules=rules)
+            chunk = _apply_chunk(
+                products=products, previous=previous, reasons=reasons, rules=rules, run_of=run_of
+            )
             _marks_delete(marks=[(pid, version) for pid, version, _ in marks])
         total.add(chunk)
         total.chunks += 1
@@ -125,6 +126,10 @@ def dirty_products_drain(
         failpoint("catalog.drain_chunk_committed")
         if on_chunk:
             on_chunk(total)
+    if total.prices_held and total.run_ids:
+        from catalog.services.approvals import price_approvals_notify
+
+        price_approvals_notify(run_ids=total.run_ids)
     return total
 
 

@@ -16,9 +16,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.conf import default_margin, price_rounding
-from catalog.models import CatalogUpdateStream, Product, ProductActiveOffer
-from catalog.policies.election import offer_elect
+from catalog.conf import default_margin, guard_limits, price_rounding
+from catalog.models import CatalogUpdateStream, PriceApproval, Product, ProductActiveOffer
+from catalog.policies.election import Election, offer_elect
+from catalog.policies.guard import GuardLimits, price_guard, state_while_held
 from catalog.policies.pricing import PriceRounding, margin_resolve, price_compute
 from catalog.policies.snapshot import ProductState, state_changes, stream_priority
 from catalog.selectors import (
@@ -31,7 +32,7 @@ from catalog.selectors import (
 )
 from catalog.services.events import EventRow, product_events_insert
 from catalog.services.update_stream import StreamChange, stream_changes_enqueue
-from genesys.db import bulk_upsert, transaction_mutex
+from genesys.db import bulk_update, bulk_upsert, transaction_mutex
 
 CHUNK_SIZE = 5000
 
@@ -46,9 +47,11 @@ class RecomputeResult:
     offers_updated: int = 0
     offers_removed: int = 0
     stream_rows: int = 0
+    prices_held: int = 0
     changed_product_ids: list[int] = field(default_factory=list)
 
     def add(self, other: RecomputeResult) -> None:
+        self.prices_held += other.prices_held
         self.products += other.products
         self.offers_created += other.offers_created
         self.offers_updated += other.offers_updated
@@ -66,7 +69,16 @@ class _Rules:
     supplier_margins: dict[int, Decimal | None]
     rounding: PriceRounding
     default_margin: Decimal
+    guard: GuardLimits  # the global limits; categories may set their own
     now: datetime
+
+    def guard_limits(self, category_id: int | None) -> GuardLimits:
+        change = self.categories.price_change_limits.get(category_id)
+        floor = self.categories.min_margins.get(category_id)
+        return GuardLimits(
+            max_change=self.guard.max_change if change is None else change,
+            min_margin=self.guard.min_margin if floor is None else floor,
+        )
 
 
 def _rules(now: datetime | None) -> _Rules:
@@ -76,6 +88,7 @@ def _rules(now: datetime | None) -> _Rules:
         supplier_margins=supplier_margins_get(),
         rounding=price_rounding(),
         default_margin=default_margin(),
+        guard=guard_limits(),
         now=now or timezone.now(),
     )
 
@@ -96,6 +109,8 @@ _PRODUCT_FIELDS = (
     "is_enabled",
     "is_eol",
     "id_ecommerce",
+    "weight",
+    "shop_price",
 )
 _OFFER_FIELDS = (
     "active_offer__supplier_id",
@@ -210,38 +225,30 @@ def _apply_chunk(
     reasons: Callable[[int], list[str]],
     rules: _Rules,
     force_stream: bool = False,
+    run_of: Mapping[int, int | None] | None = None,
 ) -> RecomputeResult:
-    """Elect, price, write the changed active offers and queue the shop updates for one chunk."""
+    """Elect, price, guard, write the changed active offers and queue the shop updates for one chunk.
+
+    ``run_of`` names the feed run that marked each product, recorded on the prices it holds.
+    """
     result = RecomputeResult(products=len(products))
     if not products:
         return result
-    candidates = offer_candidates_by_product(product_ids=list(products), sources=rules.sources)
+    candidates = offer_candidates_by_product(
+        product_ids=list(products),
+        sources=rules.sources,
+        weights={pid: product["weight"] for pid, product in products.items()},
+    )
+    guard = _Guard(product_ids=list(products), rules=rules, run_of=run_of or {})
     upserts: list[tuple] = []
     removals: list[int] = []
     changes: list[StreamChange] = []
     for product_id, product in products.items():
         old = previous.get(product_id)
-        election = offer_elect(candidates.get(product_id, ()))
-        if election is None:
-            new = ProductState(is_enabled=product["is_enabled"], is_eol=product["is_eol"])
-        else:
-            winner = election.winner
-            margin = margin_resolve(
-                product_margin=product["margin"],
-                category_margin=rules.categories.margins.get(product["category_id"]),
-                supplier_margin=rules.supplier_margins.get(winner.supplier_id),
-                default_margin=rules.default_margin,
-            )
-            new = ProductState(
-                is_enabled=product["is_enabled"],
-                is_eol=product["is_eol"],
-                supplier_id=winner.supplier_id,
-                supplier_item_id=winner.supplier_item_id,
-                unit_cost=winner.cost,
-                margin_applied=margin,
-                unit_price_sent=price_compute(cost=winner.cost, margin=margin, rounding=rules.rounding),
-                stock_sent=election.stock_sent,
-            )
+        offers = candidates.get(product_id, ())
+        election = offer_elect(offers)
+        proposed = _proposed_state(product, election, rules)
+        new = guard.apply(product=product, old=old, proposed=proposed, election=election, offers=offers)
         offer_changed = old is None or (
             (old.supplier_id, old.supplier_item_id, old.unit_cost, old.margin_applied)
             != (new.supplier_id, new.supplier_item_id, new.unit_cost, new.margin_applied)
@@ -284,9 +291,152 @@ def _apply_chunk(
         _active_offers_upsert(upserts)
     if removals:
         ProductActiveOffer.objects.filter(product_id__any_of=removals).delete()
+    guard.write()
+    result.prices_held = guard.held
     if changes:
         result.stream_rows = stream_changes_enqueue(changes=changes, now=rules.now)
     return result
+
+
+def _proposed_state(product: dict, election: Election | None, rules: _Rules) -> ProductState:
+    """What the rules say the shop should show, before the price guard."""
+    if election is None:
+        return ProductState(is_enabled=product["is_enabled"], is_eol=product["is_eol"])
+    winner = election.winner
+    margin = margin_resolve(
+        product_margin=product["margin"],
+        category_margin=rules.categories.margins.get(product["category_id"]),
+        supplier_margin=rules.supplier_margins.get(winner.supplier_id),
+        default_margin=rules.default_margin,
+    )
+    return ProductState(
+        is_enabled=product["is_enabled"],
+        is_eol=product["is_eol"],
+        supplier_id=winner.supplier_id,
+        supplier_item_id=winner.supplier_item_id,
+        unit_cost=winner.cost,
+        margin_applied=margin,
+        unit_price_sent=price_compute(cost=winner.cost, margin=margin, rounding=rules.rounding),
+        stock_sent=election.stock_sent,
+    )
+
+
+Status = PriceApproval.Status
+
+
+class _Guard:
+    """The price-jump guard over one chunk: reads the open proposals once, decides per product,
+    writes the proposal changes and the shop prices in a few statements (``write``)."""
+
+    def __init__(self, *, product_ids: list[int], rules: _Rules, run_of: Mapping[int, int | None]) -> None:
+        self.rules = rules
+        self.run_of = run_of
+        self.open: dict[int, dict] = {}  # product -> its pending proposal or unsent approval
+        for row in (
+            PriceApproval.objects.filter(product_id__any_of=product_ids)
+            .filter(Q(status=Status.PENDING) | Q(status=Status.APPROVED, applied_at__isnull=True))
+            .order_by("id")
+            .values("id", "product_id", "status", "new_price", "supplier_item_id")
+        ):
+            self.open[row["product_id"]] = row
+        self.closed: list[int] = []  # open rows no longer relevant: superseded
+        self.applied: list[int] = []  # approvals whose price went out now
+        self.created: list[PriceApproval] = []
+        self.shop_prices: list[tuple[int, Decimal]] = []
+        self.held = 0
+
+    def apply(
+        self,
+        *,
+        product: dict,
+        old: ProductState | None,
+        proposed: ProductState,
+        election: Election | None,
+        offers: Sequence,
+    ) -> ProductState:
+        """The state to send: ``proposed``, or the old price kept while the new one waits."""
+        product_id = product["id"]
+        last_price = old.unit_price_sent if old is not None and old.has_offer else product["shop_price"]
+        pending = self.open.get(product_id)
+        if not proposed.has_offer or proposed.unit_price_sent == last_price:
+            return self._passed(product, proposed, pending, approved=False)
+        approved = (
+            pending is not None
+            and pending["status"] == Status.APPROVED
+            and pending["supplier_item_id"] == proposed.supplier_item_id
+            and pending["new_price"] == proposed.unit_price_sent
+        )
+        winner = election.winner if election else None
+        verdict = price_guard(
+            new_price=proposed.unit_price_sent,
+            landed_cost=proposed.unit_cost,
+            last_price=last_price,
+            limits=self.rules.guard_limits(product["category_id"]),
+            other_costs=[c.cost for c in offers if c is not winner and c.ineligible_reason is None],
+            typical_margin=self._typical_margin(product["category_id"]),
+            approved_price=proposed.unit_price_sent if approved else None,
+        )
+        if not verdict.held:
+            return self._passed(product, proposed, pending, approved=approved)
+        self.held += 1
+        same = (
+            pending is not None
+            and pending["status"] == Status.PENDING
+            and pending["supplier_item_id"] == proposed.supplier_item_id
+            and pending["new_price"] == proposed.unit_price_sent
+        )
+        if not same:
+            if pending is not None:
+                self.closed.append(pending["id"])
+            self.created.append(
+                PriceApproval(
+                    product_id=product_id,
+                    supplier_id=proposed.supplier_id,
+                    supplier_item_id=proposed.supplier_item_id,
+                    run_id=self.run_of.get(product_id),
+                    old_price=last_price,
+                    new_price=proposed.unit_price_sent,
+                    unit_cost=proposed.unit_cost,
+                    margin_applied=proposed.margin_applied,
+                    reasons=list(verdict.reasons),
+                    created_at=self.rules.now,
+                    updated_at=self.rules.now,
+                )
+            )
+        return state_while_held(proposed=proposed, last_price=last_price)
+
+    def _typical_margin(self, category_id: int | None) -> Decimal:
+        margin = self.rules.categories.margins.get(category_id)
+        return self.rules.default_margin if margin is None else margin
+
+    def _passed(
+        self, product: dict, state: ProductState, pending: dict | None, *, approved: bool
+    ) -> ProductState:
+        if pending is not None:
+            (self.applied if approved else self.closed).append(pending["id"])
+        if state.has_offer and state.unit_price_sent != product["shop_price"]:
+            self.shop_prices.append((product["id"], state.unit_price_sent))
+        return state
+
+    def write(self) -> None:
+        now = self.rules.now
+        if self.closed:
+            PriceApproval.objects.filter(id__any_of=self.closed).update(
+                status=Status.SUPERSEDED, updated_at=now
+            )
+        if self.applied:
+            PriceApproval.objects.filter(id__any_of=self.applied).update(applied_at=now, updated_at=now)
+        if self.created:
+            PriceApproval.objects.bulk_create(self.created)
+        if self.shop_prices:
+            with connection.cursor() as cursor:
+                bulk_update(
+                    table=Product._meta.db_table,
+                    key=("id", "bigint"),
+                    columns=[("shop_price", "numeric")],
+                    rows=self.shop_prices,
+                    cursor=cursor,
+                )
 
 
 _OFFER_COLUMNS = (

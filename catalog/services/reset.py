@@ -10,6 +10,8 @@ from catalog.models import (
     CatalogUpdateStream,
     Category,
     DirtyProduct,
+    PriceApproval,
+    PriceApprovalNotice,
     Product,
     ProductActiveOffer,
     ProductMeta,
@@ -22,6 +24,8 @@ from procurement.models import FeedRun, IdentityConflict, IdentityRule, Supplier
 RESET_MODELS: tuple[type[Model], ...] = (
     IdentityRule,  # split rules name brands, which go too
     IdentityConflict,
+    PriceApprovalNotice,
+    PriceApproval,
     CatalogUpdateStream,
     DirtyProduct,
     ProductActiveOffer,

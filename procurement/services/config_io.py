@@ -16,10 +16,21 @@ from django.db import transaction
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.profile import profile_problems
 from procurement.feeds.source_url import url_credentials_find, url_without_credentials
-from procurement.models import FeedMapper, Supplier, SupplierFeed
+from procurement.models import FeedMapper, Supplier, SupplierFeed, SupplierItem
 
-SUPPLIER_FIELDS = ("margin", "priority", "is_active", "ingest_enabled", "ingest_interval_minutes")
+SUPPLIER_FIELDS = (
+    "margin",
+    "priority",
+    "is_active",
+    "ingest_enabled",
+    "ingest_interval_minutes",
+    *Supplier.LANDED_COST_FIELDS,
+)
 FEED_FIELDS = SupplierFeed.SETTINGS_FIELDS
+_DECIMAL_FIELDS = {"margin", "unseen_min_ratio", "vat_rate", *Supplier.LANDED_COST_FIELDS} - {
+    "shipping_weight_table"
+}
+_FEED_PRICING_FIELDS = ("currency", "prices_include_vat", "vat_rate")
 
 
 class ConfigImportError(ValueError):
@@ -78,15 +89,18 @@ def suppliers_import(*, data: Any) -> ImportSummary:
         supplier = Supplier.objects.filter(name=s_data["name"].strip()).first()
         created = supplier is None
         supplier = supplier or Supplier(name=s_data["name"].strip())
+        landed_before = [getattr(supplier, name) for name in Supplier.LANDED_COST_FIELDS]
         for name in SUPPLIER_FIELDS:
             if name in s_data:
-                setattr(supplier, name, _decimal(s_data[name]) if name == "margin" else s_data[name])
+                setattr(supplier, name, _decimal(s_data[name]) if name in _DECIMAL_FIELDS else s_data[name])
         try:
             supplier.full_clean(validate_unique=False)
         except ValidationError as exc:
             errors.extend(_validation_messages(s_path, exc))
             continue
         supplier.save()
+        if not created and landed_before != [getattr(supplier, name) for name in Supplier.LANDED_COST_FIELDS]:
+            _offers_mark_dirty(supplier_id=supplier.pk)
         summary.names.append(supplier.name)
         if created:
             summary.suppliers_created += 1
@@ -109,9 +123,10 @@ def _import_feed(supplier: Supplier, f_data: Any, path: str, summary: ImportSumm
     feed = SupplierFeed.objects.filter(supplier=supplier, name=f_data["name"].strip()).first()
     created = feed is None
     feed = feed or SupplierFeed(supplier=supplier, name=f_data["name"].strip())
+    pricing_before = [getattr(feed, name) for name in _FEED_PRICING_FIELDS]
     for name in FEED_FIELDS:
         if name in f_data:
-            setattr(feed, name, _decimal(f_data[name]) if name == "unseen_min_ratio" else f_data[name])
+            setattr(feed, name, _decimal(f_data[name]) if name in _DECIMAL_FIELDS else f_data[name])
     try:
         feed.full_clean(validate_unique=False)
         feed_settings_parse(
@@ -127,6 +142,8 @@ def _import_feed(supplier: Supplier, f_data: Any, path: str, summary: ImportSumm
         if problems:
             return [f"{path}.mapper.profile: {problem}" for problem in problems]
     feed.save()
+    if not created and pricing_before != [getattr(feed, name) for name in _FEED_PRICING_FIELDS]:
+        _offers_mark_dirty(feed_id=feed.pk)
     if created:
         summary.feeds_created += 1
     else:
@@ -140,6 +157,14 @@ def _import_feed(supplier: Supplier, f_data: Any, path: str, summary: ImportSumm
     )
     summary.mappers_saved += 1
     return []
+
+
+def _offers_mark_dirty(**offer_filter: int) -> None:
+    """Landed-cost terms changed: the products of these offers are recomputed by the sweep."""
+    from catalog.services.dirty import products_mark_dirty
+
+    ids = SupplierItem.objects.filter(**offer_filter).values_list("product_id", flat=True).distinct()
+    products_mark_dirty(product_ids=ids.iterator())
 
 
 def suppliers_export() -> dict[str, Any]:

@@ -124,6 +124,7 @@ def feed_ingest(
         mapper = FeedMapper.objects.filter(feed=feed, is_active=True).first()
         if mapper is None:
             raise FeedReadError(_("The feed has no active mapper profile."), phase="parse")
+        _currency_check(feed=feed)
         writer = IngestWriter(feed=feed, run=run, now=timezone.now())
         known = known_items_load(feed=feed, profile=mapper.profile)
         rows = read(source=FeedSource.from_feed(feed), profile=mapper.profile, stats=stats, known=known)
@@ -165,6 +166,31 @@ def feed_ingest(
         raise
     _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
     return run
+
+
+def _currency_check(*, feed: SupplierFeed) -> None:
+    """A feed in a foreign currency needs a recent exchange rate: without one its costs would be
+    guessed, so the run fails before it writes anything."""
+    from django.conf import settings
+
+    from catalog.services.rates import currency_rate_fresh
+
+    currency = feed.price_currency
+    if currency == settings.GENESYS_SHOP_CURRENCY or currency_rate_fresh(currency=currency):
+        return
+    raise FeedReadError(
+        _(
+            "The feed's prices are in %(currency)s and there is no exchange rate of %(currency)s to "
+            "%(shop)s from the last %(days)s days: add one in Exchange rates (or check the exchange "
+            "rates job) and run the ingest again."
+        )
+        % {
+            "currency": currency,
+            "shop": settings.GENESYS_SHOP_CURRENCY,
+            "days": settings.GENESYS_FX_MAX_AGE_DAYS,
+        },
+        phase="download",
+    )
 
 
 def supplier_ingest(

@@ -41,7 +41,7 @@ def change_url(product):
 
 def test_product_page_explains_every_offer(staff_client, product):
     page = staff_client.get(change_url(product)).content.decode()
-    assert "cheapest in stock" in page
+    assert "cheapest landed cost in stock" in page
     assert "more expensive (120.0000 &gt; 100.0000)" in page
     assert "out of stock" in page
     assert "120.00" in page and "144.00" in page  # price if sold from each offer

@@ -78,7 +78,7 @@ def test_explanation_says_why_each_offer_won_or_lost():
         ]
     )
     verdicts = {o.supplier_item_id: (won, why) for o, won, why in explained}
-    assert verdicts[1] == (True, "cheapest in stock")
+    assert verdicts[1] == (True, "cheapest landed cost in stock")
     assert verdicts[2] == (False, "more expensive (12 > 10)")
     assert verdicts[3] == (False, "out of stock")
     assert verdicts[4] == (False, "same cost, less stock (2 < 5)")

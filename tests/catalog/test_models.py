@@ -130,9 +130,11 @@ def test_pending_row_may_coexist_with_processed_rows_and_other_shops():
     assert CatalogUpdateStream.objects.filter(product=product).count() == 5
 
 
-def test_active_offer_price_is_never_below_cost():
+def test_active_offer_is_never_sold_below_cost():
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProductActiveOfferFactory(unit_cost=Decimal("10"), unit_price_sent=Decimal("9.99"))
+        ProductActiveOfferFactory(unit_cost=Decimal("10"), unit_price_sent=Decimal("9.99"), stock_sent=1)
+    # A held price keeps the old one in the shop, below the new cost: only with no stock sent.
+    ProductActiveOfferFactory(unit_cost=Decimal("10"), unit_price_sent=Decimal("9.99"), stock_sent=0)
 
 
 def test_active_offer_stock_and_cost_are_sane():

@@ -23,6 +23,7 @@ from tests.factories import (
     BrandFactory,
     CatalogUpdateStreamFactory,
     CategoryFactory,
+    CurrencyRateFactory,
     DirtyProductFactory,
     FeedMapperFactory,
     FeedRunFactory,
@@ -32,6 +33,8 @@ from tests.factories import (
     JobRunLogFactory,
     PrestashopCategoryFactory,
     PrestashopManufacturerFactory,
+    PriceApprovalFactory,
+    PriceApprovalNoticeFactory,
     ProductActiveOfferFactory,
     ProductMetaFactory,
     ProductSupplierEventFactory,
@@ -114,6 +117,10 @@ ACTIONS: dict[tuple[str, str], set[str]] = {
     ("catalog.product", "delete_selected"): ADMINS,
     ("catalog.productmeta", "delete_selected"): OPERATORS,
     ("catalog.catalogupdatestream", "retry_failed"): OPERATORS,
+    ("catalog.priceapproval", "approve"): OPERATORS,
+    ("catalog.priceapproval", "reject"): OPERATORS,
+    ("catalog.priceapproval", "approve_runs"): OPERATORS,
+    ("catalog.currencyrate", "delete_selected"): OPERATORS,
     ("catalog.category", "map_to_shop_category"): OPERATORS,
     ("catalog.category", "map_by_path"): OPERATORS,
     ("catalog.category", "enable_auto_import"): OPERATORS,
@@ -162,7 +169,10 @@ def records(django_user_model):
     ProductSupplierEventFactory(product=offer.product, supplier=item.supplier)
     DirtyProductFactory(product=offer.product)
     CatalogUpdateStreamFactory(product=offer.product)
-    FeedRunFactory(feed=item.feed, job_run=log.run)
+    run = FeedRunFactory(feed=item.feed, job_run=log.run)
+    PriceApprovalFactory(supplier_item=item, run=run)
+    PriceApprovalNoticeFactory(run=run)
+    CurrencyRateFactory()
     FeedMapperFactory(feed=item.feed)
     IdentityConflictFactory(feed=item.feed, product=offer.product)
     IdentityRuleFactory(supplier=item.supplier)

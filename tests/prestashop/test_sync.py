@@ -81,6 +81,12 @@ def sent_ids(shop) -> Counter:
 
 
 @pytest.fixture
+def wide_price_guard(settings):
+    """Tests of delivery move prices far; the price-jump guard has its own tests (test_price_guard)."""
+    settings.GENESYS_PRICE_CHANGE_LIMIT = Decimal("10")
+
+
+@pytest.fixture
 def client_for():
     clients = []
 
@@ -96,7 +102,7 @@ def client_for():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_drain_leaves_the_shop_equal_to_the_catalog(fake_shop, client_for, backend):
+def test_a_drain_leaves_the_shop_equal_to_the_catalog(fake_shop, client_for, backend, wide_price_guard):
     products = [in_shop(fake_shop, price=str(100 + n), stock=n % 3) for n in range(8)]
     products.append(in_shop(fake_shop, is_eol=True))
     products.append(in_shop(fake_shop, is_enabled=False))
@@ -143,7 +149,7 @@ def test_rows_are_claimed_by_priority_then_age(fake_shop):
     assert stream_rows_claim(limit=5, lease=timedelta(minutes=5), now=now).rows == []
 
 
-def test_a_change_during_the_send_is_queued_and_sent_next(fake_shop, client_for):
+def test_a_change_during_the_send_is_queued_and_sent_next(fake_shop, client_for, wide_price_guard):
     product = in_shop(fake_shop, price="100", stock=5)
     recompute([product])
     inner = client_for(fake_shop, "r_genesys")
@@ -321,7 +327,7 @@ def test_a_drainer_waking_up_after_its_lease_changes_nothing_but_requeues_the_st
     assert stream_drain(client=client, now=t0 + timedelta(minutes=22)).done == 1
 
 
-def test_an_expired_row_merges_into_a_newer_pending_row(fake_shop, client_for):
+def test_an_expired_row_merges_into_a_newer_pending_row(fake_shop, client_for, wide_price_guard):
     product = in_shop(fake_shop, price="100")
     recompute([product])
     t0 = timezone.now()

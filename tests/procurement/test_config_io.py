@@ -80,3 +80,46 @@ def test_invalid_feed_settings_are_reported_with_their_path():
     assert excinfo.value.errors[0].startswith(
         "suppliers[0].feeds[0].format_options: delimeter: unknown option for csv feeds"
     )
+
+
+def test_landed_cost_terms_import_export_and_move_the_costs_of_the_offers():
+    from catalog.models import DirtyProduct
+    from procurement.models import SupplierItem
+    from tests.factories import SupplierItemFactory
+
+    data = demo_config()
+    suppliers_import(data=data)
+    feed = SupplierFeed.objects.get(supplier__name="Distrilusa")
+    offer = SupplierItemFactory(feed=feed)
+    data["suppliers"][0].update(
+        {"shipping_per_item": "9.50", "shipping_weight_table": [{"up_to_kg": "2", "amount": "4.50"}]}
+    )
+    data["suppliers"][0]["feeds"][0].update(
+        {"currency": "CZK", "prices_include_vat": True, "vat_rate": "0.21"}
+    )
+
+    suppliers_import(data=data)
+
+    distrilusa = Supplier.objects.get(name="Distrilusa")
+    assert str(distrilusa.shipping_per_item) == "9.5000"
+    feed.refresh_from_db()
+    assert (feed.currency, feed.prices_include_vat, str(feed.vat_rate)) == ("CZK", True, "0.2100")
+    assert DirtyProduct.objects.filter(product_id=offer.product_id).exists()
+    exported = suppliers_export()["suppliers"][0]
+    assert exported["shipping_weight_table"] == [{"up_to_kg": "2", "amount": "4.50"}]
+    assert exported["feeds"][0]["currency"] == "CZK"
+    assert SupplierItem.objects.count() == 1
+
+
+def test_a_bad_weight_table_or_missing_vat_rate_is_reported_with_its_path():
+    data = demo_config()
+    data["suppliers"][0]["shipping_weight_table"] = [
+        {"up_to_kg": "5", "amount": "1"},
+        {"up_to_kg": "2", "amount": "1"},
+    ]
+    data["suppliers"][1]["feeds"][0]["prices_include_vat"] = True
+    with pytest.raises(ConfigImportError) as caught:
+        suppliers_import(data=data)
+    text = "; ".join(caught.value.errors)
+    assert "suppliers[0].shipping_weight_table: bands must be in increasing up_to_kg order" in text
+    assert "suppliers[1].feeds[0].vat_rate" in text
