@@ -419,10 +419,31 @@ class SupplierItemAdmin(ReadOnlyAdmin):
         return offer_landed_cost_explain(item=obj, weight=obj.product.weight)
 
     date_hierarchy = "updated_at"
-    actions = ["release_outliers"]
+    actions = ["release_outliers", "release_rejected_prices"]
 
     def has_release_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("procurement.release_supplieritem")  # type: ignore[union-attr]
+
+    def has_approve_prices_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalog.approve_prices")  # type: ignore[union-attr]
+
+    @admin.action(description=_("Release rejected-price holds"), permissions=["approve_prices"])
+    def release_rejected_prices(self, request: HttpRequest, queryset: QuerySet[SupplierItem]) -> None:
+        """A price decision, so it needs the approval permission; the guard judges the price again."""
+        from catalog.services.approvals import rejected_offers_release
+
+        released = rejected_offers_release(
+            item_ids=list(queryset.values_list("id", flat=True)), user=request.user.get_username()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d offer released; offers not held for a rejected price were left alone.",
+                "%(count)d offers released; offers not held for a rejected price were left alone.",
+                released,
+            )
+            % {"count": released},
+        )
 
     @admin.action(description=_("Release price-outlier holds"), permissions=["release"])
     def release_outliers(self, request: HttpRequest, queryset: QuerySet[SupplierItem]) -> None:

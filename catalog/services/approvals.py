@@ -114,6 +114,27 @@ def price_approvals_reject(*, approval_ids: Collection[int], user: str, reason: 
     return result
 
 
+@transaction.atomic
+def rejected_offers_release(*, item_ids: Collection[int], user: str) -> int:
+    """Let offers held for a rejected price compete again (the operator changed their mind, or
+    the supplier corrected the price). The guard judges the offer's price afresh: a price that
+    still jumps waits in the queue again instead of reaching the shop. Returns how many."""
+    from procurement.models import SupplierItem
+
+    held = SupplierItem.objects.filter(
+        id__in=list(item_ids), hold_reason=SupplierItem.HoldReason.PRICE_REJECTED
+    ).order_by("id")
+    product_ids = list(held.values_list("product_id", flat=True))
+    released = held.update(
+        hold_reason=SupplierItem.HoldReason.NONE,
+        hold_note=_("rejected price released by %(user)s") % {"user": user[:150]},
+        held_at=None,
+    )
+    if product_ids:
+        active_offers_recompute(product_ids=product_ids, reason=Reason.MANUAL)
+    return released
+
+
 def approvers_emails() -> list[str]:
     """Staff users who may approve prices, then ADMINS and GENESYS_PRICE_APPROVAL_EMAILS."""
     users = (

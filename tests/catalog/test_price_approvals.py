@@ -14,6 +14,7 @@ from catalog.services.approvals import (
     price_approvals_approve,
     price_approvals_approve_run,
     price_approvals_reject,
+    rejected_offers_release,
 )
 from catalog.services.dirty import dirty_products_drain, products_mark_dirty
 from catalog.services.offers import Reason, active_offers_recompute
@@ -160,6 +161,26 @@ def test_rejecting_holds_the_offer_and_elects_the_product_without_it(shop):
     shop.send()
     assert in_the_shop(shop, product) == (D("126.00"), 2, True)  # never 48.00
     assert not PriceApproval.objects.filter(status=Status.PENDING).exists()
+
+
+def test_releasing_a_rejected_hold_puts_the_price_back_in_the_queue_not_in_the_shop(shop):
+    product = in_shop(shop)
+    recompute(product)
+    shop.send()
+    set_offer(product, price="40")
+    recompute(product)
+    price_approvals_reject(
+        approval_ids=[PriceApproval.objects.get().pk], user="ana", reason="price error at the supplier"
+    )
+
+    assert rejected_offers_release(item_ids=[offer_of(product).pk], user="rui") == 1
+
+    released = offer_of(product)
+    assert (released.hold_reason, released.held_at) == ("", None)
+    assert PriceApproval.objects.get(status=Status.PENDING).new_price == D("48.00")
+    shop.send()
+    assert in_the_shop(shop, product)[0] == D("120.00")  # judged again, not sent
+    assert rejected_offers_release(item_ids=[released.pk], user="rui") == 0  # only rejected holds
 
 
 def test_rejecting_the_only_offer_leaves_the_shop_price_unsent_and_the_product_inactive(shop):

@@ -135,6 +135,7 @@ ACTIONS: dict[tuple[str, str], set[str]] = {
     ("procurement.supplierfeed", "delete_selected"): INTEGRATORS,
     ("procurement.feedmapper", "delete_selected"): INTEGRATORS,
     ("procurement.supplieritem", "release_outliers"): OPERATORS,
+    ("procurement.supplieritem", "release_rejected_prices"): OPERATORS,
     ("procurement.identityconflict", "split"): OPERATORS,
     ("procurement.identityconflict", "merge"): OPERATORS,
     ("procurement.identityconflict", "ignore"): OPERATORS,
