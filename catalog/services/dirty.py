@@ -29,9 +29,9 @@ from catalog.services.offers import (
     RECOMPUTE_MUTEX,
     Reason,
     RecomputeResult,
-    _apply_chunk,
-    _lock_products,
-    _rules,
+    recompute_chunk_apply,
+    recompute_chunk_lock,
+    recompute_rules,
 )
 from genesys.db import bulk_insert, quote, transaction_mutex
 from genesys.failpoints import failpoint
@@ -88,7 +88,7 @@ def dirty_products_drain(
     recompute mutex and each reads the marks only after taking it, so two drains never apply
     the same mark twice, and a mark written after the read survives the delete.
     """
-    rules = _rules(now)
+    rules = recompute_rules(now)
     chunk_size = chunk_size or settings.CATALOG_RECOMPUTE_CHUNK
     total = DrainResult()
     while max_chunks is None or total.chunks < max_chunks:
@@ -105,7 +105,7 @@ def dirty_products_drain(
             ids = [pid for pid, _, _ in marks]
             # The state the shop was last told about is read before any flag changes, so the
             # shop update carries an EOL reversal.
-            products, previous = _lock_products(ids)
+            products, previous = recompute_chunk_lock(ids)
             run_of = {pid: run_id for pid, _, run_id in marks}
             reverted = _eol_revert_in_stock(product_ids=ids, run_of=run_of, now=rules.now)
             for pid in reverted:
@@ -115,7 +115,7 @@ def dirty_products_drain(
             def reasons(pid: int, _reverted=frozenset(reverted)) -> list[str]:
                 return [Reason.EOL_REVERTED] if pid in _reverted else [Reason.INGEST]
 
-            chunk = _apply_chunk(
+            chunk = recompute_chunk_apply(
                 products=products, previous=previous, reasons=reasons, rules=rules, run_of=run_of
             )
             _marks_delete(marks=[(pid, version) for pid, version, _ in marks])

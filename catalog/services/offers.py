@@ -81,7 +81,7 @@ class _Rules:
         )
 
 
-def _rules(now: datetime | None) -> _Rules:
+def recompute_rules(now: datetime | None) -> _Rules:
     return _Rules(
         categories=category_facts_get(),
         sources=source_facts_get(),
@@ -140,7 +140,7 @@ def _state_of(row: dict) -> ProductState:
 RECOMPUTE_MUTEX = "genesys:catalog:recompute"
 
 
-def _lock_products(
+def recompute_chunk_lock(
     ids: Sequence[int], condition: Q | None = None
 ) -> tuple[dict[int, dict], dict[int, ProductState]]:
     """Take the recompute mutex for this transaction, then read the chunk's products and state.
@@ -218,7 +218,7 @@ def _streams_for(product: dict, rules: _Rules) -> bool:
     return product["id_ecommerce"] is not None or product["category_id"] in rules.categories.auto_import
 
 
-def _apply_chunk(
+def recompute_chunk_apply(
     *,
     products: dict[int, dict],
     previous: Mapping[int, ProductState],
@@ -486,14 +486,14 @@ def active_offers_recompute(
     ``force_stream`` queues a row even without a change (an operator's "resync").
     One transaction per chunk: a long recompute never holds locks on the whole catalog.
     """
-    rules = _rules(now)
+    rules = recompute_rules(now)
     total = RecomputeResult()
     get_reasons = _reasons_getter(reasons, reason)
     for chunk in _chunks(product_ids):
         with transaction.atomic():
-            products, previous = _lock_products(chunk)
+            products, previous = recompute_chunk_lock(chunk)
             total.add(
-                _apply_chunk(
+                recompute_chunk_apply(
                     products=products,
                     previous=previous,
                     reasons=get_reasons,
@@ -529,7 +529,7 @@ def products_flags_set(
     """
     from catalog.models import ProductSupplierEvent
 
-    rules = _rules(now)
+    rules = recompute_rules(now)
     total = FlagsResult()
     target = Q()
     if is_eol is not None:
@@ -542,7 +542,7 @@ def products_flags_set(
     get_reasons = _reasons_getter(None, reason)
     for chunk in _chunks(product_ids):
         with transaction.atomic():
-            products, previous = _lock_products(chunk, full_condition)
+            products, previous = recompute_chunk_lock(chunk, full_condition)
             if not products:
                 continue
             ids = list(products)
@@ -568,5 +568,7 @@ def products_flags_set(
             for row in products.values():
                 row.update(updates)
             total.flagged_product_ids.extend(ids)
-            total.add(_apply_chunk(products=products, previous=previous, reasons=get_reasons, rules=rules))
+            total.add(
+                recompute_chunk_apply(products=products, previous=previous, reasons=get_reasons, rules=rules)
+            )
     return total
