@@ -1,4 +1,10 @@
-"""Reads of the catalog: rich, set-based queries. Nothing here writes."""
+"""Reads of the catalog: rich, set-based queries. Nothing here writes.
+
+This is the one catalog module that reads procurement's models (the supplier offers the catalog
+elects from, and the suppliers' and feeds' terms): the rest of the catalog goes through the
+functions here and names an offer ``Offer``. The import-linter contract in pyproject.toml allows
+exactly this import from catalog up to procurement.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from catalog.models import Category, Product, ProductSupplierEvent
 from catalog.policies.election import OfferCandidate
@@ -21,7 +28,10 @@ from catalog.policies.landed import (
     weight_table_parse,
 )
 from catalog.policies.pricing import category_margins_inherit
-from procurement.models import SupplierItem
+from procurement.models import Supplier, SupplierFeed, SupplierItem
+
+# A supplier's offer of a product (procurement's ``SupplierItem``), as the catalog names it.
+Offer = SupplierItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +73,6 @@ class SourceFacts:
 
 
 def source_facts_get() -> SourceFacts:
-    from django.conf import settings
-
-    from procurement.models import Supplier, SupplierFeed
-
     shop_currency = settings.GENESYS_SHOP_CURRENCY
     feed_pricing: dict[int, FeedPricing] = {}
     active_feeds = set()
@@ -188,9 +194,29 @@ def offers_in_stock(*, product: Any) -> QuerySet:
 
 def supplier_margins_get() -> dict[int, Decimal | None]:
     """Every supplier's margin (suppliers are few; read once per recompute)."""
-    from procurement.models import Supplier
-
     return dict(Supplier.objects.values_list("id", "margin"))
+
+
+def product_ids_offered_in_currencies(*, currencies: Sequence[str]) -> QuerySet:
+    """Products with an offer from a feed priced in one of these currencies."""
+    return (
+        SupplierItem.objects.filter(feed__currency__in=list(currencies))
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+
+
+def offers_held_count_by_reason() -> dict[str, int]:
+    """How many offers wait on hold, per hold reason (every reason, zero included; the table has
+    a partial index on held rows)."""
+    held = dict(
+        SupplierItem.objects.exclude(hold_reason="")
+        .order_by()
+        .values_list("hold_reason")
+        .annotate(n=Count("id"))
+        .values_list("hold_reason", "n")
+    )
+    return {reason.value: held.get(reason.value, 0) for reason in SupplierItem.HoldReason if reason.value}
 
 
 def product_eol_rule(*, cutoff) -> Q:

@@ -1,4 +1,8 @@
-"""The development reset of the seed document: empty the catalog, keep the configuration."""
+"""The development reset of the seed document: empty the catalog, keep the configuration.
+
+It lives in procurement because it empties procurement's offers and runs as well as the catalog
+(the one app that may read both); suppliers, feeds and mappers stay.
+"""
 
 from __future__ import annotations
 
