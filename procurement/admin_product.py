@@ -19,7 +19,7 @@ class SupplierOfferInline(ReadOnlyInline):
     model = SupplierItem
     verbose_name = _("offer from a supplier")
     verbose_name_plural = _("offers from every supplier")
-    fields = ["supplier", "feed", "sku", "price", "stock", "gtin_raw", "partnumber_raw", "updated_at"]
+    fields = ("supplier", "feed", "sku", "price", "stock", "gtin_raw", "partnumber_raw", "updated_at")
     readonly_fields = fields
     ordering = ["price"]
 

@@ -53,7 +53,7 @@ def catalog_reset() -> dict[str, int]:
     Suppliers, feeds and mappers stay. Set-based: one statement per table (TRUNCATE on
     PostgreSQL), never a row-by-row cascade through the ORM. Returns the rows removed per model.
     """
-    counts = {model._meta.label: model.objects.count() for model in RESET_MODELS}
+    counts = {model._meta.label: model._default_manager.count() for model in RESET_MODELS}
     # Table names come from our own models and are quoted: no outside input reaches this SQL.
     tables = [connection.ops.quote_name(model._meta.db_table) for model in RESET_MODELS]
     with connection.cursor() as cursor:
