@@ -17,8 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from catalog.models import Category, Product, ProductSupplierEvent
-from catalog.policies.election import OfferCandidate
+from catalog.conf import default_margin, price_rounding
+from catalog.models import Category, CurrencyRate, Product, ProductSupplierEvent
+from catalog.policies.election import OfferCandidate, offer_election_explain
 from catalog.policies.landed import (
     FeedPricing,
     LandedCost,
@@ -27,7 +28,7 @@ from catalog.policies.landed import (
     landed_cost_compute,
     weight_table_parse,
 )
-from catalog.policies.pricing import category_margins_inherit
+from catalog.policies.pricing import category_margins_inherit, margin_resolve, price_compute
 from procurement.models import Supplier, SupplierFeed, SupplierItem
 
 # A supplier's offer of a product (procurement's ``SupplierItem``), as the catalog names it.
@@ -104,8 +105,6 @@ def source_facts_get() -> SourceFacts:
 
 def currency_rates_latest() -> dict[str, Decimal]:
     """The newest rate of every currency (the table holds a row per currency and day)."""
-    from catalog.models import CurrencyRate
-
     newest = CurrencyRate.objects.filter(currency=OuterRef("currency")).order_by("-date").values("date")[:1]
     return dict(CurrencyRate.objects.filter(date=Subquery(newest)).order_by().values_list("currency", "rate"))
 
@@ -276,10 +275,6 @@ class OfferExplanation:
 def product_election_explain(*, product: Product) -> list[OfferExplanation]:
     """Every offer of a product with why it won or lost, its landed cost and how it was worked
     out, and the price it would be sold at."""
-    from catalog.conf import default_margin, price_rounding
-    from catalog.policies.election import offer_election_explain
-    from catalog.policies.pricing import margin_resolve, price_compute
-
     sources = source_facts_get()
     candidates = offer_candidates_by_product(
         product_ids=[product.pk], sources=sources, weights={product.pk: product.weight}

@@ -23,6 +23,9 @@ from django.db import connection
 from rq.cron_scheduler_registry import get_registry_key as cron_registry_key
 from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 
+from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY
+from genesys.jobs.scheduling import scheduled_overdue
+
 
 def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
     started = time.monotonic()
@@ -68,8 +71,6 @@ def check_workers() -> dict[str, Any]:
 
 
 def check_scheduler() -> dict[str, Any]:
-    from genesys.jobs.scheduling import scheduled_overdue
-
     client = _redis()
     try:
         held = {
@@ -87,8 +88,6 @@ def check_scheduler() -> dict[str, Any]:
 
 
 def check_cron() -> dict[str, Any]:
-    from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY
-
     client = _redis()
     try:
         now = time.time()

@@ -11,8 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.policies.landed import WeightTableError, weight_table_parse
 from genesys.env import is_env_var_name
 from genesys.fields import margin_field, money_field
+from genesys.outbound import outbound_policy, url_host_refusal
+from procurement.feeds.source_url import (
+    FeedPathError,
+    feed_path_message,
+    feeds_root_path_resolve,
+    url_credentials_find,
+)
 
 
 class Supplier(models.Model):
@@ -109,7 +117,6 @@ class Supplier(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        from catalog.policies.landed import WeightTableError, weight_table_parse
 
         try:
             weight_table_parse(self.shipping_weight_table)
@@ -326,14 +333,6 @@ def headers_problems(headers: object) -> list[str]:
 def source_url_problem(url: str) -> str:
     """Why ``url`` cannot be a feed's source ("" when it can); see docs/security.md."""
     from django.conf import settings
-
-    from genesys.outbound import outbound_policy, url_host_refusal
-    from procurement.feeds.source_url import (
-        FeedPathError,
-        feed_path_message,
-        feeds_root_path_resolve,
-        url_credentials_find,
-    )
 
     url = url.strip()
     if url.startswith("file:"):
