@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import InlineModelAdmin
 from django.db import connection, models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -28,7 +29,7 @@ from catalog.models import (
     ProductMeta,
     ProductSupplierEvent,
 )
-from catalog.selectors import offer_landed_cost_explain, product_election_explain, source_facts_get
+from catalog.selectors import Offer, offer_landed_cost_explain, product_election_explain, source_facts_get
 from catalog.services.approvals import (
     APPROVE_PERMISSION,
     DecisionResult,
@@ -45,8 +46,7 @@ from catalog.services.changes import (
 from catalog.services.offers import Reason, active_offers_recompute
 from catalog.services.rates import currency_rate_delete, currency_rate_save
 from catalog.services.stream_leases import stream_rows_retry
-from genesys.admin_tools import ReadOnlyAdmin, ReadOnlyInline, pretty_json, status_badge
-from procurement.models import SupplierItem
+from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 
 RECENT_EVENTS_SHOWN = 50
 
@@ -91,18 +91,6 @@ class CategoryAdmin(admin.ModelAdmin):
     @admin.display(description=_("products"), ordering="_product_count")
     def product_count(self, obj: Category) -> int:
         return obj._product_count
-
-
-class SupplierOfferInline(ReadOnlyInline):
-    model = SupplierItem
-    verbose_name = _("offer from a supplier")
-    verbose_name_plural = _("offers from every supplier")
-    fields = ["supplier", "feed", "sku", "price", "stock", "gtin_raw", "partnumber_raw", "updated_at"]
-    readonly_fields = fields
-    ordering = ["price"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SupplierItem]:
-        return super().get_queryset(request).select_related("supplier", "feed")
 
 
 class ActiveOfferInline(admin.StackedInline):
@@ -170,7 +158,8 @@ class ProductAdmin(admin.ModelAdmin):
     def has_run_jobs_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("genesys.run_jobs")  # type: ignore[union-attr]
 
-    inlines = [ActiveOfferInline, SupplierOfferInline, ProductMetaInline]
+    # Other apps add their own inlines with product_inline_add (procurement: every supplier's offer).
+    inlines: list[type[InlineModelAdmin]] = [ActiveOfferInline, ProductMetaInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "brand", "partnumber", "partnumber_normalized", "gtin", "category"]}),
@@ -273,6 +262,15 @@ class ProductAdmin(admin.ModelAdmin):
             .order_by("-created_at", "-id")[:RECENT_EVENTS_SHOWN]
         )
         return render_to_string("admin/catalog/product_events.html", {"events": events})
+
+
+def product_inline_add(
+    inline: type[InlineModelAdmin], *, after: type[InlineModelAdmin] = ActiveOfferInline
+) -> None:
+    """Show another app's data about a product on its page (procurement adds every supplier's
+    offer), so this admin names no app above the catalog. Adding the same inline twice is a no-op."""
+    if inline not in ProductAdmin.inlines:
+        ProductAdmin.inlines.insert(ProductAdmin.inlines.index(after) + 1, inline)
 
 
 @admin.register(ProductMeta)
@@ -444,7 +442,7 @@ class PendingRunFilter(admin.SimpleListFilter):
         return queryset.filter(run_id=self.value()) if self.value() else queryset
 
 
-def landed_cost_explained(request: HttpRequest, item: SupplierItem | None, weight: Any) -> str:
+def landed_cost_explained(request: HttpRequest, item: Offer | None, weight: Any) -> str:
     """ "325.71 € = 7,990 CZK x 0.03957 + 9.50 € shipping" for one offer; the supplier, feed and
     rate facts are read once per request."""
     if item is None:

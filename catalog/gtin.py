@@ -59,6 +59,37 @@ def gtin_is_restricted(gtin14: str) -> bool:
     )
 
 
+def _gtin_text(raw: object) -> str | GtinCheck:
+    """The raw value as text (JSON numbers included), or why it cannot be a GTIN."""
+    if raw is None:
+        return GtinCheck(None)
+    if isinstance(raw, bool):
+        return GtinCheck(None, "not a number")
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else GtinCheck(None, "not a whole number")
+    return str(raw).strip()
+
+
+def _gtin_digits(raw: object) -> str | GtinCheck:
+    """The digits of a raw value, separators and float text (".0") removed, or why there are none."""
+    text = _gtin_text(raw)
+    if isinstance(text, GtinCheck):
+        return text
+    if not text:
+        return GtinCheck(None)
+    if text.isascii() and text.isdigit():
+        return text  # the common case: plain digits
+    if _SCIENTIFIC.match(text):
+        return GtinCheck(None, "scientific notation lost digits (spreadsheet export)")
+    floated = _FLOAT_TEXT.match(text)
+    digits = floated.group(1) if floated else _SEPARATORS.sub("", text)
+    if not digits.isascii() or not digits.isdigit():
+        return GtinCheck(None, "contains characters other than digits")
+    return digits
+
+
 def gtin_normalize(raw: object) -> GtinCheck:
     """Turn a raw feed value into a 14-digit GTIN, or say why it cannot identify a product.
 
@@ -66,29 +97,9 @@ def gtin_normalize(raw: object) -> GtinCheck:
     ("5600000010280.0"), and refuses spreadsheet scientific notation ("4,00638E+12"), which
     has lost digits. 9-11 digits are zero-padded with a ``note``: leading zeros were dropped.
     """
-    if raw is None:
-        return GtinCheck(None)
-    if isinstance(raw, bool):
-        return GtinCheck(None, "not a number")
-    if isinstance(raw, int):
-        text = str(raw)
-    elif isinstance(raw, float):
-        if not raw.is_integer():
-            return GtinCheck(None, "not a whole number")
-        text = str(int(raw))
-    else:
-        text = str(raw).strip()
-    if not text:
-        return GtinCheck(None)
-    if text.isascii() and text.isdigit():
-        digits = text  # the common case: plain digits
-    else:
-        if _SCIENTIFIC.match(text):
-            return GtinCheck(None, "scientific notation lost digits (spreadsheet export)")
-        floated = _FLOAT_TEXT.match(text)
-        digits = floated.group(1) if floated else _SEPARATORS.sub("", text)
-        if not digits.isascii() or not digits.isdigit():
-            return GtinCheck(None, "contains characters other than digits")
+    digits = _gtin_digits(raw)
+    if isinstance(digits, GtinCheck):
+        return digits
     if set(digits) == {"0"}:
         return GtinCheck(None, "all zeros")
     if len(digits) < 8:

@@ -10,11 +10,16 @@ from catalog.services.dirty import dirty_products_drain
 from catalog.services.eol import products_mark_eol
 from catalog.services.offers import active_offers_recompute
 from catalog.services.rates import currency_rates_refresh
+from catalog.services.update_stream import stream_rows_prune
 from genesys.jobs.context import JobContext
+from genesys.jobs.maintenance import maintenance_step
 from genesys.jobs.registry import KindDefaults, job_kind
 from genesys.models import JobKind
 
 DIRTY_SCOPE = "dirty"
+
+# The nightly maintenance job prunes the shop updates already sent (RETENTION_DAYS).
+maintenance_step("stream_rows_deleted")(stream_rows_prune)
 
 
 @job_kind(

@@ -1,4 +1,10 @@
-"""Reads of the catalog: rich, set-based queries. Nothing here writes."""
+"""Reads of the catalog: rich, set-based queries. Nothing here writes.
+
+This is the one catalog module that reads procurement's models (the supplier offers the catalog
+elects from, and the suppliers' and feeds' terms): the rest of the catalog goes through the
+functions here and names an offer ``Offer``. The import-linter contract in pyproject.toml allows
+exactly this import from catalog up to procurement.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from catalog.models import Category, Product, ProductSupplierEvent
-from catalog.policies.election import OfferCandidate
+from catalog.conf import default_margin, price_rounding
+from catalog.models import Category, CurrencyRate, Product, ProductSupplierEvent
+from catalog.policies.election import OfferCandidate, offer_election_explain
 from catalog.policies.landed import (
     FeedPricing,
     LandedCost,
@@ -20,8 +28,11 @@ from catalog.policies.landed import (
     landed_cost_compute,
     weight_table_parse,
 )
-from catalog.policies.pricing import category_margins_inherit
-from procurement.models import SupplierItem
+from catalog.policies.pricing import category_margins_inherit, margin_resolve, price_compute
+from procurement.models import Supplier, SupplierFeed, SupplierItem
+
+# A supplier's offer of a product (procurement's ``SupplierItem``), as the catalog names it.
+Offer = SupplierItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +74,6 @@ class SourceFacts:
 
 
 def source_facts_get() -> SourceFacts:
-    from django.conf import settings
-
-    from procurement.models import Supplier, SupplierFeed
-
     shop_currency = settings.GENESYS_SHOP_CURRENCY
     feed_pricing: dict[int, FeedPricing] = {}
     active_feeds = set()
@@ -98,8 +105,6 @@ def source_facts_get() -> SourceFacts:
 
 def currency_rates_latest() -> dict[str, Decimal]:
     """The newest rate of every currency (the table holds a row per currency and day)."""
-    from catalog.models import CurrencyRate
-
     newest = CurrencyRate.objects.filter(currency=OuterRef("currency")).order_by("-date").values("date")[:1]
     return dict(CurrencyRate.objects.filter(date=Subquery(newest)).order_by().values_list("currency", "rate"))
 
@@ -188,9 +193,29 @@ def offers_in_stock(*, product: Any) -> QuerySet:
 
 def supplier_margins_get() -> dict[int, Decimal | None]:
     """Every supplier's margin (suppliers are few; read once per recompute)."""
-    from procurement.models import Supplier
-
     return dict(Supplier.objects.values_list("id", "margin"))
+
+
+def product_ids_offered_in_currencies(*, currencies: Sequence[str]) -> QuerySet:
+    """Products with an offer from a feed priced in one of these currencies."""
+    return (
+        SupplierItem.objects.filter(feed__currency__in=list(currencies))
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+
+
+def offers_held_count_by_reason() -> dict[str, int]:
+    """How many offers wait on hold, per hold reason (every reason, zero included; the table has
+    a partial index on held rows)."""
+    held = dict(
+        SupplierItem.objects.exclude(hold_reason="")
+        .order_by()
+        .values_list("hold_reason")
+        .annotate(n=Count("id"))
+        .values_list("hold_reason", "n")
+    )
+    return {reason.value: held.get(reason.value, 0) for reason in SupplierItem.HoldReason if reason.value}
 
 
 def product_eol_rule(*, cutoff) -> Q:
@@ -250,10 +275,6 @@ class OfferExplanation:
 def product_election_explain(*, product: Product) -> list[OfferExplanation]:
     """Every offer of a product with why it won or lost, its landed cost and how it was worked
     out, and the price it would be sold at."""
-    from catalog.conf import default_margin, price_rounding
-    from catalog.policies.election import offer_election_explain
-    from catalog.policies.pricing import margin_resolve, price_compute
-
     sources = source_facts_get()
     candidates = offer_candidates_by_product(
         product_ids=[product.pk], sources=sources, weights={product.pk: product.weight}

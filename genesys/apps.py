@@ -14,7 +14,9 @@ class GenesysConfig(AppConfig):
         from genesys import db  # noqa: F401  (registers the any_of lookup)
         from genesys.jobs import maintenance  # noqa: F401  (the maintenance job kind)
 
-        autodiscover_modules("jobs")  # each app's job kinds
+        # Each app fills the registries of the job framework: its job kinds and maintenance steps
+        # (jobs.py), its /healthz checks (health.py) and its part of the demo (demo.py).
+        autodiscover_modules("jobs", "health", "demo")
         post_migrate.connect(_job_kind_configs_ensure, sender=self)
 
 

@@ -1,37 +1,52 @@
-"""Demo data: three fictional suppliers whose sample feeds ship in ``demo/``.
+"""Demo data, loaded by ``manage.py load_demo``: each app registers its part.
 
-* Distrilusa: a CSV price list with ``;``, decimal commas and a BOM, dropped under FEEDS_ROOT.
-* Nortech: a paginated JSON API with a bearer token, served by ``manage.py serve_demo_feeds``.
-* EuroElectro: a Google Merchant Center RSS feed, dropped under FEEDS_ROOT.
+An app adds a step with ``@demo_step("<name>")`` in its ``demo.py`` (the ``genesys`` app imports
+every app's ``demo`` module at start-up), so this module names no app. A step is
+``func(*, feeds_root: Path, feed_server_url: str) -> str`` and returns one line for the operator;
+it raises ``DemoLoadError`` with what went wrong and how to fix it. Steps run in the order the
+apps are installed (procurement's suppliers before the shop's first category sync).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 
-from genesys.jobs.enqueue import job_enqueue
-from genesys.models import JobKind
-from procurement.services.config_io import ImportSummary, suppliers_import
-
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
-DEMO_FILES = ("distrilusa/tarifa.csv", "euroelectro/google-merchant.xml")
 DEMO_FEED_SERVER_PLACEHOLDER = "http://127.0.0.1:8082"
 
+DemoStep = Callable[..., str]
+_STEPS: dict[str, DemoStep] = {}
 
-def demo_load(*, feeds_root: Path, feed_server_url: str) -> ImportSummary:
-    """Copy the sample files under ``feeds_root/demo`` and create or refresh the demo suppliers."""
-    for relative in DEMO_FILES:
-        target = feeds_root / "demo" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(DEMO_DIR / "feeds" / relative, target)
-    raw = (DEMO_DIR / "suppliers.json").read_text(encoding="utf-8")
-    raw = raw.replace(DEMO_FEED_SERVER_PLACEHOLDER, feed_server_url.rstrip("/"))
-    summary = suppliers_import(data=json.loads(raw))
-    if settings.PRESTASHOP_URL:
-        # Fetch the shop's categories as soon as a worker starts, so they can be mapped at once.
-        job_enqueue(kind=JobKind.PRESTASHOP_SYNC_CATEGORIES, triggered_by="demo")
-    return summary
+
+class DemoLoadError(Exception):
+    """A demo step could not load its part; ``errors`` are lines for the operator."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def demo_step(name: str) -> Callable[[DemoStep], DemoStep]:
+    """Register ``func(*, feeds_root, feed_server_url) -> str`` as the demo step ``name``."""
+
+    def register(func: DemoStep) -> DemoStep:
+        _STEPS[name] = func
+        return func
+
+    return register
+
+
+def demo_steps() -> dict[str, DemoStep]:
+    return dict(_STEPS)
+
+
+def demo_load(*, feeds_root: Path, feed_server_url: str) -> list[str]:
+    """Run every app's demo step; returns their lines for the operator, in order."""
+    return [
+        line
+        for step in _STEPS.values()
+        if (line := step(feeds_root=feeds_root, feed_server_url=feed_server_url))
+    ]

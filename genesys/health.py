@@ -5,6 +5,10 @@ holds its lock for every Genesys queue (someone runs ``rqworker --with-scheduler
 delayed job is more than ``JOBS_SCHEDULED_OVERDUE_SECONDS`` past its time, the cron
 process beats and its periodic tick ran recently, and the oldest sendable shop update is not
 older than ``HEALTH_STREAM_MAX_AGE_SECONDS``.
+
+The checks of the system's own parts live here; each app adds the checks of its data with
+``@health_check("<name>")`` in its ``health.py`` (the ``genesys`` app imports every app's
+``health`` module at start-up), so this module names no app.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from rq.cron_scheduler_registry import get_registry_key as cron_registry_key
 from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
+
+from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY
+from genesys.jobs.scheduling import scheduled_overdue
 
 
 def _timed(check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
@@ -65,8 +71,6 @@ def check_workers() -> dict[str, Any]:
 
 
 def check_scheduler() -> dict[str, Any]:
-    from genesys.jobs.scheduling import scheduled_overdue
-
     client = _redis()
     try:
         held = {
@@ -84,8 +88,6 @@ def check_scheduler() -> dict[str, Any]:
 
 
 def check_cron() -> dict[str, Any]:
-    from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY
-
     client = _redis()
     try:
         now = time.time()
@@ -100,47 +102,26 @@ def check_cron() -> dict[str, Any]:
     return {"ok": ok, "process_heartbeat_age_s": process_age, "last_tick_age_s": tick_age}
 
 
-def check_stream() -> dict[str, Any]:
-    from catalog.models import CatalogUpdateStream
+HealthCheck = Callable[[], dict[str, Any] | None]
 
-    oldest = (
-        CatalogUpdateStream.objects.filter(
-            status=CatalogUpdateStream.Status.PENDING,
-            next_attempt_at__lte=timezone.now(),
-            product__id_ecommerce__isnull=False,
-        )
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    age = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
-    return {"ok": age <= settings.HEALTH_STREAM_MAX_AGE_SECONDS, "oldest_pending_age_s": age}
-
-
-def check_recompute() -> dict[str, Any]:
-    """Products an ingest changed wait for the catalog step at most this long: older marks
-    mean neither the ingests nor the 30 s sweep are draining them (catalog.services.dirty)."""
-    from catalog.models import DirtyProduct
-
-    marks = DirtyProduct.objects.order_by("marked_at").values_list("marked_at", flat=True)
-    oldest = marks.first()
-    age = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
-    return {
-        "ok": age <= settings.HEALTH_RECOMPUTE_MAX_AGE_SECONDS,
-        "oldest_dirty_age_s": age,
-        "dirty_products": DirtyProduct.objects.count() if oldest else 0,
-    }
-
-
-CHECKS: dict[str, Callable[[], dict[str, Any] | None]] = {
+CHECKS: dict[str, HealthCheck] = {
     "database": check_database,
     "redis": check_redis,
     "workers": check_workers,
     "scheduler": check_scheduler,
     "cron": check_cron,
-    "stream": check_stream,
-    "recompute": check_recompute,
 }
+
+
+def health_check(name: str) -> Callable[[HealthCheck], HealthCheck]:
+    """Register ``func() -> dict | None`` as the check ``name`` of /healthz: it says ``ok`` (True when
+    left out) and what it measured; an exception is reported as a failed check."""
+
+    def register(func: HealthCheck) -> HealthCheck:
+        CHECKS[name] = func
+        return func
+
+    return register
 
 
 def health_report() -> dict[str, Any]:

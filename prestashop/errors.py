@@ -78,3 +78,31 @@ class ShopNotFoundError(ShopRequestError):
 class ShopResponseError(ShopError):
     """The shop answered with something that is not its API format: HTML, PHP notices, broken
     XML or JSON. Permanent unless the status is 5xx (a proxy's error page)."""
+
+
+def shop_error_for_status(
+    message: str,
+    *,
+    status: int,
+    code: str = "",
+    permanent_codes: frozenset[str] | set[str] = frozenset(),
+) -> ShopError:
+    """The one status -> error ladder of both shop clients.
+
+    401/403: auth; 404: not found; 5xx and 429: transient (a server error the shop raises for a
+    malformed request — its ``code`` in ``permanent_codes`` — is a refusal instead); anything else
+    a refusal. A 429 or 503 was not processed, so a create may safely retry; another 5xx may have
+    been applied before it failed (``maybe_applied``).
+    """
+    if status in (401, 403):
+        return ShopAuthError(message, status=status, code=code)
+    if status == 404:
+        return ShopNotFoundError(message, status=status, code=code)
+    if (status >= 500 or status == 429) and code not in permanent_codes:
+        return ShopServerError(message, status=status, code=code, maybe_applied=status not in (429, 503))
+    return ShopRequestError(message, status=status, code=code)
+
+
+def attempts_note(attempts: int) -> str:
+    """ " after 3 attempts" for an error message, or nothing for a first try."""
+    return f" after {attempts} attempts" if attempts > 1 else ""

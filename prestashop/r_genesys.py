@@ -25,6 +25,8 @@ from prestashop.errors import (
     ShopResponseError,
     ShopServerError,
     ShopValidationError,
+    attempts_note,
+    shop_error_for_status,
 )
 from prestashop.fields import prepare_product
 from prestashop.transport import ShopTransport, describe_body
@@ -114,18 +116,11 @@ class RGenesysClient:
 
     def _error(self, response: requests.Response, data: Any, label: str) -> ShopError:
         status = response.status_code
-        attempts = getattr(response, "attempts", 1)
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        tries = attempts_note(getattr(response, "attempts", 1))
         code, message = rg_json.error_body(data)
         detail = f"r_genesys error {code}: {message}" if code else describe_body(response.content)
         text = self.http.scrub(f"{label}: HTTP {status}{tries}, {detail}"[:600])
-        if status in (401, 403):
-            return ShopAuthError(text, status=status, code=code)
-        if status == 404:
-            return ShopNotFoundError(text, status=status, code=code)
-        if status >= 500 or status == 429:
-            return ShopServerError(text, status=status, code=code, maybe_applied=status not in (429, 503))
-        return ShopRequestError(text, status=status, code=code)
+        return shop_error_for_status(text, status=status, code=code)
 
     def _pages(self, action: str) -> list[dict[str, Any]]:
         """Every page of a list; the module says where the next one starts (``next_offset``)."""

@@ -1,4 +1,5 @@
-"""HTTP for the shop clients: one pooled session, timeouts, bounded retries with backoff + jitter.
+"""HTTP for the shop clients: one pooled session, timeouts, bounded retries with backoff + jitter
+(the retry policy and schedule are genesys.http's, shared with the feed downloads).
 
 Both backends share it; they differ only in how they read bodies and errors. Nothing here logs
 headers or bodies, and every URL that reaches a log line or an exception goes through ``scrub``.
@@ -8,11 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +19,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from genesys.http import RetryPolicy, RetrySchedule, retry_after_seconds
 from prestashop.errors import ShopConnectionError, ShopRequestError, ShopTimeoutError
 from prestashop.fields import clean_text
 
@@ -74,28 +74,6 @@ def describe_body(body: bytes) -> str:
     else:
         kind = "an unexpected body"
     return f"{kind}: {snippet(text)!r}"
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """``attempts`` counts the first try; delays double from ``backoff_base`` up to ``backoff_max``
-    and are jittered to half..full so parallel workers do not retry in lockstep."""
-
-    attempts: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 8.0
-
-    def delay(self, attempt: int, *, retry_after: float | None = None) -> float:
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
-        delay = random.uniform(ceiling / 2, ceiling)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.backoff_max))
-        return delay
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    return float(value) if value.isdigit() else None
 
 
 def _not_sent(exc: requests.RequestException) -> bool:
@@ -188,8 +166,9 @@ class ShopTransport:
         """
         url = self.base_url + path.lstrip("/")
         label = f"{method} /{urlsplit(url).path.lstrip('/')}"
-        attempts = max(1, self.retry.attempts)
-        for attempt in range(1, attempts + 1):
+        schedule = RetrySchedule(self.retry)
+        attempts = schedule.total
+        for attempt in schedule.attempts():
             started = time.monotonic()
             try:
                 response = self.session.request(
@@ -203,14 +182,13 @@ class ShopTransport:
                 )
             except requests.RequestException as exc:
                 not_sent = _not_sent(exc)
-                retry = attempt < attempts and (idempotent or not_sent)
+                delay = schedule.next_delay(attempt) if idempotent or not_sent else None
                 cause = self.scrub(_describe(exc))
-                if retry:
-                    delay = self.retry.delay(attempt)
+                if delay is not None:
                     logger.warning(
                         "%s failed (%s); retry %d/%d in %.2fs", label, cause, attempt, attempts - 1, delay
                     )
-                    time.sleep(delay)
+                    schedule.sleep(delay)
                     continue
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 if isinstance(exc, requests.ReadTimeout):
@@ -234,11 +212,12 @@ class ShopTransport:
                     status=status,
                 )
             retryable = self._should_retry(response) and (idempotent or status in _NOT_PROCESSED_STATUSES)
-            if retryable and attempt < attempts:
-                delay = self.retry.delay(attempt, retry_after=_retry_after(response))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            delay = schedule.next_delay(attempt, retry_after=retry_after) if retryable else None
+            if delay is not None:
                 logger.warning("%s -> %d; retry %d/%d in %.2fs", label, status, attempt, attempts - 1, delay)
                 response.close()
-                time.sleep(delay)
+                schedule.sleep(delay)
                 continue
             response.attempts = attempt  # read by the clients for their error messages
             return response

@@ -24,9 +24,10 @@ from prestashop.errors import (
     ShopNotFoundError,
     ShopRequestError,
     ShopResponseError,
-    ShopServerError,
     ShopTransientError,
     ShopValidationError,
+    attempts_note,
+    shop_error_for_status,
 )
 from prestashop.fields import filter_value_is_exact, format_decimal, prepare_product
 from prestashop.transport import RETRYABLE_STATUSES, ShopTransport, describe_body
@@ -138,8 +139,7 @@ class WebserviceClient:
 
     def _error(self, response: requests.Response, label: str) -> ShopError:
         status = response.status_code
-        attempts = getattr(response, "attempts", 1)
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        tries = attempts_note(getattr(response, "attempts", 1))
         errors = ws_xml.parse_errors(response.content)
         if errors:
             detail = "; ".join(f"PrestaShop error {code}: {message}" for code, message in errors)
@@ -152,15 +152,9 @@ class WebserviceClient:
         else:
             detail, code = describe_body(response.content), ""
         message = self.http.scrub(f"{label}: HTTP {status}{tries}, {detail}"[:600])
-        if status in (401, 403):
-            return ShopAuthError(message, status=status, code=code)
-        if status == 404:
-            return ShopNotFoundError(message, status=status, code=code)
-        if status >= 500 or status == 429:
-            if code in PERMANENT_SERVER_CODES:
-                return ShopRequestError(message, status=status, code=code)
-            return ShopServerError(message, status=status, code=code, maybe_applied=status not in (429, 503))
-        return ShopRequestError(message, status=status, code=code)
+        return shop_error_for_status(
+            message, status=status, code=code, permanent_codes=PERMANENT_SERVER_CODES
+        )
 
     def _pages(
         self, resource: str, params: dict[str, str], parse: Callable[[etree._Element], list[T]]

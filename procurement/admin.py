@@ -15,7 +15,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.services.changes import feed_save, supplier_save
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
@@ -38,6 +37,7 @@ from procurement.services.identity import (
 )
 from procurement.services.runs import rejected_rows_csv
 from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
+from procurement.services.suppliers import feed_save, supplier_save
 
 
 class FeedInline(admin.TabularInline):

@@ -5,16 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from genesys.jobs.context import JobContext, JobOutcome, JobSkip
+from genesys.jobs.maintenance import maintenance_step
 from genesys.jobs.registry import KindDefaults, job_kind
 from genesys.models import JobKind, JobRun
 from procurement.models import FeedRun
 from procurement.services.ingest import IngestProgress, supplier_ingest
-from procurement.services.runs import IngestAlreadyRunning, feed_runs_abandon, feed_runs_orphaned_abandon
+from procurement.services.runs import (
+    IngestAlreadyRunning,
+    feed_runs_abandon,
+    feed_runs_orphaned_abandon,
+    feed_runs_prune,
+)
 from procurement.services.scheduling import (
     supplier_ingest_after,
     supplier_ingest_key,
     supplier_ingests_schedule,
 )
+
+# The nightly maintenance job prunes old feed runs (RETENTION_DAYS; each feed's baseline stays).
+maintenance_step("feed_runs_deleted")(feed_runs_prune)
 
 
 class IngestFailed(Exception):

@@ -11,8 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.policies.landed import WeightTableError, weight_table_parse
 from genesys.env import is_env_var_name
 from genesys.fields import margin_field, money_field
+from genesys.outbound import outbound_policy, url_host_refusal
+from procurement.feeds.source_url import (
+    FeedPathError,
+    feed_path_message,
+    feeds_root_path_resolve,
+    url_credentials_find,
+)
 
 
 class Supplier(models.Model):
@@ -109,7 +117,6 @@ class Supplier(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        from catalog.policies.landed import WeightTableError, weight_table_parse
 
         try:
             weight_table_parse(self.shipping_weight_table)
@@ -261,42 +268,12 @@ class SupplierFeed(models.Model):
         source_problem = source_url_problem(self.source_url or "")
         if source_problem:
             errors["source_url"] = [source_problem]
-        settings = self.auth_settings if isinstance(self.auth_settings, dict) else None
-        if settings is None:
-            errors.setdefault("auth_settings", []).append(_("Must be a JSON object."))
-        else:
-            required = AUTH_REQUIRED_KEYS.get(self.auth_type, ())
-            for key in required:
-                if not settings.get(key):
-                    errors.setdefault("auth_settings", []).append(
-                        _("%(key)s is required for this authentication type.") % {"key": key}
-                    )
-            for key, value in settings.items():
-                if key.endswith("_env"):
-                    if not is_env_var_name(value):
-                        errors.setdefault("auth_settings", []).append(
-                            _("%(key)s must be the name of an environment variable.") % {"key": key}
-                        )
-                elif key not in {"header", "param"}:
-                    errors.setdefault("auth_settings", []).append(
-                        _(
-                            "%(key)s is not allowed: store credentials in environment variables and "
-                            "put their names in *_env keys."
-                        )
-                        % {"key": key}
-                    )
-        if not isinstance(self.headers, dict):
-            errors.setdefault("headers", []).append(_("Must be a JSON object."))
-        else:
-            for name, value in self.headers.items():
-                if name.lower() in _SECRET_HEADERS:
-                    errors.setdefault("headers", []).append(
-                        _("%(name)s carries a credential: use the authentication settings.") % {"name": name}
-                    )
-                elif not isinstance(value, str):
-                    errors.setdefault("headers", []).append(
-                        _("The value of %(name)s must be a string.") % {"name": name}
-                    )
+        auth_problems = auth_settings_problems(auth_type=self.auth_type, auth_settings=self.auth_settings)
+        if auth_problems:
+            errors["auth_settings"] = auth_problems
+        header_problems = headers_problems(self.headers)
+        if header_problems:
+            errors["headers"] = header_problems
         for field in ("format_options", "pagination"):
             if not isinstance(getattr(self, field), dict):
                 errors.setdefault(field, []).append(_("Must be a JSON object."))
@@ -313,17 +290,49 @@ class SupplierFeed(models.Model):
         return self.currency or settings.GENESYS_SHOP_CURRENCY
 
 
+def auth_settings_problems(*, auth_type: str, auth_settings: object) -> list[str]:
+    """What is wrong with a feed's authentication settings: keys the type needs, ``*_env`` keys
+    that name environment variables, and no credential stored in the database itself."""
+    if not isinstance(auth_settings, dict):
+        return [_("Must be a JSON object.")]
+    problems = [
+        _("%(key)s is required for this authentication type.") % {"key": key}
+        for key in AUTH_REQUIRED_KEYS.get(auth_type, ())
+        if not auth_settings.get(key)
+    ]
+    for key, value in auth_settings.items():
+        if key.endswith("_env"):
+            if not is_env_var_name(value):
+                problems.append(_("%(key)s must be the name of an environment variable.") % {"key": key})
+        elif key not in {"header", "param"}:
+            problems.append(
+                _(
+                    "%(key)s is not allowed: store credentials in environment variables and "
+                    "put their names in *_env keys."
+                )
+                % {"key": key}
+            )
+    return problems
+
+
+def headers_problems(headers: object) -> list[str]:
+    """What is wrong with a feed's extra headers: strings only, and no credential among them."""
+    if not isinstance(headers, dict):
+        return [_("Must be a JSON object.")]
+    problems = []
+    for name, value in headers.items():
+        if name.lower() in _SECRET_HEADERS:
+            problems.append(
+                _("%(name)s carries a credential: use the authentication settings.") % {"name": name}
+            )
+        elif not isinstance(value, str):
+            problems.append(_("The value of %(name)s must be a string.") % {"name": name})
+    return problems
+
+
 def source_url_problem(url: str) -> str:
     """Why ``url`` cannot be a feed's source ("" when it can); see docs/security.md."""
     from django.conf import settings
-
-    from genesys.outbound import outbound_policy, url_host_refusal
-    from procurement.feeds.source_url import (
-        FeedPathError,
-        feed_path_message,
-        feeds_root_path_resolve,
-        url_credentials_find,
-    )
 
     url = url.strip()
     if url.startswith("file:"):

@@ -7,8 +7,9 @@ PY="$VENV/bin/python"
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# Create the virtual environment and install the pinned requirements, again only when
-# requirements.txt changes.
+# Create the virtual environment and install the pinned requirements: the runtime set
+# (requirements.txt) and the test and lint tools (requirements-dev.txt, which includes it). Installs
+# again only when either file changes: the stamp is a hash of both.
 bootstrap_venv() {
   local python="${PYTHON:-python3}"
   command -v "$python" >/dev/null || die "$python not found; install Python 3.11 or newer."
@@ -19,11 +20,11 @@ bootstrap_venv() {
     "$python" -m venv "$VENV"
   fi
   local stamp="$VENV/.requirements.sha256"
-  local want; want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+  local want; want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "Installing the pinned requirements"
     "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-    "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt"
+    "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
     echo "$want" > "$stamp"
   fi
 }

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import PriceApproval, PriceApprovalNotice
+from catalog.selectors import Offer
 from catalog.services.offers import RECOMPUTE_MUTEX, Reason, active_offers_recompute
 from genesys.db import transaction_mutex
 
@@ -85,8 +86,6 @@ def price_approvals_approve_run(*, run_id: int, user: str) -> DecisionResult:
 @transaction.atomic
 def price_approvals_reject(*, approval_ids: Collection[int], user: str, reason: str) -> DecisionResult:
     """Reject pending proposals: hold their offers with the reason, re-elect without them."""
-    from procurement.models import SupplierItem
-
     reason = reason.strip()
     if not reason:
         raise ValueError("a rejection needs a reason")
@@ -102,8 +101,8 @@ def price_approvals_reject(*, approval_ids: Collection[int], user: str, reason: 
     for row in rows:
         if row.supplier_item_id is None:
             continue
-        SupplierItem.objects.filter(pk=row.supplier_item_id, hold_reason="").update(
-            hold_reason=SupplierItem.HoldReason.PRICE_REJECTED,
+        Offer.objects.filter(pk=row.supplier_item_id, hold_reason="").update(
+            hold_reason=Offer.HoldReason.PRICE_REJECTED,
             hold_note=note % {"price": row.new_price, "user": user, "reason": reason},
             held_at=now,
         )
@@ -119,14 +118,12 @@ def rejected_offers_release(*, item_ids: Collection[int], user: str) -> int:
     """Let offers held for a rejected price compete again (the operator changed their mind, or
     the supplier corrected the price). The guard judges the offer's price afresh: a price that
     still jumps waits in the queue again instead of reaching the shop. Returns how many."""
-    from procurement.models import SupplierItem
-
-    held = SupplierItem.objects.filter(
-        id__in=list(item_ids), hold_reason=SupplierItem.HoldReason.PRICE_REJECTED
-    ).order_by("id")
+    held = Offer.objects.filter(id__in=list(item_ids), hold_reason=Offer.HoldReason.PRICE_REJECTED).order_by(
+        "id"
+    )
     product_ids = list(held.values_list("product_id", flat=True))
     released = held.update(
-        hold_reason=SupplierItem.HoldReason.NONE,
+        hold_reason=Offer.HoldReason.NONE,
         hold_note=_("rejected price released by %(user)s") % {"user": user[:150]},
         held_at=None,
     )

@@ -1,8 +1,9 @@
 """Operator changes that move prices or shop state: the one place they are wired to recompute.
 
-The admin (and any other caller) saves products, categories and suppliers through these
-services. Each saves, then — after the transaction commits — recomputes the affected products
-and queues shop updates with a reason saying what the operator changed.
+The admin (and any other caller) saves products and categories through these services (suppliers
+and feeds: ``procurement.services.suppliers``, which uses the recompute hooks here). Each saves,
+then — after the transaction commits — recomputes the affected products and queues shop updates
+with a reason saying what the operator changed.
 """
 
 from __future__ import annotations
@@ -12,21 +13,19 @@ from collections.abc import Collection
 from django.db import transaction
 
 from catalog.models import Category, Product
-from catalog.selectors import product_ids_offered_by_supplier
-from catalog.services.dirty import products_mark_dirty
+from catalog.services.categories import category_refresh_paths
 from catalog.services.offers import Reason, active_offers_recompute, products_flags_set
-from procurement.models import Supplier, SupplierFeed, SupplierItem
+from genesys.jobs.enqueue import job_enqueue
+from genesys.models import JobKind
 
 
 def _after_commit_recompute(*, product_ids: list[int], reason: str) -> None:
     transaction.on_commit(lambda: active_offers_recompute(product_ids=product_ids, reason=reason))
 
 
-def _recompute_job(*, scope: str, scope_id: int, reason: str) -> None:
-    """A category or supplier may cover thousands of products: recompute in a job, after commit."""
-    from genesys.jobs.enqueue import job_enqueue
-    from genesys.models import JobKind
-
+def products_recompute_enqueue(*, scope: str, scope_id: int, reason: str) -> None:
+    """A category or supplier may cover thousands of products: recompute in a job, after commit
+    (``scope`` is "category" or "supplier", ``scope_id`` its id; see ``catalog.jobs``)."""
     job_enqueue(
         kind=JobKind.CATALOG_RECOMPUTE,
         params={"scope": scope, "id": scope_id, "reason": str(reason)},
@@ -68,60 +67,16 @@ def product_save(*, product: Product, changed_fields: Collection[str]) -> Produc
 @transaction.atomic
 def category_save(*, category: Category, changed_fields: Collection[str]) -> Category:
     """Save a category; renames re-path the subtree, margin changes re-price its products."""
-    from catalog.services.categories import category_refresh_paths
-
     is_new = category.pk is None
     category.save()
     if not is_new and {"name", "parent"} & set(changed_fields):
         category_refresh_paths(category=category)
     if not is_new and "margin" in changed_fields:
-        _recompute_job(scope="category", scope_id=category.pk, reason=Reason.MARGIN_CHANGED)
+        products_recompute_enqueue(scope="category", scope_id=category.pk, reason=Reason.MARGIN_CHANGED)
     elif not is_new and {"price_change_limit", "min_margin"} & set(changed_fields):
         # Held prices the new limits allow go out; prices they no longer allow wait.
-        _recompute_job(scope="category", scope_id=category.pk, reason=Reason.MANUAL)
+        products_recompute_enqueue(scope="category", scope_id=category.pk, reason=Reason.MANUAL)
     return category
-
-
-@transaction.atomic
-def supplier_save(*, supplier: Supplier, changed_fields: Collection[str]) -> Supplier:
-    """Save a supplier: margin and active flag re-elect and re-price its products; the ingest
-    flags and interval (re)schedule or cancel its ingest job."""
-    from procurement.services.scheduling import supplier_ingest_unschedule, supplier_ingests_schedule
-
-    is_new = supplier.pk is None
-    supplier.save()
-    changed = set(changed_fields)
-    if is_new or changed & {"ingest_enabled", "is_active", "ingest_interval_minutes"}:
-        if supplier.ingest_enabled and supplier.is_active:
-            if "ingest_interval_minutes" in changed:
-                supplier_ingest_unschedule(supplier_id=supplier.pk)  # re-created with the new interval
-            transaction.on_commit(lambda: supplier_ingests_schedule(supplier_ids=[supplier.pk]))
-        elif not is_new:
-            supplier_ingest_unschedule(supplier_id=supplier.pk)
-    if is_new:
-        return supplier
-    if changed & set(Supplier.LANDED_COST_FIELDS):
-        # Every offer's landed cost moves: the catalog step recomputes them (durable marks).
-        products_mark_dirty(product_ids=product_ids_offered_by_supplier(supplier_id=supplier.pk).iterator())
-    if "is_active" in changed:
-        reason = Reason.SUPPLIER_ENABLED if supplier.is_active else Reason.SUPPLIER_DISABLED
-    elif "margin" in changed:
-        reason = Reason.MARGIN_CHANGED
-    else:
-        return supplier
-    _recompute_job(scope="supplier", scope_id=supplier.pk, reason=reason)
-    return supplier
-
-
-@transaction.atomic
-def feed_save(*, feed: SupplierFeed, changed_fields: Collection[str]) -> SupplierFeed:
-    """Save a feed; a new currency or VAT treatment moves the landed cost of all its offers."""
-    is_new = feed.pk is None
-    feed.save()
-    if not is_new and {"currency", "prices_include_vat", "vat_rate"} & set(changed_fields):
-        ids = SupplierItem.objects.filter(feed_id=feed.pk).values_list("product_id", flat=True).distinct()
-        products_mark_dirty(product_ids=ids.iterator())
-    return feed
 
 
 def products_set_eol_manually(*, product_ids: Collection[int], is_eol: bool) -> int:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalog.fx import MAX_BYTES, Rate, RatesError, ecb_rates_parse
 from catalog.models import CurrencyRate
-from catalog.selectors import currency_rates_latest
+from catalog.selectors import currency_rates_latest, product_ids_offered_in_currencies
 from catalog.services.dirty import products_mark_dirty
 from genesys.outbound import outbound_session
 
@@ -88,13 +88,11 @@ def currency_rates_store(*, rates: Iterable[Rate], source: str, now=None) -> Rat
 
 def products_mark_dirty_for_currencies(*, currencies: Iterable[str]) -> int:
     """Mark every product with an offer from a feed priced in these currencies."""
-    from procurement.models import SupplierItem
-
     currencies = [c for c in currencies if c != settings.GENESYS_SHOP_CURRENCY]
     if not currencies:
         return 0
-    ids = SupplierItem.objects.filter(feed__currency__in=currencies).values_list("product_id", flat=True)
-    return products_mark_dirty(product_ids=ids.distinct().iterator(chunk_size=10_000))
+    ids = product_ids_offered_in_currencies(currencies=currencies)
+    return products_mark_dirty(product_ids=ids.iterator(chunk_size=10_000))
 
 
 def currency_rate_fresh(*, currency: str, today: date | None = None) -> CurrencyRate | None:

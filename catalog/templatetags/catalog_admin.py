@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.db.models import Count
 from django.urls import reverse
+
+from catalog.models import PriceApproval
+from catalog.selectors import offers_held_count_by_reason
 
 register = template.Library()
 
@@ -15,9 +17,6 @@ register = template.Library()
 def needs_you(context: dict[str, Any]) -> dict[str, Any]:
     """Counts (and changelist links) of prices waiting for approval and offers on hold, for the
     models the user may view. Two small counts: both tables have partial indexes on these rows."""
-    from catalog.models import PriceApproval
-    from procurement.models import SupplierItem
-
     user = context["request"].user
     result: dict[str, Any] = {"items": [], "total": 0}
     if user.has_perm("catalog.view_priceapproval"):
@@ -26,23 +25,10 @@ def needs_you(context: dict[str, Any]) -> dict[str, Any]:
         result["items"].append({"key": "prices", "count": pending, "url": url})
         result["total"] += pending
     if user.has_perm("procurement.view_supplieritem"):
-        held = dict(
-            SupplierItem.objects.exclude(hold_reason="")
-            .order_by()
-            .values_list("hold_reason")
-            .annotate(n=Count("id"))
-            .values_list("hold_reason", "n")
-        )
         changelist = reverse("admin:procurement_supplieritem_changelist")
-        for reason in SupplierItem.HoldReason:
-            if reason.value:
-                count = held.get(reason.value, 0)
-                result["items"].append(
-                    {
-                        "key": reason.value,
-                        "count": count,
-                        "url": f"{changelist}?hold_reason__exact={reason.value}",
-                    }
-                )
-                result["total"] += count
+        for reason, count in offers_held_count_by_reason().items():
+            result["items"].append(
+                {"key": reason, "count": count, "url": f"{changelist}?hold_reason__exact={reason}"}
+            )
+            result["total"] += count
     return result

@@ -1,8 +1,16 @@
-"""The daily ``maintenance`` job: retention, RQ registries, and a watchdog pass."""
+"""The daily ``maintenance`` job: retention, RQ registries, and a watchdog pass.
+
+Each app adds its own retention step with ``@maintenance_step("<summary key>")`` (in its
+``jobs.py``, which the ``genesys`` app imports at start-up), so this module names no app: a step
+is ``func(*, before: datetime) -> int`` and returns how many rows it removed. The job runs the
+steps in the order they were registered, then prunes its own ledger last (older steps may still
+point at job runs).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import django_rq
 from django.conf import settings
@@ -16,8 +24,26 @@ from genesys.models import JobKind, JobRun
 
 PRUNE_BATCH = 5000
 
+MaintenanceStep = Callable[..., int]
+_STEPS: dict[str, MaintenanceStep] = {}
 
-def job_runs_prune(*, before) -> int:
+
+def maintenance_step(name: str) -> Callable[[MaintenanceStep], MaintenanceStep]:
+    """Register ``func(*, before)`` as a retention step; ``name`` is its key in the run's summary."""
+
+    def register(func: MaintenanceStep) -> MaintenanceStep:
+        _STEPS[name] = func
+        return func
+
+    return register
+
+
+def maintenance_steps() -> dict[str, MaintenanceStep]:
+    """The registered retention steps, in registration order (the ledger's own prune not included)."""
+    return dict(_STEPS)
+
+
+def job_runs_prune(*, before: datetime) -> int:
     """Delete ended runs (and their log lines) older than ``before``, in batches."""
     ended = JobRun.objects.filter(finished_at__lt=before).exclude(status__in=JobRun.ACTIVE)
     deleted = 0
@@ -33,16 +59,11 @@ def job_runs_prune(*, before) -> int:
                           stale_after_seconds=3600, schedule="30 2 * * *"),
 )  # fmt: skip
 def maintenance(ctx: JobContext) -> dict:
-    from catalog.services.update_stream import stream_rows_prune
-    from procurement.services.runs import feed_runs_prune
-
     before = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
-    summary = {
-        "retention_days": settings.RETENTION_DAYS,
-        "stream_rows_deleted": stream_rows_prune(before=before),
-        "feed_runs_deleted": feed_runs_prune(before=before),
-        "job_runs_deleted": job_runs_prune(before=before),
-    }
+    summary: dict = {"retention_days": settings.RETENTION_DAYS}
+    for name, step in _STEPS.items():
+        summary[name] = step(before=before)
+    summary["job_runs_deleted"] = job_runs_prune(before=before)
     ctx.progress(f"pruned: {summary}")
     for name in settings.GENESYS_QUEUES:
         clean_registries(django_rq.get_queue(name))

@@ -647,6 +647,35 @@ class WebserviceApp:
         body = self._render_objects(spec, saved, "full", output, shop, as_list=False, overrides=echoes)
         return FakeResponse(201 if method == "POST" else 200, body, output.content_type)
 
+    def _write_scalar(
+        self,
+        doc: Doc,
+        echo: dict[str, str | None],
+        spec: ResourceSpec,
+        field_spec: Any,
+        element: etree._Element | None,
+        method: str,
+    ) -> None:
+        """One plain field of a written entity, as PrestaShop checks it: read-only fields refused,
+        required ones demanded, a product's position checked against its category."""
+        name = field_spec.name
+        if element is not None:
+            if field_spec.read_only:
+                raise WsError(
+                    400,
+                    (93, f'parameter "{name}" not writable. Please remove this attribute of this XML'),
+                )
+            value = element.text or ""
+            if spec is PRODUCTS and name == "position_in_category":
+                self._check_position(doc, value, method)
+                return
+            doc["f"][name] = value
+            echo[name] = value
+        elif field_spec.required:
+            raise WsError(400, (41, f'parameter "{name}" required'))
+        elif not (spec is PRODUCTS and name == "position_in_category"):
+            doc["f"][name] = None
+
     def _write_entity(
         self, spec: ResourceSpec, method: str, entity: etree._Element, shop: int
     ) -> tuple[Doc, dict[str, str | None]]:
@@ -667,22 +696,7 @@ class WebserviceApp:
             if field_spec.i18n:
                 self._write_texts(doc, field_spec, given.get(name), all_languages)
                 continue
-            if name in given:
-                if field_spec.read_only:
-                    raise WsError(
-                        400,
-                        (93, f'parameter "{name}" not writable. Please remove this attribute of this XML'),
-                    )
-                value = given[name].text or ""
-                if spec is PRODUCTS and name == "position_in_category":
-                    self._check_position(doc, value, method)
-                    continue
-                doc["f"][name] = value
-                echo[name] = value
-            elif field_spec.required:
-                raise WsError(400, (41, f'parameter "{name}" required'))
-            elif not (spec is PRODUCTS and name == "position_in_category"):
-                doc["f"][name] = None
+            self._write_scalar(doc, echo, spec, field_spec, given.get(name), method)
         if spec is PRODUCTS and method == "POST":
             self._link_rewrite_modifier(doc)
         self._validate(spec, doc)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import logging
-import random
 import socket
 import ssl
 import tempfile
@@ -38,6 +37,7 @@ import requests
 import urllib3
 from django.utils.translation import gettext as _
 
+from genesys.http import RetryPolicy, RetrySchedule, retry_after_seconds
 from genesys.outbound import OutboundRefused, outbound_session, text_excerpt
 from procurement.feeds.auth import Credentials
 from procurement.feeds.errors import FeedReadError
@@ -228,8 +228,16 @@ def _download_attempts(
     deadline: _Deadline,
 ) -> Page:
     redactor = credentials.redactor
-    attempts = http.retries + 1
-    for attempt in range(1, attempts + 1):
+    schedule = RetrySchedule(
+        RetryPolicy(
+            attempts=http.retries + 1,
+            backoff_base=http.retry_backoff,
+            backoff_max=MAX_BACKOFF_SECONDS,
+            jitter=(0.9, 1.1),  # feeds of one supplier don't retry in lockstep
+        ),
+        remaining=deadline.remaining,
+    )
+    for attempt in schedule.attempts():
         if deadline.remaining() <= 0:
             raise FeedReadError(deadline.message(redactor.url(url)), phase="download")
         try:
@@ -242,24 +250,21 @@ def _download_attempts(
                 deadline=deadline,
             )
         except _Retryable as exc:
-            if attempt == attempts:
+            delay = schedule.next_delay(attempt, retry_after=exc.retry_after)
+            if delay is None:
                 raise FeedReadError(
                     _("%(problem)s (gave up after %(count)s attempts).")
-                    % {"problem": exc.message, "count": attempts},
+                    % {"problem": exc.message, "count": schedule.total},
                     phase="download",
                 ) from None
-            delay = min(http.retry_backoff * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-            if exc.retry_after is not None:
-                delay = min(max(delay, exc.retry_after), MAX_BACKOFF_SECONDS)
-            delay *= random.uniform(0.9, 1.1)  # jitter: feeds of one supplier don't retry in lockstep
             logger.warning(
                 "%s; retrying in %.1f s (attempt %d of %d)",
                 redactor.text(exc.message),
                 delay,
                 attempt,
-                attempts,
+                schedule.total,
             )
-            time.sleep(max(min(delay, deadline.remaining()), 0.0))
+            schedule.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -370,7 +375,7 @@ def _raise_for_status(response: requests.Response, *, url: str, credentials: Cre
     if status == 429 or status >= 500:
         raise _Retryable(
             _("%(status)s from %(url)s") % {"status": shown, "url": url},
-            retry_after=_retry_after(response.headers.get("Retry-After")),
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
     if status in (401, 403):
         hint = (
@@ -387,12 +392,6 @@ def _raise_for_status(response: requests.Response, *, url: str, credentials: Cre
     else:
         message = _("%(status)s from %(url)s.") % {"status": shown, "url": url}
     raise FeedReadError(message, phase="download")
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None
 
 
 def _body_spool(response: requests.Response, *, url: str, http: HttpSettings, deadline: _Deadline) -> Page:

@@ -27,45 +27,12 @@ def items_read_ahead(items: Iterable[T], *, batch: int = 1000, depth: int = 8) -
     exactly where a plain loop would have raised it. When the consumer stops early (an error
     of its own, or it simply closes the iterator), the reader stops at its next item.
     """
-    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    language = translation.get_language()  # row messages are translated in the reader thread
-
-    def put(value: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(value, timeout=_PUT_POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        if language:
-            translation.activate(language)
-        pending: list[T] = []
-        try:
-            for item in items:
-                pending.append(item)
-                if len(pending) >= batch:
-                    if not put(pending):
-                        return
-                    pending = []
-            if put(pending):
-                put(_END)
-        except BaseException as exc:  # handed to the consumer, raised there
-            if put(pending):
-                put(exc)
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # a generator: release its download now, in the thread that ran it
-
-    reader = threading.Thread(target=read, name="feed-read-ahead", daemon=True)
-    reader.start()
+    reader = _Reader(items, batch=batch, depth=depth)
+    thread = threading.Thread(target=reader.read, name="feed-read-ahead", daemon=True)
+    thread.start()
     try:
         while True:
-            value = ready.get()
+            value = reader.ready.get()
             if value is _END:
                 break
             if isinstance(value, BaseException):
@@ -73,5 +40,47 @@ def items_read_ahead(items: Iterable[T], *, batch: int = 1000, depth: int = 8) -
             if value:
                 yield value
     finally:
-        stop.set()
-    reader.join()
+        reader.stop.set()
+    thread.join()
+
+
+class _Reader:
+    """The reading thread's side: lists of items into a bounded queue, then the end or the error."""
+
+    def __init__(self, items: Iterable[Any], *, batch: int, depth: int) -> None:
+        self.items = items
+        self.batch = batch
+        self.ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.language = translation.get_language()  # row messages are translated in the reader thread
+
+    def put(self, value: Any) -> bool:
+        """Queue ``value``, waiting while the consumer is behind; False once the consumer stopped."""
+        while not self.stop.is_set():
+            try:
+                self.ready.put(value, timeout=_PUT_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read(self) -> None:
+        if self.language:
+            translation.activate(self.language)
+        pending: list[Any] = []
+        try:
+            for item in self.items:
+                pending.append(item)
+                if len(pending) >= self.batch:
+                    if not self.put(pending):
+                        return
+                    pending = []
+            if self.put(pending):
+                self.put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            if self.put(pending):
+                self.put(exc)
+        finally:
+            close = getattr(self.items, "close", None)
+            if close is not None:
+                close()  # a generator: release its download now, in the thread that ran it

@@ -173,106 +173,57 @@ def _pages_read(
     known: KnownItems | None,
     limit: ReadLimit | None,
 ) -> Iterator[MappedRow | RowRejection | SeenRow]:
-    pagination = feed_settings.pagination
-    if source.is_local_file and pagination.type != "none":
-        stats.warning_add(_("Pagination is ignored for file: sources."))
-        pagination = type(pagination)()
+    """Every page of the feed, in order: download, check, unpack, then its rows (stages below)."""
+    pagination = _pagination_effective(source=source, feed_settings=feed_settings, stats=stats)
     request: PageRequest | None = page_request_first(url=source.url, pagination=pagination)
     previous_digest = ""
     line_offset = 0
-    probe = None if isinstance(feed_settings.parse, CsvOptions) else compiled.source_probe()
-
-    def probe_report() -> None:
-        nonlocal probe
-        if probe is not None:
-            for warning in probe.warnings():
-                stats.warning_add(warning)
-            probe = None
-
+    probe = _ProbeReport(
+        None if isinstance(feed_settings.parse, CsvOptions) else compiled.source_probe(), stats=stats
+    )
     with feed_session() as session:  # vetted, pinned (genesys/outbound.py) and under the deadline
         while request is not None:
-            if max_rows is not None and stats.rows_read >= max_rows:
-                probe_report()
+            if _rows_enough(stats=stats, max_rows=max_rows):
+                probe.report()
                 return
             started = time.perf_counter()
-            try:
-                page = _page_fetch(
-                    source=source,
-                    request=request,
-                    session=session,
-                    credentials=credentials,
-                    feed_settings=feed_settings,
-                    limit=limit,
-                )
-            except FeedReadError:
-                stats.download_seconds += time.perf_counter() - started  # time lost to timeouts counts
-                raise
-            stats.pages_fetched += 1
-            stats.bytes_downloaded += page.wire_bytes
+            page = _page_download(
+                source=source,
+                request=request,
+                session=session,
+                credentials=credentials,
+                feed_settings=feed_settings,
+                limit=limit,
+                stats=stats,
+                started=started,
+            )
             shown = credentials.redactor.url(page.url)
             entries: Generator[RawItem | ItemError, None, None] | None = None
             try:
-                if page.digest and page.digest == previous_digest:
-                    raise FeedReadError(
-                        _(
-                            "Page %(number)s is identical to page %(previous)s (%(url)s): the server "
-                            "ignores the pagination settings, so the read stopped instead of looping."
-                        )
-                        % {"number": request.number, "previous": request.number - 1, "url": shown},
-                        phase="download",
-                    )
+                _page_not_repeated(page=page, request=request, previous_digest=previous_digest, shown=shown)
                 previous_digest = page.digest
-                if page.size == 0:
-                    stats.download_seconds += time.perf_counter() - started
-                    if request.number == 1:
-                        raise FeedReadError(
-                            _("The feed is empty (0 bytes) at %(url)s.") % {"url": shown}, phase="parse"
-                        )
+                if _page_empty(page=page, request=request, shown=shown, stats=stats, started=started):
                     break  # an empty body after the first page: no more pages (e.g. HTTP 204)
                 page.file = body_unpack(file=page.file, source=shown, max_bytes=feed_settings.http.max_bytes)
                 stats.download_seconds += time.perf_counter() - started
                 logger.debug("%s: page %d downloaded (%d bytes)", shown, request.number, page.size)
-                items = 0
-                last_line = 0
-                clock = time.perf_counter()
                 entries = _items_parse(
                     page.file, feed_settings=feed_settings, compiled=compiled, stats=stats, source=shown
                 )
-                for entry in entries:
-                    if limit is not None and time.monotonic() > limit.at:
-                        raise FeedReadError(_limit_message(limit, stats.rows_read), phase="parse")
-                    items += 1
-                    stats.rows_read += 1
-                    last_line = entry.line
-                    line = entry.line + line_offset
-                    if probe is not None and not isinstance(entry, ItemError):
-                        probe.observe(entry.data)
-                        if probe.finished:
-                            probe_report()
-                    if isinstance(entry, ItemError):
-                        row: MappedRow | RowRejection | SeenRow = RowRejection(
-                            line=line, reason=entry.reason, raw=entry.raw
-                        )
-                    elif known is None:
-                        entry.line = line
-                        row = compiled.item_map(entry)
-                    else:
-                        entry.line = line
-                        digest = known.digest(entry.data)
-                        item_id = known.take(digest)
-                        if item_id is not None:
-                            row = SeenRow(line=line, item_id=item_id)
-                        else:
-                            row = compiled.item_map(entry, raw_digest=digest.hex())
-                            if type(row) is MappedRow:
-                                known.listed(row.sku)
-                    stats.parse_seconds += time.perf_counter() - clock
-                    yield row
-                    if max_rows is not None and stats.rows_read >= max_rows:
-                        probe_report()
-                        return
-                    clock = time.perf_counter()
-                stats.parse_seconds += time.perf_counter() - clock
+                read = yield from _page_rows(
+                    entries,
+                    line_offset=line_offset,
+                    compiled=compiled,
+                    known=known,
+                    stats=stats,
+                    probe=probe,
+                    limit=limit,
+                    max_rows=max_rows,
+                )
+                if read is None:  # max_rows reached mid-page
+                    probe.report()
+                    return
+                items, last_line = read
                 line_offset += last_line
                 request = page_request_next(
                     base_url=source.url, current=request, pagination=pagination, items=items, page=page
@@ -281,8 +232,130 @@ def _pages_read(
                 if entries is not None:
                     entries.close()  # a preview stops mid-page: the parser lets go of the file first
                 page.file.close()
-    probe_report()
+    probe.report()
     stats.completed = True
+
+
+class _ProbeReport:
+    """The source probe of JSON and XML feeds (which paths the items have), watched on the first
+    items and reported once as warnings: when it has seen enough, or when the read ends."""
+
+    def __init__(self, probe: Any, *, stats: ReadStats) -> None:
+        self.probe = probe
+        self.stats = stats
+
+    def observe(self, entry: RawItem | ItemError) -> None:
+        if self.probe is not None and not isinstance(entry, ItemError):
+            self.probe.observe(entry.data)
+            if self.probe.finished:
+                self.report()
+
+    def report(self) -> None:
+        if self.probe is not None:
+            for warning in self.probe.warnings():
+                self.stats.warning_add(warning)
+            self.probe = None
+
+
+def _pagination_effective(*, source: FeedSource, feed_settings: FeedSettings, stats: ReadStats) -> Any:
+    """The feed's pagination; none for a file (with a warning when one was configured)."""
+    pagination = feed_settings.pagination
+    if source.is_local_file and pagination.type != "none":
+        stats.warning_add(_("Pagination is ignored for file: sources."))
+        pagination = type(pagination)()
+    return pagination
+
+
+def _rows_enough(*, stats: ReadStats, max_rows: int | None) -> bool:
+    return max_rows is not None and stats.rows_read >= max_rows
+
+
+def _page_download(*, stats: ReadStats, started: float, **fetch: Any) -> Page:
+    """Fetch one page and count it; the time lost to a failed download counts too."""
+    try:
+        page = _page_fetch(**fetch)
+    except FeedReadError:
+        stats.download_seconds += time.perf_counter() - started
+        raise
+    stats.pages_fetched += 1
+    stats.bytes_downloaded += page.wire_bytes
+    return page
+
+
+def _page_not_repeated(*, page: Page, request: PageRequest, previous_digest: str, shown: str) -> None:
+    """A page identical to the one before means the server ignores the pagination: stop, not loop."""
+    if page.digest and page.digest == previous_digest:
+        raise FeedReadError(
+            _(
+                "Page %(number)s is identical to page %(previous)s (%(url)s): the server "
+                "ignores the pagination settings, so the read stopped instead of looping."
+            )
+            % {"number": request.number, "previous": request.number - 1, "url": shown},
+            phase="download",
+        )
+
+
+def _page_empty(*, page: Page, request: PageRequest, shown: str, stats: ReadStats, started: float) -> bool:
+    """True for an empty page after the first (the end); an empty first page is an error."""
+    if page.size != 0:
+        return False
+    stats.download_seconds += time.perf_counter() - started
+    if request.number == 1:
+        raise FeedReadError(_("The feed is empty (0 bytes) at %(url)s.") % {"url": shown}, phase="parse")
+    return True
+
+
+def _page_rows(
+    entries: Iterator[RawItem | ItemError],
+    *,
+    line_offset: int,
+    compiled: CompiledProfile,
+    known: KnownItems | None,
+    stats: ReadStats,
+    probe: _ProbeReport,
+    limit: ReadLimit | None,
+    max_rows: int | None,
+) -> Generator[MappedRow | RowRejection | SeenRow, None, tuple[int, int] | None]:
+    """The rows of one page's items; returns (items, last line) or None when ``max_rows`` stopped
+    the read mid-page. Parse time is counted without the time the consumer holds each row."""
+    items = 0
+    last_line = 0
+    clock = time.perf_counter()
+    for entry in entries:
+        if limit is not None and time.monotonic() > limit.at:
+            raise FeedReadError(_limit_message(limit, stats.rows_read), phase="parse")
+        items += 1
+        stats.rows_read += 1
+        last_line = entry.line
+        probe.observe(entry)
+        row = _entry_row(entry, line=entry.line + line_offset, compiled=compiled, known=known)
+        stats.parse_seconds += time.perf_counter() - clock
+        yield row
+        if _rows_enough(stats=stats, max_rows=max_rows):
+            return None
+        clock = time.perf_counter()
+    stats.parse_seconds += time.perf_counter() - clock
+    return items, last_line
+
+
+def _entry_row(
+    entry: RawItem | ItemError, *, line: int, compiled: CompiledProfile, known: KnownItems | None
+) -> MappedRow | RowRejection | SeenRow:
+    """One item as a row: rejected if unreadable, seen if identical to a known offer's (re-ingest
+    of an unchanged item), mapped otherwise."""
+    if isinstance(entry, ItemError):
+        return RowRejection(line=line, reason=entry.reason, raw=entry.raw)
+    entry.line = line
+    if known is None:
+        return compiled.item_map(entry)
+    digest = known.digest(entry.data)
+    item_id = known.take(digest)
+    if item_id is not None:
+        return SeenRow(line=line, item_id=item_id)
+    row = compiled.item_map(entry, raw_digest=digest.hex())
+    if type(row) is MappedRow:
+        known.listed(row.sku)
+    return row
 
 
 def _page_fetch(

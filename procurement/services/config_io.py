@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from catalog.services.dirty import products_mark_dirty
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.profile import profile_problems
 from procurement.feeds.source_url import url_credentials_find, url_without_credentials
@@ -161,8 +162,6 @@ def _import_feed(supplier: Supplier, f_data: Any, path: str, summary: ImportSumm
 
 def _offers_mark_dirty(**offer_filter: int) -> None:
     """Landed-cost terms changed: the products of these offers are recomputed by the sweep."""
-    from catalog.services.dirty import products_mark_dirty
-
     ids = SupplierItem.objects.filter(**offer_filter).values_list("product_id", flat=True).distinct()
     products_mark_dirty(product_ids=ids.iterator())
 

@@ -6,13 +6,15 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from genesys.jobs.ledger import kind_config_get
+from genesys.models import JobKind, JobRun
 from procurement.models import FeedRun, SupplierFeed
 
 REJECTED_ROWS_KEPT = 1000
@@ -146,11 +148,6 @@ def feed_runs_orphaned_abandon(*, now: datetime | None = None) -> int:
     no job, or whose job is over, is abandoned once it is older than the supplier_ingest kind's
     stale-after: a command-line ingest killed half-way would otherwise block the feed for good.
     """
-    from datetime import timedelta
-
-    from genesys.jobs.ledger import kind_config_get
-    from genesys.models import JobKind, JobRun
-
     now = now or timezone.now()
     stale_after = timedelta(seconds=kind_config_get(kind=JobKind.SUPPLIER_INGEST).stale_after_seconds)
     running = FeedRun.objects.filter(status=FeedRun.Status.RUNNING)

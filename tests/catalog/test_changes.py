@@ -10,7 +10,6 @@ from catalog.services.changes import (
     product_save,
     products_resync,
     products_set_eol_manually,
-    supplier_save,
 )
 from catalog.services.offers import Reason, active_offers_recompute
 from tests.factories import (
@@ -91,29 +90,6 @@ def test_renaming_a_category_rewrites_the_paths_below_it(db):
     category_save(category=root, changed_fields={"name"})
     grandchild.refresh_from_db()
     assert grandchild.full_path == "Computadores > Portáteis > Gaming"
-
-
-def test_supplier_margin_edit_reprices_its_products(sold, django_capture_on_commit_callbacks):
-    product, item = sold
-    supplier = item.supplier
-    supplier.margin = D("0.1")
-    with django_capture_on_commit_callbacks(execute=True):
-        supplier_save(supplier=supplier, changed_fields={"margin"})
-    jobs_work("catalog")  # category and supplier edits recompute in a job
-    assert price_sent(product) == D("110.00")
-    assert pending(product).reasons == [Reason.MARGIN_CHANGED]
-
-
-def test_disabling_a_supplier_moves_products_to_other_offers_or_out(sold, django_capture_on_commit_callbacks):
-    product, item = sold
-    other = SupplierItemFactory(product=product, price=D("105"), stock=1)
-    supplier = item.supplier
-    supplier.is_active = False
-    with django_capture_on_commit_callbacks(execute=True):
-        supplier_save(supplier=supplier, changed_fields={"is_active"})
-    jobs_work("catalog")  # category and supplier edits recompute in a job
-    assert ProductActiveOffer.objects.get(product=product).supplier_item == other
-    assert pending(product).reasons == [Reason.SUPPLIER_DISABLED]
 
 
 def test_disabling_a_product_sends_it_inactive(sold):

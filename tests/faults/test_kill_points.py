@@ -20,13 +20,13 @@ import pytest
 from django.conf import settings as django_settings
 
 from catalog.models import CatalogUpdateStream, DirtyProduct, Product
-from catalog.services.reset import catalog_reset
 from genesys.jobs.enqueue import job_enqueue
 from genesys.jobs.scheduler import periodic_tick
 from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobKindConfig, JobRun
 from prestashop.fake import DEFAULT_TEST_KEY, running_fake_shop
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+from procurement.services.reset import catalog_reset
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
 from tests.support.processes import wait_for, worker_process
 from tests.support.states import catalog_state, shop_state

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from genesys.http import RetryPolicy
 from prestashop.errors import (
     ShopAuthError,
     ShopConnectionError,
@@ -16,7 +17,7 @@ from prestashop.errors import (
     ShopTimeoutError,
 )
 from prestashop.fake import DEFAULT_TEST_KEY, PHP_NOTICE, FakeShop
-from prestashop.transport import RetryPolicy, scrub, strip_userinfo
+from prestashop.transport import scrub, strip_userinfo
 from prestashop.types import ProductUpdate
 from tests.prestashop.conftest import BACKENDS, draft, make_config
 

@@ -7,11 +7,11 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from catalog.services.changes import supplier_save
 from genesys.jobs.ledger import kill_switch_set
 from genesys.models import JobKindConfig, JobRun
 from procurement.models import FeedRun, Supplier
 from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
+from procurement.services.suppliers import supplier_save
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory
 from tests.support.jobs import jobs_due_now, jobs_work
 

@@ -116,6 +116,15 @@ class FeedServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def _reply_for(self, request: RecordedRequest) -> Reply:
+        route = self.routes.get(request.path)
+        if route is None:
+            return Reply(status=404, body=b"no such route")
+        if isinstance(route.reply, Reply):
+            return route.reply
+        answer = route.reply(request)
+        return answer if isinstance(answer, Reply) else Reply(body=answer)
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -133,16 +142,8 @@ class FeedServer:
                 )
                 with server._lock:
                     server.requests.append(request)
-                route = server.routes.get(parts.path)
-                if route is None:
-                    reply = Reply(status=404, body=b"no such route")
-                elif isinstance(route.reply, Reply):
-                    reply = route.reply
-                else:
-                    answer = route.reply(request)
-                    reply = answer if isinstance(answer, Reply) else Reply(body=answer)
                 try:
-                    self._send(reply)
+                    self._send(server._reply_for(request))
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test): nothing to do
 
@@ -163,22 +164,29 @@ class FeedServer:
                 self.wfile.flush()
                 if reply.stall and server.closing.wait(reply.stall):
                     return
-                if isinstance(body, bytes) and reply.trickle:
-                    for position in range(len(body)):
-                        if server.closing.wait(reply.trickle):
-                            return
-                        self.wfile.write(body[position : position + 1])
-                        self.wfile.flush()
-                elif isinstance(body, bytes):
-                    self.wfile.write(body)
-                else:
-                    for chunk in body:
-                        self.wfile.write(chunk)
+                _body_write(self.wfile, body, trickle=reply.trickle, closing=server.closing)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler
+
+
+def _body_write(
+    wfile: Any, body: bytes | Iterable[bytes], *, trickle: float, closing: threading.Event
+) -> None:
+    """Send the body: at once, one byte per ``trickle`` seconds, or chunk by chunk (streamed)."""
+    if isinstance(body, bytes) and trickle:
+        for position in range(len(body)):
+            if closing.wait(trickle):
+                return
+            wfile.write(body[position : position + 1])
+            wfile.flush()
+    elif isinstance(body, bytes):
+        wfile.write(body)
+    else:
+        for chunk in body:
+            wfile.write(chunk)
 
 
 def free_port() -> int:

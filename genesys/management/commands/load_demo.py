@@ -5,8 +5,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from genesys.demo import demo_load
-from procurement.services.config_io import ConfigImportError
+from genesys.demo import DemoLoadError, demo_load
 
 
 class Command(BaseCommand):
@@ -21,23 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            summary = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
-        except ConfigImportError as exc:
-            # Typically the demo feed server on loopback, refused by the outbound policy.
-            raise CommandError(
-                "\n".join(
-                    [
-                        *exc.errors,
-                        "The demo feed server listens on loopback: allow it with "
-                        "OUTBOUND_ALLOW_HOSTS=127.0.0.1,::1 (make run does), or pass --feed-server-url.",
-                    ]
-                )
-            ) from None
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo suppliers ready: {', '.join(summary.names)} "
-                f"({summary.suppliers_created} created, {summary.suppliers_updated} updated; "
-                f"{summary.feeds_created + summary.feeds_updated} feeds, {summary.mappers_saved} mappers). "
-                f"Sample files under {settings.FEEDS_ROOT / 'demo'}."
-            )
-        )
+            lines = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
+        except DemoLoadError as exc:
+            raise CommandError("\n".join(exc.errors)) from None
+        for line in lines:
+            self.stdout.write(self.style.SUCCESS(line))

@@ -1,4 +1,8 @@
-"""The development reset of the seed document: empty the catalog, keep the configuration."""
+"""The development reset of the seed document: empty the catalog, keep the configuration.
+
+It lives in procurement because it empties procurement's offers and runs as well as the catalog
+(the one app that may read both); suppliers, feeds and mappers stay.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ def catalog_reset() -> dict[str, int]:
     Suppliers, feeds and mappers stay. Set-based: one statement per table (TRUNCATE on
     PostgreSQL), never a row-by-row cascade through the ORM. Returns the rows removed per model.
     """
-    counts = {model._meta.label: model.objects.count() for model in RESET_MODELS}
+    counts = {model._meta.label: model._default_manager.count() for model in RESET_MODELS}
     # Table names come from our own models and are quoted: no outside input reaches this SQL.
     tables = [connection.ops.quote_name(model._meta.db_table) for model in RESET_MODELS]
     with connection.cursor() as cursor:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services.reset import catalog_reset
+from procurement.services.reset import catalog_reset
 from procurement.services.scheduling import supplier_ingests_schedule
 
 
