@@ -61,6 +61,23 @@ class IngestProgress:
 
 
 @dataclass
+class IngestResult:
+    """What a run's steps after the rows say, for its record: the read error, the missing-offer
+    step and the catalog step (``crash``: the exception that ended the run, if any)."""
+
+    read_error: str = ""
+    unseen: str = ""  # "", "skipped", "applied" or "forced"
+    unseen_reason: str = ""
+    zeroed: int = 0
+    already_zero: int = 0
+    recompute_seconds: float = 0.0
+    stream_rows: int = 0
+    eol_reverted: int = 0
+    products_changed: int = 0
+    crash: BaseException | None = None
+
+
+@dataclass
 class _Tally:
     """Counters of one run as it goes."""
 
@@ -119,7 +136,7 @@ def feed_ingest(
     started = time.monotonic()
     stats = ReadStats()
     tally = _Tally()
-    result: dict[str, Any] = {}
+    result = IngestResult()
     try:
         mapper = FeedMapper.objects.filter(feed=feed, is_active=True).first()
         if mapper is None:
@@ -140,27 +157,26 @@ def feed_ingest(
                 on_progress=on_progress,
                 feed=feed,
             )
-            result["read_error"] = read_error
-            result.update(
-                _unseen_handle(
-                    feed=feed,
-                    run=run,
-                    writer=writer,
-                    stats=stats,
-                    tally=tally,
-                    forced=force_unseen,
-                    read_error=read_error,
-                )
+            result.read_error = read_error
+            _unseen_handle(
+                feed=feed,
+                run=run,
+                writer=writer,
+                stats=stats,
+                tally=tally,
+                forced=force_unseen,
+                result=result,
             )
             if dry_run:
                 transaction.set_rollback(True)
         if not dry_run:
-            result.update(
-                _catalog_update(run=run, tally=tally, on_progress=on_progress, feed=feed, stats=stats)
+            _catalog_update(
+                run=run, tally=tally, on_progress=on_progress, feed=feed, stats=stats, result=result
             )
     except Exception as exc:
         logger.exception("Ingest of feed %s failed", feed.pk)
-        _run_finish(run=run, stats=stats, tally=tally, result={**result, "crash": exc}, started=started)
+        result.crash = exc
+        _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
         if isinstance(exc, FeedReadError):
             return run
         raise
@@ -319,25 +335,22 @@ def _unseen_handle(
     stats: ReadStats,
     tally: _Tally,
     forced: bool,
-    read_error: str,
-) -> dict[str, Any]:
+    result: IngestResult,
+) -> None:
     decision = unseen_guard(
-        completed=stats.completed and not read_error,
+        completed=stats.completed and not result.read_error,
         rows_valid=tally.rows_valid,
         baseline_valid=feed_run_baseline(feed=feed, exclude_run_id=run.pk),
         min_ratio=feed.unseen_min_ratio,
         forced=forced,
     )
+    result.unseen_reason = decision.reason
     if not decision.apply:
-        return {"unseen": "skipped", "unseen_reason": decision.reason, "zeroed": 0, "already_zero": 0}
-    zeroed, already_zero = writer.unseen_zero()
-    tally.outcome.events += zeroed
-    return {
-        "unseen": "forced" if forced else "applied",
-        "unseen_reason": decision.reason,
-        "zeroed": zeroed,
-        "already_zero": already_zero,
-    }
+        result.unseen = "skipped"
+        return
+    result.zeroed, result.already_zero = writer.unseen_zero()
+    tally.outcome.events += result.zeroed
+    result.unseen = "forced" if forced else "applied"
 
 
 def _catalog_update(
@@ -347,7 +360,8 @@ def _catalog_update(
     on_progress: Callable[[IngestProgress], None] | None,
     feed: SupplierFeed,
     stats: ReadStats,
-) -> dict[str, Any]:
+    result: IngestResult,
+) -> None:
     """Drain the catalog's dirty set: EOL reversals, elections, prices and shop updates.
 
     The set holds what this run's chunks marked, and whatever an earlier run killed before its
@@ -372,23 +386,20 @@ def _catalog_update(
     feed_run_progress(run=run, fields={"progress": _("updating the catalog")})
     failpoint("ingest.before_catalog")
     drained = dirty_products_drain(on_chunk=progress)
-    return {
-        "recompute_seconds": time.monotonic() - began,
-        "stream_rows": drained.stream_rows,
-        "eol_reverted": len(drained.eol_reverted_product_ids),
-        "products_changed": len(drained.changed_product_ids),
-    }
+    result.recompute_seconds = time.monotonic() - began
+    result.stream_rows = drained.stream_rows
+    result.eol_reverted = len(drained.eol_reverted_product_ids)
+    result.products_changed = len(drained.changed_product_ids)
 
 
 def _run_finish(
-    *, run: FeedRun, stats: ReadStats, tally: _Tally, result: dict[str, Any], started: float
+    *, run: FeedRun, stats: ReadStats, tally: _Tally, result: IngestResult, started: float
 ) -> None:
-    crash = result.get("crash")
-    error = str(crash) if crash else result.get("read_error", "")
+    error = str(result.crash) if result.crash else result.read_error
     warnings = list(stats.warnings)
-    if result.get("unseen") == "skipped":
+    if result.unseen == "skipped":
         warnings.insert(
-            0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result["unseen_reason"]}
+            0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result.unseen_reason}
         )
     if tally.rejected_kept:
         warnings.append(
@@ -434,7 +445,7 @@ def _run_finish(
     if error:
         status = FeedRun.Status.FAILED
     elif (
-        result.get("unseen") == "skipped"
+        result.unseen == "skipped"
         or tally.rows_rejected
         or stats.warnings
         or tally.duplicates
@@ -452,7 +463,7 @@ def _run_finish(
         "download": round(stats.download_seconds, 3),
         "parse": round(stats.parse_seconds, 3),
         "write": round(tally.write_seconds, 3),
-        "recompute": round(result.get("recompute_seconds", 0.0), 3),
+        "recompute": round(result.recompute_seconds, 3),
         "total": round(time.monotonic() - started, 3),
     }
     run.bytes_downloaded = stats.bytes_downloaded
@@ -474,10 +485,10 @@ def _run_finish(
     run.offers_created = outcome.offers_created
     run.offers_changed = outcome.offers_changed
     run.offers_unchanged = outcome.offers_unchanged
-    run.offers_zeroed = result.get("zeroed", 0)
-    run.events_created = outcome.events + result.get("eol_reverted", 0)
-    run.stream_rows = result.get("stream_rows", 0)
-    run.unseen_handling = result.get("unseen", "")
+    run.offers_zeroed = result.zeroed
+    run.events_created = outcome.events + result.eol_reverted
+    run.stream_rows = result.stream_rows
+    run.unseen_handling = result.unseen
     run.warnings = [controls_escape(warning) for warning in warnings]
     run.rejected_rows = [{**row, "reason": controls_escape(row["reason"])} for row in tally.rejected]
     run.progress = _("finished") if not error else _("failed")
