@@ -246,6 +246,65 @@ def known_items_load(*, feed: SupplierFeed, profile: dict[str, Any]) -> KnownIte
     )
 
 
+class _ChunkFlusher:
+    """Writes the pending rows of a run as one chunk, one transaction each, and reports progress."""
+
+    def __init__(
+        self,
+        *,
+        writer: IngestWriter,
+        run: FeedRun,
+        stats: ReadStats,
+        tally: _Tally,
+        live: bool,
+        on_progress: Callable[[IngestProgress], None] | None,
+        feed: SupplierFeed,
+    ) -> None:
+        self.writer, self.run, self.stats, self.tally = writer, run, stats, tally
+        self.live, self.on_progress, self.feed = live, on_progress, feed
+        self.pending: list[MappedRow | SeenRow] = []
+        self.rejected_skus: list[str] = []  # rejected rows whose SKU was readable: still listed
+
+    def __call__(self) -> None:
+        if not self.pending and not self.rejected_skus:
+            return
+        began = time.monotonic()
+        with transaction.atomic():
+            commit_without_waiting_for_disk()
+            if self.pending:
+                self.tally.add(self.writer.write(self.pending))
+            if self.rejected_skus:
+                self.tally.rejected_kept += self.writer.rejected_seen(skus=self.rejected_skus)
+        failpoint("ingest.chunk_committed")
+        self.tally.write_seconds += time.monotonic() - began
+        self.pending.clear()
+        self.rejected_skus.clear()
+        self._progress()
+
+    def _progress(self) -> None:
+        stats, tally = self.stats, self.tally
+        message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
+            "read": stats.rows_read,
+            "valid": tally.rows_valid,
+            "rejected": tally.rows_rejected,
+        }
+        if self.live:
+            feed_run_progress(
+                run=self.run,
+                fields={
+                    "progress": message,
+                    "rows_read": stats.rows_read,
+                    "rows_valid": tally.rows_valid,
+                    "rows_rejected": tally.rows_rejected,
+                    "bytes_downloaded": stats.bytes_downloaded,
+                },
+            )
+        if self.on_progress:
+            self.on_progress(
+                IngestProgress(str(self.feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
+            )
+
+
 def _rows_write(
     *,
     rows: Iterator[MappedRow | RowRejection | SeenRow],
@@ -258,73 +317,46 @@ def _rows_write(
     feed: SupplierFeed,
 ) -> str:
     """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
-    pending: list[MappedRow | SeenRow] = []
+    flush = _ChunkFlusher(
+        writer=writer, run=run, stats=stats, tally=tally, live=live, on_progress=on_progress, feed=feed
+    )
     chunk_rows = settings.INGEST_CHUNK_ROWS
-    rejected_skus: list[str] = []  # rejected rows whose SKU was readable: their offers stay listed
-
-    def flush() -> None:
-        if not pending and not rejected_skus:
-            return
-        began = time.monotonic()
-        with transaction.atomic():
-            commit_without_waiting_for_disk()
-            if pending:
-                tally.add(writer.write(pending))
-            if rejected_skus:
-                tally.rejected_kept += writer.rejected_seen(skus=rejected_skus)
-        failpoint("ingest.chunk_committed")
-        tally.write_seconds += time.monotonic() - began
-        pending.clear()
-        rejected_skus.clear()
-        message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
-            "read": stats.rows_read,
-            "valid": tally.rows_valid,
-            "rejected": tally.rows_rejected,
-        }
-        if live:
-            feed_run_progress(
-                run=run,
-                fields={
-                    "progress": message,
-                    "rows_read": stats.rows_read,
-                    "rows_valid": tally.rows_valid,
-                    "rows_rejected": tally.rows_rejected,
-                    "bytes_downloaded": stats.bytes_downloaded,
-                },
-            )
-        if on_progress:
-            on_progress(
-                IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
-            )
-
     try:
         for batch in items_read_ahead(rows):
             for row in batch:
                 if type(row) is RowRejection:
-                    tally.rows_rejected += 1
-                    if len(tally.rejected) < REJECTED_ROWS_KEPT:
-                        tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
-                    if row.sku:
-                        rejected_skus.append(row.sku)
-                        if len(rejected_skus) >= chunk_rows:
-                            flush()
+                    _rejection_count(row, tally=tally, rejected_skus=flush.rejected_skus)
+                    if len(flush.rejected_skus) >= chunk_rows:
+                        flush()
                     continue
-                tally.rows_valid += 1
-                if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
-                    tally.row_warnings += len(row.warnings)
-                    for warning in row.warnings:
-                        if len(tally.warnings) < ROW_WARNINGS_KEPT:
-                            tally.warnings.append(
-                                _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
-                            )
-                pending.append(row)
-                if len(pending) >= chunk_rows:
+                _valid_count(row, tally=tally)
+                flush.pending.append(row)
+                if len(flush.pending) >= chunk_rows:
                     flush()
     except FeedReadError as exc:
         flush()
         return str(exc)
     flush()
     return ""
+
+
+def _rejection_count(row: RowRejection, *, tally: _Tally, rejected_skus: list[str]) -> None:
+    tally.rows_rejected += 1
+    if len(tally.rejected) < REJECTED_ROWS_KEPT:
+        tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
+    if row.sku:
+        rejected_skus.append(row.sku)
+
+
+def _valid_count(row: MappedRow | SeenRow, *, tally: _Tally) -> None:
+    tally.rows_valid += 1
+    if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
+        tally.row_warnings += len(row.warnings)
+        for warning in row.warnings:
+            if len(tally.warnings) < ROW_WARNINGS_KEPT:
+                tally.warnings.append(
+                    _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
+                )
 
 
 def _unseen_handle(
@@ -395,7 +427,38 @@ def _catalog_update(
 def _run_finish(
     *, run: FeedRun, stats: ReadStats, tally: _Tally, result: IngestResult, started: float
 ) -> None:
+    """Record the run's end: status, error, warnings, counters and timings."""
     error = str(result.crash) if result.crash else result.read_error
+    outcome = tally.outcome
+    conflicts, outliers = len(outcome.identity_conflict_product_ids), len(outcome.price_outlier_item_ids)
+    warnings = _run_warnings(stats=stats, tally=tally, result=result)
+    if error:
+        status = FeedRun.Status.FAILED
+    elif (
+        result.unseen == "skipped"
+        or tally.rows_rejected
+        or stats.warnings
+        or tally.duplicates
+        or conflicts
+        or outliers
+    ):  # warnings about single rows alone leave a run successful
+        status = FeedRun.Status.WARNING
+    else:
+        status = FeedRun.Status.SUCCESS
+    _run_record(
+        run=run,
+        stats=stats,
+        tally=tally,
+        result=result,
+        started=started,
+        status=status,
+        error=error,
+        warnings=warnings,
+    )
+
+
+def _run_warnings(*, stats: ReadStats, tally: _Tally, result: IngestResult) -> list[str]:
+    """The run's warnings for its record, the run's own first, then the rows'."""
     warnings = list(stats.warnings)
     if result.unseen == "skipped":
         warnings.insert(
@@ -442,19 +505,22 @@ def _run_finish(
             % {"count": outliers}
         )
     warnings.extend(tally.warnings)
-    if error:
-        status = FeedRun.Status.FAILED
-    elif (
-        result.unseen == "skipped"
-        or tally.rows_rejected
-        or stats.warnings
-        or tally.duplicates
-        or conflicts
-        or outliers
-    ):
-        status = FeedRun.Status.WARNING
-    else:
-        status = FeedRun.Status.SUCCESS
+    return warnings
+
+
+def _run_record(
+    *,
+    run: FeedRun,
+    stats: ReadStats,
+    tally: _Tally,
+    result: IngestResult,
+    started: float,
+    status: str,
+    error: str,
+    warnings: list[str],
+) -> None:
+    outcome = tally.outcome
+    conflicts, outliers = len(outcome.identity_conflict_product_ids), len(outcome.price_outlier_item_ids)
     run.status = status
     run.finished_at = timezone.now()
     # The record is text stored by the database: nothing quoted from the feed may carry a NUL.
