@@ -15,10 +15,14 @@ _DEFINITION = ", ".join(f"{name} {pg_type}" for name, pg_type in STAGE_COLUMNS)
 _UPDATE = ", ".join(f"{name} = excluded.{name}" for name in OFFER_UPDATED)
 
 # Every statement below is built from our own table and column names only (no outside input).
+# The big tables are reached through ``= ANY(ARRAY(SELECT …))`` rather than a join: the planner
+# then always probes their unique indexes per staged row, never scans a feed's offers per chunk
+# (a first ingest's tables grow faster than autovacuum's statistics follow them).
 _MERGE = f"""
 WITH old AS (
     SELECT i.id, i.sku, i.product_id, i.price, i.stock
-    FROM {TABLES["stage"]} s JOIN {TABLES["items"]} i ON i.feed_id = %(feed)s AND i.sku = s.sku
+    FROM {TABLES["items"]} i
+    WHERE i.feed_id = %(feed)s AND i.sku = ANY(ARRAY(SELECT sku FROM {TABLES["stage"]}))
 ), up AS (
     INSERT INTO {TABLES["items"]} (
         feed_id, supplier_id, product_id, sku, gtin_raw, partnumber_raw, name_raw, brand_raw,
@@ -49,8 +53,8 @@ WITH old AS (
     SELECT product_id, 1, %(now)s, %(run)s FROM (
         SELECT product_id FROM changed
         UNION SELECT old_product_id FROM changed WHERE old_product_id IS NOT NULL
-        UNION SELECT s.product_id FROM {TABLES["stage"]} s
-            JOIN {TABLES["products"]} p ON p.id = s.product_id WHERE s.stock > 0 AND p.is_eol
+        UNION SELECT p.id FROM {TABLES["products"]} p WHERE p.is_eol
+            AND p.id = ANY(ARRAY(SELECT product_id FROM {TABLES["stage"]} WHERE stock > 0))
     ) AS d ORDER BY product_id
     ON CONFLICT (product_id) DO UPDATE SET version = {TABLES["dirty"]}.version + 1,
         marked_at = excluded.marked_at, run_id = excluded.run_id
