@@ -39,6 +39,14 @@ _FILLABLE_COLUMNS = tuple(
         strict=True,
     )
 )
+# A proposal that says nothing of a text field creates the product with it empty, not NULL.
+_TEXT_DEFAULTS = {
+    "partnumber": "",
+    "partnumber_normalized": "",
+    "name": "",
+    "description": "",
+    "image_url": "",
+}
 _TIMESTAMPS = [("created_at", "timestamptz"), ("updated_at", "timestamptz")]
 
 
@@ -102,9 +110,10 @@ def _products_create(plan: IdentityPlan, *, now: datetime) -> tuple[dict[tuple, 
     rows = []
     for key, proposal in plan.creates.items():
         values = {**proposal.proposed(), "gtin": proposal.gtin if key[0] == "gtin" else None}
-        rows.append(
-            (*(values.get(name) for name in FILLABLE_FIELDS), proposal.variant, True, False, now, now)
+        row = (
+            _TEXT_DEFAULTS.get(name) if values.get(name) is None else values[name] for name in FILLABLE_FIELDS
         )
+        rows.append((*row, proposal.variant, True, False, now, now))
     with connection.cursor() as cursor:
         written = bulk_insert(
             table=Product._meta.db_table,

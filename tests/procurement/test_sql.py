@@ -217,7 +217,7 @@ def test_two_ingests_creating_the_same_product_at_once_share_it():
 
     first = threading.Thread(target=resolve, args=("first", True))
     first.start()
-    assert created.wait(30)
+    assert created.wait(30), errors
     second = threading.Thread(target=resolve, args=("second", False))
     second.start()
     first.join(30)
