@@ -197,6 +197,12 @@ def connections_refresh() -> None:
             conn.close_if_unusable_or_obsolete()
 
 
+def db_dialect(*, using: str = "default") -> str:
+    """The database's dialect ("postgresql", "sqlite"): what modules with one SQL text per
+    database choose by, so services never branch on the vendor themselves."""
+    return connections[using].vendor
+
+
 def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-# Canonical product fields an ingest may fill when they are empty (it never overwrites).
-FILLABLE_FIELDS = (
-    "gtin",
-    "brand_id",
-    "partnumber",
-    "partnumber_normalized",
-    "name",
-    "description",
-    "image_url",
-    "weight",
-    "category_id",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +43,6 @@ def unseen_guard(
                 f"({baseline_valid} rows)",
             )
     return UnseenDecision(True, "")
-
-
-def canonical_fill(*, current: Mapping[str, Any], proposed: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of ``proposed`` whose current value is empty (fill_canonicals_if_empty).
-
-    A supplier never overwrites what another supplier or an operator already set.
-    """
-    changes: dict[str, Any] = {}
-    for field in FILLABLE_FIELDS:
-        new = proposed.get(field)
-        if new in (None, "") or current.get(field) not in (None, ""):
-            continue
-        changes[field] = new
-    return changes
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,17 @@ class ProductSupplierEvent(models.Model):
         MANUAL = "manual", _("Manual change")
 
     # The foreign keys covered by a named index below skip Django's own index: events are the
-    # biggest table, and every index is written on every insert.
+    # biggest table, and every index is written on every insert. The log is append-only and its
+    # writers take every id from the rows they reference in the same statement, so its foreign
+    # keys are not checked by the database (``db_constraint=False``: no deferred check per row
+    # at every ingest commit); Django's deletes still cascade or null them (docs/architecture.md).
     product = models.ForeignKey(
         "catalog.Product",
         verbose_name=_("product"),
         on_delete=models.CASCADE,
         related_name="events",
         db_index=False,
+        db_constraint=False,
     )
     supplier = models.ForeignKey(
         "procurement.Supplier",
@@ -35,6 +39,7 @@ class ProductSupplierEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_constraint=False,
     )
     supplier_item = models.ForeignKey(
         "procurement.SupplierItem",
@@ -43,6 +48,7 @@ class ProductSupplierEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="events",
+        db_constraint=False,
     )
     reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
     old_price = money_field(_("old price"), null=True, blank=True)
@@ -57,6 +63,7 @@ class ProductSupplierEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="events",
         db_index=False,
+        db_constraint=False,
     )
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

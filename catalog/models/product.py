@@ -153,6 +153,9 @@ class ProductMeta(models.Model):
         on_delete=models.CASCADE,
         related_name="meta",
         db_index=False,  # the (product, key) unique constraint leads with the product
+        # Written only by the ingest's merge, which takes the id from the product it just
+        # resolved; Django's deletes cascade (docs/architecture.md): no deferred check per row.
+        db_constraint=False,
     )
     key = models.CharField(_("key"), max_length=100)
     value = models.TextField(_("value"), blank=True, default="")

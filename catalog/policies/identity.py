@@ -1,4 +1,20 @@
-"""Product identity rules, without a database: when rows that resolved to one product disagree.
+"""Product identity rules, without a database: which product a row is, and when rows disagree.
+
+Which product (``identity_resolve``), for each proposal (one feed row, by its key):
+
+1. A split proposal (an operator's rule gave it an identity ``variant``) is the product with its
+   brand, normalised part number and variant, and no other.
+2. Otherwise a valid GTIN decides: the product with that GTIN.
+3. A GTIN nobody has, or none, falls back to brand + normalised part number: the oldest product
+   with them and no variant; with a GTIN the row gave, only a product without GTIN qualifies (two
+   GTINs are two products).
+4. No product: create one. Rows of one chunk that would create the same product (same GTIN; or,
+   without GTIN, the same brand + part number as an earlier new one) share it.
+5. A matched product gets the proposal's fields where its own are empty (``canonical_fill``):
+   a supplier never overwrites what another supplier or an operator set, and later rows of the
+   chunk see the filled product.
+6. A fill whose GTIN another product of the chunk claims too (a new one, or an earlier fill) is a
+   conflict: the product keeps its identity and takes only the descriptive fields.
 
 A supplier's feed often gives one part number to items that are not the same product (a machine
 and its spare pads; the 1 L and the 5 L pack of one line), and GTINs are reused and mistyped.
@@ -10,8 +26,8 @@ whether a new cost is implausibly low against the other suppliers' offers (``pri
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
 
@@ -20,6 +36,158 @@ from django.utils.translation import gettext_lazy
 
 from catalog.gtin import gtin_normalize
 from catalog.normalize import name_normalize, partnumber_normalize
+
+# Canonical product fields a proposal may fill when they are empty (it never overwrites).
+FILLABLE_FIELDS = (
+    "gtin",
+    "brand_id",
+    "partnumber",
+    "partnumber_normalized",
+    "name",
+    "description",
+    "image_url",
+    "weight",
+    "category_id",
+)
+IDENTITY_FIELDS = frozenset({"gtin", "brand_id", "partnumber", "partnumber_normalized"})
+# What a candidate must carry: its id, its identity and the fields a proposal may fill.
+CANDIDATE_FIELDS = ("id", "variant", *FILLABLE_FIELDS)
+
+MATCH, FILL, CREATE, CONFLICT = "match", "fill", "create", "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductProposal:
+    """What one row says about its product. ``fill`` holds the descriptive fields (name,
+    description, image_url, weight, category_id) it would fill on a product that lacks them."""
+
+    key: str  # the row's key (its SKU): the verdict is returned under it
+    gtin: str | None = None  # a valid GTIN-14, or None
+    brand_id: int | None = None
+    partnumber: str = ""
+    partnumber_normalized: str = ""
+    variant: str = ""  # an operator's split rule: the product of its own this row is
+    fill: Mapping[str, object] = field(default_factory=dict)
+
+    def identity_key(self) -> tuple:
+        """The key of the product this proposal would create (its unique constraint)."""
+        if self.gtin:
+            return ("gtin", self.gtin)
+        return ("bpn", self.brand_id, self.partnumber_normalized, self.variant)
+
+    def proposed(self) -> dict[str, object]:
+        return {
+            "gtin": self.gtin,
+            "brand_id": self.brand_id,
+            "partnumber": self.partnumber,
+            "partnumber_normalized": self.partnumber_normalized,
+            **self.fill,
+        }
+
+
+@dataclass
+class IdentityPlan:
+    """``identity_resolve``'s answer: what to match, fill and create."""
+
+    product_of: dict[str, int] = field(default_factory=dict)  # row key -> existing product id
+    verdicts: dict[str, str] = field(default_factory=dict)  # row key -> match/fill/create/conflict
+    fills: dict[int, dict[str, object]] = field(default_factory=dict)  # product id -> fields
+    creates: dict[tuple, ProductProposal] = field(default_factory=dict)  # identity key -> first row
+    create_key_of: dict[str, tuple] = field(default_factory=dict)  # row key -> identity key
+
+
+def canonical_fill(*, current: Mapping[str, object], proposed: Mapping[str, object]) -> dict[str, object]:
+    """The fields of ``proposed`` whose current value is empty: fill, never overwrite."""
+    changes: dict[str, object] = {}
+    for name in FILLABLE_FIELDS:
+        new = proposed.get(name)
+        if new in (None, "") or current.get(name) not in (None, ""):
+            continue
+        changes[name] = new
+    return changes
+
+
+class _Candidates:
+    """The stored products a chunk's proposals may be, indexed by GTIN and by brand + part number."""
+
+    def __init__(self, candidates: Iterable[Mapping[str, object]]) -> None:
+        self.by_gtin: dict[object, dict[str, object]] = {}
+        self.by_pair: dict[tuple, list[dict[str, object]]] = {}
+        for candidate in sorted((dict(c) for c in candidates), key=lambda c: c["id"]):
+            if candidate.get("gtin"):
+                self.by_gtin[candidate["gtin"]] = candidate
+            key = (candidate.get("brand_id"), candidate.get("partnumber_normalized"), candidate["variant"])
+            self.by_pair.setdefault(key, []).append(candidate)
+
+    def match(self, proposal: ProductProposal) -> dict[str, object] | None:
+        pair = (proposal.brand_id, proposal.partnumber_normalized)
+        if proposal.variant:  # rule 1
+            same = self.by_pair.get((*pair, proposal.variant), [])
+            return same[0] if same else None
+        found = self.by_gtin.get(proposal.gtin) if proposal.gtin else None  # rule 2
+        if found is not None or proposal.brand_id is None or not proposal.partnumber_normalized:
+            return found
+        same = self.by_pair.get((*pair, ""), [])  # rule 3
+        if proposal.gtin:
+            return next((c for c in same if c.get("gtin") is None), None)
+        return same[0] if same else None
+
+
+def identity_resolve(
+    *, proposals: Sequence[ProductProposal], candidates: Iterable[Mapping[str, object]]
+) -> IdentityPlan:
+    """Decide, for each proposal, the product it is (the rules are in the module's docstring).
+
+    ``candidates`` are the stored products with the proposals' GTINs or brand + part numbers
+    (``CANDIDATE_FIELDS``); a proposal's key appears once in ``product_of`` or ``create_key_of``.
+    """
+    index = _Candidates(candidates)
+    plan = IdentityPlan()
+    new_pairs: dict[tuple, tuple] = {}  # brand + part number -> key of the chunk's new product
+    for proposal in proposals:
+        match = index.match(proposal)
+        if match is None:
+            _plan_create(plan, proposal, new_pairs)
+            continue
+        product_id = int(match["id"])  # type: ignore[call-overload]
+        plan.product_of[proposal.key] = product_id
+        changes = canonical_fill(current=match, proposed=proposal.proposed())
+        plan.verdicts[proposal.key] = FILL if changes else MATCH
+        if changes:
+            plan.fills.setdefault(product_id, {}).update(changes)
+            match.update(changes)  # later rows of the chunk see the filled product (rule 5)
+    _plan_conflicts(plan)
+    return plan
+
+
+def _plan_create(plan: IdentityPlan, proposal: ProductProposal, new_pairs: dict[tuple, tuple]) -> None:
+    key = proposal.identity_key()
+    pair = (proposal.brand_id, proposal.partnumber_normalized)
+    if not proposal.gtin and not proposal.variant and pair in new_pairs:
+        key = new_pairs[pair]  # rule 4: like a stored product, the chunk's first new one matches
+    plan.creates.setdefault(key, proposal)
+    plan.create_key_of[proposal.key] = key
+    plan.verdicts[proposal.key] = CREATE
+    if not proposal.variant and proposal.brand_id is not None and proposal.partnumber_normalized:
+        new_pairs.setdefault(pair, key)
+
+
+def _plan_conflicts(plan: IdentityPlan) -> None:
+    """Rule 6: a GTIN claimed by a new product, or by an earlier fill, is not filled again."""
+    claimed = {key[1] for key in plan.creates if key[0] == "gtin"}
+    conflicted: set[int] = set()
+    for product_id, changes in plan.fills.items():
+        gtin = changes.get("gtin")
+        if gtin is None:
+            continue
+        if gtin in claimed:
+            for name in IDENTITY_FIELDS:
+                changes.pop(name, None)
+            conflicted.add(product_id)
+        claimed.add(gtin)
+    for key, product_id in plan.product_of.items():
+        if product_id in conflicted:
+            plan.verdicts[key] = CONFLICT
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,23 @@ class IngestProgress:
 
 
 @dataclass
+class IngestResult:
+    """What a run's steps after the rows say, for its record: the read error, the missing-offer
+    step and the catalog step (``crash``: the exception that ended the run, if any)."""
+
+    read_error: str = ""
+    unseen: str = ""  # "", "skipped", "applied" or "forced"
+    unseen_reason: str = ""
+    zeroed: int = 0
+    already_zero: int = 0
+    recompute_seconds: float = 0.0
+    stream_rows: int = 0
+    eol_reverted: int = 0
+    products_changed: int = 0
+    crash: BaseException | None = None
+
+
+@dataclass
 class _Tally:
     """Counters of one run as it goes."""
 
@@ -119,7 +136,7 @@ def feed_ingest(
     started = time.monotonic()
     stats = ReadStats()
     tally = _Tally()
-    result: dict[str, Any] = {}
+    result = IngestResult()
     try:
         mapper = FeedMapper.objects.filter(feed=feed, is_active=True).first()
         if mapper is None:
@@ -140,27 +157,26 @@ def feed_ingest(
                 on_progress=on_progress,
                 feed=feed,
             )
-            result["read_error"] = read_error
-            result.update(
-                _unseen_handle(
-                    feed=feed,
-                    run=run,
-                    writer=writer,
-                    stats=stats,
-                    tally=tally,
-                    forced=force_unseen,
-                    read_error=read_error,
-                )
+            result.read_error = read_error
+            _unseen_handle(
+                feed=feed,
+                run=run,
+                writer=writer,
+                stats=stats,
+                tally=tally,
+                forced=force_unseen,
+                result=result,
             )
             if dry_run:
                 transaction.set_rollback(True)
         if not dry_run:
-            result.update(
-                _catalog_update(run=run, tally=tally, on_progress=on_progress, feed=feed, stats=stats)
+            _catalog_update(
+                run=run, tally=tally, on_progress=on_progress, feed=feed, stats=stats, result=result
             )
     except Exception as exc:
         logger.exception("Ingest of feed %s failed", feed.pk)
-        _run_finish(run=run, stats=stats, tally=tally, result={**result, "crash": exc}, started=started)
+        result.crash = exc
+        _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
         if isinstance(exc, FeedReadError):
             return run
         raise
@@ -230,6 +246,65 @@ def known_items_load(*, feed: SupplierFeed, profile: dict[str, Any]) -> KnownIte
     )
 
 
+class _ChunkFlusher:
+    """Writes the pending rows of a run as one chunk, one transaction each, and reports progress."""
+
+    def __init__(
+        self,
+        *,
+        writer: IngestWriter,
+        run: FeedRun,
+        stats: ReadStats,
+        tally: _Tally,
+        live: bool,
+        on_progress: Callable[[IngestProgress], None] | None,
+        feed: SupplierFeed,
+    ) -> None:
+        self.writer, self.run, self.stats, self.tally = writer, run, stats, tally
+        self.live, self.on_progress, self.feed = live, on_progress, feed
+        self.pending: list[MappedRow | SeenRow] = []
+        self.rejected_skus: list[str] = []  # rejected rows whose SKU was readable: still listed
+
+    def __call__(self) -> None:
+        if not self.pending and not self.rejected_skus:
+            return
+        began = time.monotonic()
+        with transaction.atomic():
+            commit_without_waiting_for_disk()
+            if self.pending:
+                self.tally.add(self.writer.write(self.pending))
+            if self.rejected_skus:
+                self.tally.rejected_kept += self.writer.rejected_seen(skus=self.rejected_skus)
+        failpoint("ingest.chunk_committed")
+        self.tally.write_seconds += time.monotonic() - began
+        self.pending.clear()
+        self.rejected_skus.clear()
+        self._progress()
+
+    def _progress(self) -> None:
+        stats, tally = self.stats, self.tally
+        message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
+            "read": stats.rows_read,
+            "valid": tally.rows_valid,
+            "rejected": tally.rows_rejected,
+        }
+        if self.live:
+            feed_run_progress(
+                run=self.run,
+                fields={
+                    "progress": message,
+                    "rows_read": stats.rows_read,
+                    "rows_valid": tally.rows_valid,
+                    "rows_rejected": tally.rows_rejected,
+                    "bytes_downloaded": stats.bytes_downloaded,
+                },
+            )
+        if self.on_progress:
+            self.on_progress(
+                IngestProgress(str(self.feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
+            )
+
+
 def _rows_write(
     *,
     rows: Iterator[MappedRow | RowRejection | SeenRow],
@@ -242,73 +317,46 @@ def _rows_write(
     feed: SupplierFeed,
 ) -> str:
     """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
-    pending: list[MappedRow | SeenRow] = []
+    flush = _ChunkFlusher(
+        writer=writer, run=run, stats=stats, tally=tally, live=live, on_progress=on_progress, feed=feed
+    )
     chunk_rows = settings.INGEST_CHUNK_ROWS
-    rejected_skus: list[str] = []  # rejected rows whose SKU was readable: their offers stay listed
-
-    def flush() -> None:
-        if not pending and not rejected_skus:
-            return
-        began = time.monotonic()
-        with transaction.atomic():
-            commit_without_waiting_for_disk()
-            if pending:
-                tally.add(writer.write(pending))
-            if rejected_skus:
-                tally.rejected_kept += writer.rejected_seen(skus=rejected_skus)
-        failpoint("ingest.chunk_committed")
-        tally.write_seconds += time.monotonic() - began
-        pending.clear()
-        rejected_skus.clear()
-        message = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
-            "read": stats.rows_read,
-            "valid": tally.rows_valid,
-            "rejected": tally.rows_rejected,
-        }
-        if live:
-            feed_run_progress(
-                run=run,
-                fields={
-                    "progress": message,
-                    "rows_read": stats.rows_read,
-                    "rows_valid": tally.rows_valid,
-                    "rows_rejected": tally.rows_rejected,
-                    "bytes_downloaded": stats.bytes_downloaded,
-                },
-            )
-        if on_progress:
-            on_progress(
-                IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
-            )
-
     try:
         for batch in items_read_ahead(rows):
             for row in batch:
                 if type(row) is RowRejection:
-                    tally.rows_rejected += 1
-                    if len(tally.rejected) < REJECTED_ROWS_KEPT:
-                        tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
-                    if row.sku:
-                        rejected_skus.append(row.sku)
-                        if len(rejected_skus) >= chunk_rows:
-                            flush()
+                    _rejection_count(row, tally=tally, rejected_skus=flush.rejected_skus)
+                    if len(flush.rejected_skus) >= chunk_rows:
+                        flush()
                     continue
-                tally.rows_valid += 1
-                if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
-                    tally.row_warnings += len(row.warnings)
-                    for warning in row.warnings:
-                        if len(tally.warnings) < ROW_WARNINGS_KEPT:
-                            tally.warnings.append(
-                                _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
-                            )
-                pending.append(row)
-                if len(pending) >= chunk_rows:
+                _valid_count(row, tally=tally)
+                flush.pending.append(row)
+                if len(flush.pending) >= chunk_rows:
                     flush()
     except FeedReadError as exc:
         flush()
         return str(exc)
     flush()
     return ""
+
+
+def _rejection_count(row: RowRejection, *, tally: _Tally, rejected_skus: list[str]) -> None:
+    tally.rows_rejected += 1
+    if len(tally.rejected) < REJECTED_ROWS_KEPT:
+        tally.rejected.append({"line": row.line, "reason": row.reason, "raw": row.raw})
+    if row.sku:
+        rejected_skus.append(row.sku)
+
+
+def _valid_count(row: MappedRow | SeenRow, *, tally: _Tally) -> None:
+    tally.rows_valid += 1
+    if type(row) is MappedRow and row.warnings:  # a SeenRow had none when it was mapped
+        tally.row_warnings += len(row.warnings)
+        for warning in row.warnings:
+            if len(tally.warnings) < ROW_WARNINGS_KEPT:
+                tally.warnings.append(
+                    _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
+                )
 
 
 def _unseen_handle(
@@ -319,25 +367,22 @@ def _unseen_handle(
     stats: ReadStats,
     tally: _Tally,
     forced: bool,
-    read_error: str,
-) -> dict[str, Any]:
+    result: IngestResult,
+) -> None:
     decision = unseen_guard(
-        completed=stats.completed and not read_error,
+        completed=stats.completed and not result.read_error,
         rows_valid=tally.rows_valid,
         baseline_valid=feed_run_baseline(feed=feed, exclude_run_id=run.pk),
         min_ratio=feed.unseen_min_ratio,
         forced=forced,
     )
+    result.unseen_reason = decision.reason
     if not decision.apply:
-        return {"unseen": "skipped", "unseen_reason": decision.reason, "zeroed": 0, "already_zero": 0}
-    zeroed, already_zero = writer.unseen_zero()
-    tally.outcome.events += zeroed
-    return {
-        "unseen": "forced" if forced else "applied",
-        "unseen_reason": decision.reason,
-        "zeroed": zeroed,
-        "already_zero": already_zero,
-    }
+        result.unseen = "skipped"
+        return
+    result.zeroed, result.already_zero = writer.unseen_zero()
+    tally.outcome.events += result.zeroed
+    result.unseen = "forced" if forced else "applied"
 
 
 def _catalog_update(
@@ -347,7 +392,8 @@ def _catalog_update(
     on_progress: Callable[[IngestProgress], None] | None,
     feed: SupplierFeed,
     stats: ReadStats,
-) -> dict[str, Any]:
+    result: IngestResult,
+) -> None:
     """Drain the catalog's dirty set: EOL reversals, elections, prices and shop updates.
 
     The set holds what this run's chunks marked, and whatever an earlier run killed before its
@@ -372,23 +418,51 @@ def _catalog_update(
     feed_run_progress(run=run, fields={"progress": _("updating the catalog")})
     failpoint("ingest.before_catalog")
     drained = dirty_products_drain(on_chunk=progress)
-    return {
-        "recompute_seconds": time.monotonic() - began,
-        "stream_rows": drained.stream_rows,
-        "eol_reverted": len(drained.eol_reverted_product_ids),
-        "products_changed": len(drained.changed_product_ids),
-    }
+    result.recompute_seconds = time.monotonic() - began
+    result.stream_rows = drained.stream_rows
+    result.eol_reverted = len(drained.eol_reverted_product_ids)
+    result.products_changed = len(drained.changed_product_ids)
 
 
 def _run_finish(
-    *, run: FeedRun, stats: ReadStats, tally: _Tally, result: dict[str, Any], started: float
+    *, run: FeedRun, stats: ReadStats, tally: _Tally, result: IngestResult, started: float
 ) -> None:
-    crash = result.get("crash")
-    error = str(crash) if crash else result.get("read_error", "")
+    """Record the run's end: status, error, warnings, counters and timings."""
+    error = str(result.crash) if result.crash else result.read_error
+    outcome = tally.outcome
+    conflicts, outliers = len(outcome.identity_conflict_product_ids), len(outcome.price_outlier_item_ids)
+    warnings = _run_warnings(stats=stats, tally=tally, result=result)
+    if error:
+        status = FeedRun.Status.FAILED
+    elif (
+        result.unseen == "skipped"
+        or tally.rows_rejected
+        or stats.warnings
+        or tally.duplicates
+        or conflicts
+        or outliers
+    ):  # warnings about single rows alone leave a run successful
+        status = FeedRun.Status.WARNING
+    else:
+        status = FeedRun.Status.SUCCESS
+    _run_record(
+        run=run,
+        stats=stats,
+        tally=tally,
+        result=result,
+        started=started,
+        status=status,
+        error=error,
+        warnings=warnings,
+    )
+
+
+def _run_warnings(*, stats: ReadStats, tally: _Tally, result: IngestResult) -> list[str]:
+    """The run's warnings for its record, the run's own first, then the rows'."""
     warnings = list(stats.warnings)
-    if result.get("unseen") == "skipped":
+    if result.unseen == "skipped":
         warnings.insert(
-            0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result["unseen_reason"]}
+            0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result.unseen_reason}
         )
     if tally.rejected_kept:
         warnings.append(
@@ -431,19 +505,22 @@ def _run_finish(
             % {"count": outliers}
         )
     warnings.extend(tally.warnings)
-    if error:
-        status = FeedRun.Status.FAILED
-    elif (
-        result.get("unseen") == "skipped"
-        or tally.rows_rejected
-        or stats.warnings
-        or tally.duplicates
-        or conflicts
-        or outliers
-    ):
-        status = FeedRun.Status.WARNING
-    else:
-        status = FeedRun.Status.SUCCESS
+    return warnings
+
+
+def _run_record(
+    *,
+    run: FeedRun,
+    stats: ReadStats,
+    tally: _Tally,
+    result: IngestResult,
+    started: float,
+    status: str,
+    error: str,
+    warnings: list[str],
+) -> None:
+    outcome = tally.outcome
+    conflicts, outliers = len(outcome.identity_conflict_product_ids), len(outcome.price_outlier_item_ids)
     run.status = status
     run.finished_at = timezone.now()
     # The record is text stored by the database: nothing quoted from the feed may carry a NUL.
@@ -452,7 +529,7 @@ def _run_finish(
         "download": round(stats.download_seconds, 3),
         "parse": round(stats.parse_seconds, 3),
         "write": round(tally.write_seconds, 3),
-        "recompute": round(result.get("recompute_seconds", 0.0), 3),
+        "recompute": round(result.recompute_seconds, 3),
         "total": round(time.monotonic() - started, 3),
     }
     run.bytes_downloaded = stats.bytes_downloaded
@@ -474,10 +551,10 @@ def _run_finish(
     run.offers_created = outcome.offers_created
     run.offers_changed = outcome.offers_changed
     run.offers_unchanged = outcome.offers_unchanged
-    run.offers_zeroed = result.get("zeroed", 0)
-    run.events_created = outcome.events + result.get("eol_reverted", 0)
-    run.stream_rows = result.get("stream_rows", 0)
-    run.unseen_handling = result.get("unseen", "")
+    run.offers_zeroed = result.zeroed
+    run.events_created = outcome.events + result.eol_reverted
+    run.stream_rows = result.stream_rows
+    run.unseen_handling = result.unseen
     run.warnings = [controls_escape(warning) for warning in warnings]
     run.rejected_rows = [{**row, "reason": controls_escape(row["reason"])} for row in tally.rejected]
     run.progress = _("finished") if not error else _("failed")

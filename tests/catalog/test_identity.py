@@ -1,11 +1,19 @@
-"""Identity rules, without a database: when rows that resolved to one product are not one product."""
+"""Identity rules, without a database: which product a row is, and when rows that resolved to one
+product are not one product."""
 
 from decimal import Decimal
 
 from catalog.policies.identity import (
+    CONFLICT,
+    CREATE,
+    FILL,
+    MATCH,
     IdentityRow,
     IdentityThresholds,
+    ProductProposal,
+    canonical_fill,
     identity_conflicts,
+    identity_resolve,
     identity_signature,
     name_similarity,
     name_variants,
@@ -153,3 +161,111 @@ def test_a_released_price_is_not_held_again_until_it_changes_materially():
     assert price_outlier(price=D("5.00"), others=others, factor=D("3"), released_price=D("11.10")) == D(
         "9792"
     )
+
+
+# -- which product a row is (identity_resolve) ---------------------------------------------------
+
+G1, G2 = "05601234567890", "05609876543210"
+
+
+def proposal(key, gtin=None, brand=7, pn="PN1", variant="", **fill):
+    return ProductProposal(key, gtin, brand, pn.lower(), pn.lower(), variant, fill)
+
+
+def product(pid, gtin=None, brand=7, pn="pn1", variant="", **fields):
+    return {"id": pid, "gtin": gtin, "brand_id": brand, "partnumber": pn, "partnumber_normalized": pn,
+            "variant": variant, "name": "", "description": "", "image_url": "", "weight": None,
+            "category_id": None, **fields}  # fmt: skip
+
+
+def test_a_valid_gtin_decides_whatever_the_brand_and_part_number_say():
+    plan = identity_resolve(
+        proposals=[proposal("A", gtin=G1, brand=9, pn="OTHER")],
+        candidates=[product(1, gtin=G1, name="Kept"), product(2, brand=9, pn="other")],
+    )
+    assert plan.product_of == {"A": 1} and plan.verdicts == {"A": MATCH}
+
+
+def test_without_a_known_gtin_brand_and_part_number_find_the_oldest_product():
+    plan = identity_resolve(
+        proposals=[proposal("A")], candidates=[product(5, name="x"), product(3, name="y")]
+    )
+    assert plan.product_of == {"A": 3}
+
+
+def test_an_unknown_gtin_matches_only_a_product_without_gtin():
+    with_gtin = identity_resolve(proposals=[proposal("A", gtin=G2)], candidates=[product(1, gtin=G1)])
+    assert with_gtin.verdicts == {"A": CREATE} and with_gtin.creates == {("gtin", G2): proposal("A", gtin=G2)}
+    without = identity_resolve(proposals=[proposal("A", gtin=G2)], candidates=[product(1)])
+    assert without.product_of == {"A": 1}
+    assert without.fills == {1: {"gtin": G2}} and without.verdicts == {"A": FILL}
+
+
+def test_a_split_row_is_only_the_product_of_its_own_variant():
+    candidates = [product(1), product(2, variant="4:SKU-5")]
+    plan = identity_resolve(proposals=[proposal("SKU-5", variant="4:SKU-5")], candidates=candidates)
+    assert plan.product_of == {"SKU-5": 2}
+    other = identity_resolve(proposals=[proposal("SKU-6", variant="4:SKU-6")], candidates=candidates)
+    assert other.create_key_of == {"SKU-6": ("bpn", 7, "pn1", "4:SKU-6")}
+
+
+def test_rows_of_one_chunk_that_would_create_the_same_product_share_it():
+    plan = identity_resolve(
+        proposals=[proposal("A", gtin=G1), proposal("B", gtin=G1), proposal("C"), proposal("D", gtin=G2)],
+        candidates=[],
+    )
+    assert plan.create_key_of == {"A": ("gtin", G1), "B": ("gtin", G1), "C": ("gtin", G1), "D": ("gtin", G2)}
+    assert list(plan.creates) == [("gtin", G1), ("gtin", G2)]
+
+
+def test_a_match_fills_only_empty_fields_and_later_rows_see_the_fill():
+    plan = identity_resolve(
+        proposals=[
+            proposal("A", name="First", description="Text"),
+            proposal("B", name="Second", weight=D("2")),
+        ],
+        candidates=[product(1, description="Kept")],
+    )
+    assert plan.fills == {1: {"name": "First", "weight": D("2")}}
+    assert plan.verdicts == {"A": FILL, "B": FILL}
+
+
+def test_a_match_with_nothing_to_fill_is_a_plain_match():
+    plan = identity_resolve(proposals=[proposal("A", name="")], candidates=[product(1, name="Kept")])
+    assert plan.fills == {} and plan.verdicts == {"A": MATCH}
+
+
+def test_a_gtin_a_new_product_claims_is_not_filled_onto_another():
+    plan = identity_resolve(
+        proposals=[proposal("A", gtin=G1, name="Filled"), proposal("B", gtin=G1, brand=8, pn="X")],
+        candidates=[product(1)],
+    )
+    assert plan.product_of == {"A": 1}
+    assert plan.fills == {1: {"name": "Filled"}}  # the descriptive fields only
+    assert plan.verdicts == {"A": CONFLICT, "B": CREATE}
+
+
+def test_two_products_never_get_the_same_gtin_filled():
+    plan = identity_resolve(
+        proposals=[proposal("A", gtin=G1), proposal("B", gtin=G1, brand=8, pn="X")],
+        candidates=[product(1), product(2, brand=8, pn="x")],
+    )
+    assert plan.fills[1] == {"gtin": G1} and "gtin" not in plan.fills[2]
+    assert plan.verdicts == {"A": FILL, "B": CONFLICT}
+
+
+def test_fill_only_empty_fields():
+    current = {"name": "Kept", "description": "", "image_url": None, "weight": None, "brand_id": 3}
+    proposed = {
+        "name": "Other",
+        "description": "New text",
+        "image_url": "https://x/y.jpg",
+        "weight": D("1.2"),
+        "brand_id": 9,
+        "category_id": None,
+    }
+    assert canonical_fill(current=current, proposed=proposed) == {
+        "description": "New text",
+        "image_url": "https://x/y.jpg",
+        "weight": D("1.2"),
+    }

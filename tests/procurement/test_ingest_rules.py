@@ -1,4 +1,4 @@
-"""Pure ingest rules: the missing-offer safety guard, fill-if-empty, change kinds, last-wins."""
+"""Pure ingest rules: the missing-offer safety guard, change kinds, last-wins."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -7,7 +7,6 @@ import pytest
 
 from procurement.ingest_rules import (
     StoredOffer,
-    canonical_fill,
     offer_change_kind,
     rows_last_wins,
     unseen_guard,
@@ -50,23 +49,6 @@ def test_the_first_run_has_no_baseline():
 def test_an_operator_can_force_it():
     decision = guard(completed=False, rows_valid=0, forced=True)
     assert (decision.apply, decision.reason) == (True, "forced by an operator")
-
-
-def test_fill_only_empty_fields():
-    current = {"name": "Kept", "description": "", "image_url": None, "weight": None, "brand_id": 3}
-    proposed = {
-        "name": "Other",
-        "description": "New text",
-        "image_url": "https://x/y.jpg",
-        "weight": Decimal("1.2"),
-        "brand_id": 9,
-        "category_id": None,
-    }
-    assert canonical_fill(current=current, proposed=proposed) == {
-        "description": "New text",
-        "image_url": "https://x/y.jpg",
-        "weight": Decimal("1.2"),
-    }
 
 
 def test_change_kinds():

@@ -1,0 +1,229 @@
+"""The ingest's staged merge (procurement.sql), one SQL text per database, one result.
+
+Each test writes chunks through the real writer on whichever database the suite runs on; the
+expected states are literals, so a PostgreSQL run and a SQLite run that pass agree row for row.
+"""
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog.gtin import gtin_check_digit
+from catalog.models import DirtyProduct, Product, ProductMeta, ProductSupplierEvent
+from catalog.policies.identity import ProductProposal
+from catalog.services.products import products_resolve
+from genesys.db import db_dialect
+from procurement import sql
+from procurement.feeds.rows import MappedRow
+from procurement.models import SupplierItem
+from procurement.services.ingest_writer import IngestWriter
+from tests.factories import BrandFactory, FeedRunFactory, SupplierFeedFactory
+
+D = Decimal
+
+
+def _gtin14(n: int) -> str:
+    body = f"0560{n:09d}"
+    return f"{body}{gtin_check_digit(body)}"
+
+
+def row(sku, price, stock, *, gtin=None, brand="Bosch", pn="", name="", meta=None, line=1):
+    return MappedRow(
+        line=line,
+        sku=sku,
+        price=D(price),
+        stock=stock,
+        gtin=gtin,
+        gtin_raw=gtin or "",
+        partnumber=pn,
+        brand=brand,
+        name=name or f"Product {sku}",
+        description="",
+        image_url="",
+        weight=None,
+        category=("Tools",),
+        meta=meta or {},
+        warnings=(),
+        row_hash=f"{sku}:{price}:{stock}:{gtin}:{pn}:{sorted((meta or {}).items())}",
+    )
+
+
+def chunk(writer, *rows):
+    with transaction.atomic():
+        return writer.write(list(rows))
+
+
+def snapshot(feed):
+    """The merge's whole result, by names rather than ids (ids differ between databases)."""
+    key = {p.pk: p.gtin or f"{p.partnumber_normalized}" for p in Product.objects.all()}
+    items = {i.pk: i.sku for i in SupplierItem.objects.filter(feed=feed)}
+    return {
+        "offers": sorted(
+            (i.sku, key[i.product_id], i.price, i.stock, i.hold_reason)
+            for i in SupplierItem.objects.filter(feed=feed)
+        ),
+        "events": sorted(
+            (
+                items[e.supplier_item_id],
+                key[e.product_id],
+                e.reason,
+                e.old_price,
+                e.new_price,
+                e.old_stock,
+                e.new_stock,
+            )
+            for e in ProductSupplierEvent.objects.all()
+        ),
+        "meta": sorted((key[m.product_id], m.key, m.value) for m in ProductMeta.objects.all()),
+        "dirty": sorted((key[d.product_id], d.version) for d in DirtyProduct.objects.all()),
+    }
+
+
+@pytest.mark.django_db
+def test_a_feed_sequence_merges_to_the_same_state_on_either_database():
+    feed = SupplierFeedFactory()
+    g1, g2, g3 = _gtin14(1), _gtin14(2), _gtin14(3)
+    first = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    outcome = chunk(
+        first,
+        row("A", "10", 5, gtin=g1, meta={"warranty": "2"}),
+        row("B", "20", 0, gtin=g2, meta={"warranty": "3", "colour": "red"}),
+        row("C", "30", 1, pn="X-1", meta={"warranty": "1"}),
+        row("D", "31", 2, pn="x1", meta={"warranty": "5"}),  # the same product as C: D's meta wins
+    )
+    assert (outcome.offers_created, outcome.offers_changed, outcome.events) == (4, 0, 4)
+    DirtyProduct.objects.all().delete()  # as the catalog step would
+    second = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    outcome = chunk(
+        second,
+        row("A", "10", 5, gtin=g1, meta={"warranty": "2"}),  # unchanged: only "seen"
+        row("B", "25", 4, gtin=g2, meta={"warranty": "3", "colour": "red"}),  # repriced
+        row("C", "30", 1, gtin=g3, pn="X-1"),  # a new GTIN: fills the product's empty one
+        row("D", "12", 2, gtin=g1, pn="x1"),  # moved to A's product
+        row("E", "1", 0, gtin=g2),  # a second offer of B's product, nothing to tell
+    )
+    assert (outcome.offers_created, outcome.offers_changed, outcome.offers_unchanged) == (1, 3, 1)
+    assert snapshot(feed) == {
+        "offers": [
+            ("A", g1, D("10"), 5, ""),
+            ("B", g2, D("25"), 4, "identity_conflict"),  # 25 and 1 for one product: held
+            ("C", g3, D("30"), 1, ""),
+            ("D", g1, D("12"), 2, ""),
+            ("E", g2, D("1"), 0, "identity_conflict"),
+        ],
+        "events": sorted(
+            [
+                ("A", g1, "init", None, D("10"), None, 5),
+                ("B", g2, "init", None, D("20"), None, 0),
+                ("C", g3, "init", None, D("30"), None, 1),
+                ("D", g3, "init", None, D("31"), None, 2),
+                ("B", g2, "change", D("20"), D("25"), 0, 4),
+                ("D", g1, "init", None, D("12"), None, 2),
+                ("E", g2, "init", None, D("1"), None, 0),
+            ]
+        ),
+        "meta": [
+            (g1, "warranty", "2"),
+            (g2, "colour", "red"),
+            (g2, "warranty", "3"),
+            (g3, "warranty", "5"),  # C's product, D's attribute from the first run
+        ],
+        # Repriced, moved (both products) and new: one mark each; the conflict's hold marks again.
+        "dirty": [(g1, 1), (g2, 2), (g3, 1)],
+    }
+
+
+@pytest.mark.django_db
+def test_a_product_at_end_of_life_is_marked_when_an_offer_brings_stock_back():
+    feed = SupplierFeedFactory()
+    writer = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    chunk(writer, row("A", "10", 0, gtin=_gtin14(7)))
+    Product.objects.update(is_eol=True)
+    DirtyProduct.objects.all().delete()
+    later = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    chunk(later, row("A", "10", 3, gtin=_gtin14(7)))
+    assert list(DirtyProduct.objects.values_list("product__gtin", flat=True)) == [_gtin14(7)]
+
+
+@pytest.mark.django_db
+def test_the_dialect_is_the_database_s():
+    assert sql.dialect().__name__ == f"procurement.sql.{connection.vendor}"
+    assert db_dialect() == connection.vendor
+
+
+@pytest.mark.django_db
+def test_events_and_meta_without_database_checks_are_never_orphaned():
+    """Events and attributes carry no database foreign key: Django's deletes keep them whole."""
+    feed = SupplierFeedFactory()
+    run = FeedRunFactory(feed=feed)
+    writer = IngestWriter(feed=feed, run=run, now=timezone.now())
+    chunk(
+        writer, row("A", "10", 5, gtin=_gtin14(1), meta={"warranty": "2"}), row("B", "5", 1, gtin=_gtin14(2))
+    )
+    products = set(Product.objects.values_list("id", flat=True))
+    assert set(ProductSupplierEvent.objects.values_list("product_id", flat=True)) == products
+    assert set(ProductSupplierEvent.objects.values_list("run_id", flat=True)) == {run.pk}
+    run.delete()  # runs are pruned: their events stay, without a run
+    assert set(ProductSupplierEvent.objects.values_list("run_id", flat=True)) == {None}
+    item = SupplierItem.objects.get(sku="B")
+    product = item.product
+    item.delete()
+    assert ProductSupplierEvent.objects.filter(product=product, supplier_item__isnull=True).count() == 1
+    product.delete()
+    assert not ProductSupplierEvent.objects.filter(product_id=product.pk).exists()
+    other = SupplierItem.objects.get(sku="A")
+    other.delete()
+    other.product.delete()
+    assert not ProductMeta.objects.exists() and not ProductSupplierEvent.objects.exists()
+
+
+def _until_a_lock_is_awaited(seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the second ingest never waited on the first")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_ingests_creating_the_same_product_at_once_share_it():
+    """The second insert waits for the first's unique index entry, inserts nothing and reads the
+    product back: one product, both rows on it."""
+    brand = BrandFactory()
+    gtin = _gtin14(42)
+    created, results, errors = threading.Event(), {}, []
+
+    def resolve(name, hold):
+        try:
+            with transaction.atomic():
+                results[name] = products_resolve(
+                    proposals=[ProductProposal(name, gtin, brand.pk, "PN-42", "pn42", "", {"name": name})]
+                )
+                if hold:
+                    created.set()
+                    _until_a_lock_is_awaited()  # the other ingest's insert waits on our new row
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=resolve, args=("first", True))
+    first.start()
+    assert created.wait(30), errors
+    second = threading.Thread(target=resolve, args=("second", False))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    assert Product.objects.filter(gtin=gtin).count() == 1
+    product_id = Product.objects.get(gtin=gtin).pk
+    assert results["first"].product_of == {"first": product_id} and results["first"].created == 1
+    assert results["second"].product_of == {"second": product_id} and results["second"].created == 0
