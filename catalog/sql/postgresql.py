@@ -1,0 +1,194 @@
+"""The catalog's raw SQL for PostgreSQL: the recompute staging set, election and pricing in SQL.
+
+Same names as ``catalog.sql.sqlite``; pick through ``catalog.sql.dialect()``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from catalog.sql.tables import ACTIVE_OFFER, APPROVAL, DIRTY, OFFER, PRODUCT, RECOMPUTE_SET, STREAM
+
+# Whether ``recompute_set_elect`` elects and prices (True) or leaves it all to the policy.
+ELECTS_IN_SQL = True
+
+
+def recompute_set_reset(cursor: Any) -> None:
+    """An empty staging set for this chunk (a session temp table emptied at commit)."""
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {RECOMPUTE_SET} (product_id bigint PRIMARY KEY, "
+        "version bigint, run_id bigint, forced boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS"
+    )
+    cursor.execute(f"TRUNCATE {RECOMPUTE_SET}")
+
+
+def recompute_set_fill(cursor: Any, *, product_ids: Iterable[int], forced: bool = False) -> int:
+    """Stage the existing products among these (one array parameter); returns how many."""
+    cursor.execute(
+        f"INSERT INTO {RECOMPUTE_SET} (product_id, forced) "  # noqa: S608
+        f"SELECT id, %s FROM {PRODUCT} WHERE id = ANY(%s::bigint[])",
+        [forced, list(product_ids)],
+    )
+    return cursor.rowcount
+
+
+def recompute_set_fill_marks(cursor: Any, *, limit: int) -> int:
+    """Stage the first ``limit`` dirty marks as read (product, version, run); returns how many."""
+    cursor.execute(
+        f"INSERT INTO {RECOMPUTE_SET} (product_id, version, run_id) "  # noqa: S608
+        f"SELECT product_id, version, run_id FROM {DIRTY} ORDER BY product_id LIMIT %s",
+        [limit],
+    )
+    return cursor.rowcount
+
+
+def recompute_set_run_ids(cursor: Any) -> set[int]:
+    cursor.execute(f"SELECT DISTINCT run_id FROM {RECOMPUTE_SET} WHERE run_id IS NOT NULL")  # noqa: S608
+    return {row[0] for row in cursor.fetchall()}
+
+
+def recompute_set_eol_revert(cursor: Any, *, now: datetime) -> list[tuple[int, int | None]]:
+    """EOL products of the set with a sellable offer in stock come back; returns (product, run).
+
+    The reverted products are marked ``forced`` in the set: their shop update carries the flag.
+    """
+    cursor.execute(
+        f"WITH back AS (UPDATE {PRODUCT} AS p SET is_eol = false, updated_at = %s "  # noqa: S608
+        f"FROM {RECOMPUTE_SET} AS r WHERE p.id = r.product_id AND p.is_eol AND EXISTS ("
+        f"SELECT 1 FROM {OFFER} AS i WHERE i.product_id = p.id AND i.stock > 0 AND i.hold_reason = '') "
+        "RETURNING p.id) "
+        f"UPDATE {RECOMPUTE_SET} AS r SET forced = true FROM back WHERE r.product_id = back.id "
+        "RETURNING r.product_id, r.run_id",
+        [now],
+    )
+    return sorted(cursor.fetchall())
+
+
+def recompute_set_marks_delete(cursor: Any) -> int:
+    """Delete the marks as staged: a mark renewed since (a higher version) stays."""
+    cursor.execute(
+        f"DELETE FROM {DIRTY} AS d USING {RECOMPUTE_SET} AS r "  # noqa: S608
+        "WHERE d.product_id = r.product_id AND d.version = r.version"
+    )
+    return cursor.rowcount
+
+
+def _step(expression: str, function: str) -> str:
+    """``expression`` rounded to a multiple of the rounding step with ``function``."""
+    return f"round({function}(({expression}) / %(step)s::numeric) * %(step)s::numeric, %(places)s)"
+
+
+_ROUND = {"half_up": "round", "up": "ceil", "down": "floor"}
+
+# The staged products whose shop state may change, each with its old state and the SQL's
+# election and price. Costs are the landed costs of catalog.policies.landed; VAT is divided at
+# 40 decimal places, far past the 4 the total is rounded to, so the result is Python's.
+_ELECT = f"""
+WITH feeds AS (
+    SELECT * FROM jsonb_to_recordset(%(feeds)s::jsonb)
+        AS f(feed_id bigint, usable boolean, rate numeric, vat_divisor numeric)
+), suppliers AS (
+    SELECT * FROM jsonb_to_recordset(%(suppliers)s::jsonb)
+        AS s(supplier_id bigint, priority integer, usable boolean, shipping numeric, percent numeric,
+             free_above numeric, margin numeric, policy boolean)
+), categories AS (
+    SELECT * FROM jsonb_to_recordset(%(categories)s::jsonb) AS c(category_id bigint, margin numeric)
+), open_approvals AS (
+    SELECT DISTINCT product_id FROM {APPROVAL}
+    WHERE status = 'pending' OR (status = 'approved' AND applied_at IS NULL)
+), offers AS (
+    SELECT i.product_id, i.id AS item_id, i.supplier_id, i.stock, s.priority, s.policy,
+           s.margin AS supplier_margin,
+           round(c.converted
+                 + CASE WHEN s.free_above IS NOT NULL AND c.converted >= s.free_above THEN 0
+                        ELSE s.shipping END
+                 + round(c.converted * s.percent, 4), 4) AS cost
+    FROM {RECOMPUTE_SET} AS r
+    JOIN {OFFER} AS i ON i.product_id = r.product_id AND i.hold_reason = ''
+    JOIN feeds AS f ON f.feed_id = i.feed_id AND f.usable
+    JOIN suppliers AS s ON s.supplier_id = i.supplier_id AND s.usable
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN f.vat_divisor IS NULL THEN i.price
+                    ELSE i.price::numeric(1000, 40) / f.vat_divisor END * f.rate AS converted
+    ) AS c
+    WHERE i.price > 0
+), ranked AS (
+    SELECT o.*,
+           row_number() OVER w AS place,
+           bool_or(o.policy) OVER (PARTITION BY o.product_id) AS any_policy
+    FROM offers AS o
+    WHERE o.cost > 0
+    WINDOW w AS (PARTITION BY o.product_id
+                 ORDER BY o.stock > 0 DESC, o.cost, o.stock DESC, o.priority DESC, o.item_id)
+), winners AS (
+    SELECT product_id, item_id, supplier_id, cost, supplier_margin, any_policy,
+           CASE WHEN stock > 0 THEN stock ELSE 0 END AS stock_sent
+    FROM ranked WHERE place = 1
+), others AS (
+    SELECT product_id, array_agg(cost) AS costs FROM ranked WHERE place > 1 GROUP BY product_id
+)
+SELECT p.id, p.gtin, p.partnumber, p.name, p.margin, p.category_id, p.is_enabled, p.is_eol,
+       p.id_ecommerce, p.weight, p.shop_price,
+       a.supplier_id, a.supplier_item_id, a.unit_cost, a.margin_applied, a.unit_price_sent, a.stock_sent,
+       w.item_id, w.supplier_id, w.cost, m.margin, x.price, w.stock_sent, o.costs,
+       COALESCE(w.any_policy, false), r.forced, r.run_id
+FROM {RECOMPUTE_SET} AS r
+JOIN {PRODUCT} AS p ON p.id = r.product_id
+LEFT JOIN {ACTIVE_OFFER} AS a ON a.product_id = p.id
+LEFT JOIN winners AS w ON w.product_id = p.id
+LEFT JOIN others AS o ON o.product_id = p.id
+LEFT JOIN categories AS c ON c.category_id = p.category_id
+LEFT JOIN open_approvals AS q ON q.product_id = p.id
+CROSS JOIN LATERAL (
+    SELECT COALESCE(p.margin, c.margin, w.supplier_margin, %(default_margin)s::numeric) AS margin
+) AS m
+CROSS JOIN LATERAL (SELECT {_step("w.cost * (1 + m.margin)", "%(round)s")} AS rounded) AS y
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN y.rounded < w.cost THEN {_step("w.cost", "ceil")} ELSE y.rounded END AS price
+) AS x
+WHERE %(force)s OR r.forced OR w.any_policy OR q.product_id IS NOT NULL
+   OR (a.supplier_item_id, a.supplier_id, a.unit_cost, a.margin_applied, a.unit_price_sent, a.stock_sent)
+      IS DISTINCT FROM (w.item_id, w.supplier_id, w.cost, m.margin, x.price, w.stock_sent)
+   OR (w.item_id IS NOT NULL AND x.price IS DISTINCT FROM p.shop_price)
+ORDER BY p.id
+"""  # noqa: S608 (table names from the models)
+
+
+def recompute_set_elect(cursor: Any, *, facts: dict[str, Any], force: bool = False) -> list[tuple] | None:
+    """Elect and price the staged products; the rows of those whose state may change.
+
+    ``facts`` are the rules as plain JSON-able values (``catalog.services.offers``). Each row:
+    the product's fields, its active offer, the winner (item, supplier, cost, margin, price, stock
+    sent), the other eligible offers' costs, whether the policy must decide it, forced, run.
+    """
+    round_function = _ROUND[facts["rounding_mode"]]
+    sql = _ELECT.replace("%(round)s", round_function)
+    params = {
+        "feeds": json.dumps(facts["feeds"]),
+        "suppliers": json.dumps(facts["suppliers"]),
+        "categories": json.dumps(facts["categories"]),
+        "default_margin": facts["default_margin"],
+        "step": facts["rounding_step"],
+        "places": facts["rounding_places"],
+        "force": force,
+    }
+    cursor.execute(sql, params)
+    return cursor.fetchall()
+
+
+def stream_merge_sql() -> str:
+    """The DO UPDATE clause merging a change into a pending stream row: latest payload, reasons
+    in first-seen order, the higher priority."""
+    reasons = (
+        "(SELECT COALESCE(jsonb_agg(r ORDER BY o), '[]'::jsonb) FROM ("  # noqa: S608 (own table)
+        f" SELECT r, MIN(o) AS o FROM jsonb_array_elements({STREAM}.reasons || excluded.reasons)"
+        " WITH ORDINALITY AS t(r, o) GROUP BY r) AS u)"
+    )
+    priority = f"GREATEST({STREAM}.priority, excluded.priority)"
+    return (
+        "payload = excluded.payload, event_type = excluded.event_type, "
+        f"reasons = {reasons}, priority = {priority}, updated_at = excluded.updated_at"
+    )
