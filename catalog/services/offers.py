@@ -40,7 +40,8 @@ from catalog.sql import dialect
 from catalog.sql.tables import RECOMPUTE_SET
 from genesys.db import bulk_update, bulk_upsert, transaction_mutex
 
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 5000  # the reference path and the flag changes
+SET_CHUNK_SIZE = 100_000  # the set path: one statement elects a chunk, only changes come back
 
 
 Reason = CatalogUpdateStream.Reason
@@ -417,16 +418,23 @@ def recompute_facts(rules: RecomputeRules) -> dict[str, Any] | None:
                 "policy": bool(landed.weight_bands),
             }
         )
+    facts = rules.categories
     categories = [
-        {"category_id": cid, "margin": _text(margin)}
-        for cid, margin in rules.categories.margins.items()
-        if margin is not None
+        {
+            "category_id": cid,
+            "margin": _text(margin),
+            "max_change": _text(facts.price_change_limits.get(cid)),
+            "min_margin": _text(facts.min_margins.get(cid)),
+        }
+        for cid, margin in facts.margins.items()
     ]
     return {
         "feeds": feeds,
         "suppliers": suppliers,
         "categories": categories,
         "default_margin": _text(rules.default_margin),
+        "max_change": _text(rules.guard.max_change),
+        "min_margin": _text(rules.guard.min_margin),
         "rounding_step": _text(step),
         "rounding_places": max(0, -int(step.as_tuple().exponent)) if step < 1 else 0,
         "rounding_mode": rules.rounding.mode,
@@ -470,20 +478,28 @@ def recompute_set_apply(
     """
     sql = dialect()
     facts = recompute_facts(rules) if sql.ELECTS_IN_SQL else None
-    rows = None
-    if facts is not None:
-        with connection.cursor() as cursor:
-            rows = sql.recompute_set_elect(cursor, facts=facts, force=force_stream)
     reverted = frozenset(eol_reverted)
-    if rows is None:
+    total = RecomputeResult(products=staged)
+    if facts is None:
         products, previous, run_of = _staged_products_read(reverted)
         decisions = _policy_decisions(products=products, previous=previous, rules=rules)
+        batches = [(decisions, run_of, 0)]
     else:
-        decisions, run_of = _sql_decisions(rows=rows, rules=rules, reverted=reverted)
-    return _decisions_apply(
-        decisions=decisions, products=staged, reasons=reasons, rules=rules, force_stream=force_stream,
-        run_of=run_of,
-    )  # fmt: skip
+        cursor = connection.chunked_cursor()
+        rows = sql.recompute_set_elect(cursor, facts=facts, force=force_stream)
+        batches = (_sql_decisions(rows=batch, rules=rules, reverted=reverted) for batch in rows)
+    try:
+        for decisions, run_of, still_held in batches:
+            chunk = _decisions_apply(
+                decisions=decisions, products=0, reasons=reasons, rules=rules,
+                force_stream=force_stream, run_of=run_of,
+            )  # fmt: skip
+            total.add(chunk)
+            total.prices_held += still_held
+    finally:
+        if facts is not None:
+            cursor.close()
+    return total
 
 
 def _was_eol(state: ProductState, reverted: frozenset[int], product_id: int) -> ProductState:
@@ -508,13 +524,18 @@ def _staged_products_read(
 
 def _sql_decisions(
     *, rows: Sequence[tuple], rules: RecomputeRules, reverted: frozenset[int]
-) -> tuple[list[_Decision], dict[int, int | None]]:
-    """Decisions from the SQL election's rows; the rows it flags go to the policy."""
+) -> tuple[list[_Decision], dict[int, int | None], int]:
+    """Decisions from the SQL election's rows (the rows it flags go to the policy), and how many
+    prices stay held with nothing to write."""
     decisions: list[_Decision] = []
     for_policy: dict[int, dict] = {}
     policy_previous: dict[int, ProductState] = {}
     run_of: dict[int, int | None] = {}
+    still_held = 0
     for row in rows:
+        if row[27]:  # a pending approval of this very proposal, still held: nothing to write
+            still_held += 1
+            continue
         product = dict(zip(_PRODUCT_FIELDS, row[:11], strict=True))
         product_id = product["id"]
         old = _was_eol(_row_state(product, row[11:17]), reverted, product_id)
@@ -528,7 +549,7 @@ def _sql_decisions(
                       other_costs=row[23] or ())
         )  # fmt: skip
     decisions.extend(_policy_decisions(products=for_policy, previous=policy_previous, rules=rules))
-    return decisions, run_of
+    return decisions, run_of, still_held
 
 
 def _row_state(product: dict, offer: Sequence) -> ProductState:
@@ -721,7 +742,7 @@ def active_offers_recompute(
     rules = recompute_rules(now)
     total = RecomputeResult()
     get_reasons = _reasons_getter(reasons, reason)
-    for chunk in _chunks(product_ids):
+    for chunk in _chunks(product_ids, SET_CHUNK_SIZE):
         with transaction.atomic():
             recompute_mutex_take()
             staged = recompute_set_stage(product_ids=chunk)

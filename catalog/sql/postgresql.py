@@ -6,7 +6,7 @@ Same names as ``catalog.sql.sqlite``; pick through ``catalog.sql.dialect()``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -26,13 +26,17 @@ def recompute_set_reset(cursor: Any) -> None:
 
 
 def recompute_set_fill(cursor: Any, *, product_ids: Iterable[int], forced: bool = False) -> int:
-    """Stage the existing products among these (one array parameter); returns how many."""
+    """Stage the existing products among these (COPY: ids cost nothing to quote); returns how many."""
+    with cursor.cursor.copy(f"COPY {RECOMPUTE_SET} (product_id, forced) FROM STDIN") as copy:
+        for product_id in product_ids:
+            copy.write_row((product_id, forced))
     cursor.execute(
-        f"INSERT INTO {RECOMPUTE_SET} (product_id, forced) "  # noqa: S608
-        f"SELECT id, %s FROM {PRODUCT} WHERE id = ANY(%s::bigint[])",
-        [forced, list(product_ids)],
+        f"DELETE FROM {RECOMPUTE_SET} AS r WHERE NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {PRODUCT} AS p WHERE p.id = r.product_id)"
     )
-    return cursor.rowcount
+    cursor.execute(f"ANALYZE {RECOMPUTE_SET}")  # its size decides index probes or scans
+    cursor.execute(f"SELECT count(*) FROM {RECOMPUTE_SET}")  # noqa: S608
+    return cursor.fetchone()[0]
 
 
 def recompute_set_fill_marks(cursor: Any, *, limit: int) -> int:
@@ -42,7 +46,9 @@ def recompute_set_fill_marks(cursor: Any, *, limit: int) -> int:
         f"SELECT product_id, version, run_id FROM {DIRTY} ORDER BY product_id LIMIT %s",
         [limit],
     )
-    return cursor.rowcount
+    staged = cursor.rowcount
+    cursor.execute(f"ANALYZE {RECOMPUTE_SET}")  # its size decides index probes or scans
+    return staged
 
 
 def recompute_set_run_ids(cursor: Any) -> set[int]:
@@ -86,6 +92,10 @@ _ROUND = {"half_up": "round", "up": "ceil", "down": "floor"}
 # The staged products whose shop state may change, each with its old state and the SQL's
 # election and price. Costs are the landed costs of catalog.policies.landed; VAT is divided at
 # 40 decimal places, far past the 4 the total is rounded to, so the result is Python's.
+# A product is left out when nothing would change: the same election and price as its active
+# offer (and its shop price) with no open approval. One with a pending approval of exactly this
+# proposal that the price guard (catalog.policies.guard, as multiplications) still holds, with
+# the active offer as held, comes back marked ``still_held``: nothing to write, one price held.
 _ELECT = f"""
 WITH feeds AS (
     SELECT * FROM jsonb_to_recordset(%(feeds)s::jsonb)
@@ -95,11 +105,15 @@ WITH feeds AS (
         AS s(supplier_id bigint, priority integer, usable boolean, shipping numeric, percent numeric,
              free_above numeric, margin numeric, policy boolean)
 ), categories AS (
-    SELECT * FROM jsonb_to_recordset(%(categories)s::jsonb) AS c(category_id bigint, margin numeric)
+    SELECT * FROM jsonb_to_recordset(%(categories)s::jsonb)
+        AS c(category_id bigint, margin numeric, max_change numeric, min_margin numeric)
 ), open_approvals AS (
-    SELECT DISTINCT product_id FROM {APPROVAL}
+    SELECT product_id, count(*) AS n, max(status) AS status, max(supplier_item_id) AS supplier_item_id,
+           max(new_price) AS new_price
+    FROM {APPROVAL}
     WHERE status = 'pending' OR (status = 'approved' AND applied_at IS NULL)
-), offers AS (
+    GROUP BY product_id
+), offers AS MATERIALIZED (
     SELECT i.product_id, i.id AS item_id, i.supplier_id, i.stock, s.priority, s.policy,
            s.margin AS supplier_margin,
            round(c.converted
@@ -128,55 +142,107 @@ WITH feeds AS (
            CASE WHEN stock > 0 THEN stock ELSE 0 END AS stock_sent
     FROM ranked WHERE place = 1
 ), others AS (
-    SELECT product_id, array_agg(cost) AS costs FROM ranked WHERE place > 1 GROUP BY product_id
+    SELECT product_id, array_agg(cost) AS costs, array_agg(cost ORDER BY cost) AS sorted,
+           count(*)::integer AS n
+    FROM ranked WHERE place > 1 GROUP BY product_id
+), proposals AS MATERIALIZED (
+    SELECT r.product_id, r.forced, r.run_id, w.item_id, w.supplier_id, w.cost, w.stock_sent, o.costs,
+           COALESCE(w.any_policy, false) AS policy, m.margin, x.price,
+           COALESCE(c.max_change, %(max_change)s::numeric) AS max_change,
+           COALESCE(c.min_margin, %(min_margin)s::numeric) AS min_margin,
+           COALESCE(c.margin, %(default_margin)s::numeric) AS typical_margin,
+           (o.sorted[(o.n + 1) / 2] + o.sorted[(o.n + 2) / 2]) / 2 AS others_median,
+           p.id, p.gtin, p.partnumber, p.name, p.margin AS product_margin, p.category_id, p.is_enabled,
+           p.is_eol, p.id_ecommerce, p.weight, p.shop_price,
+           a.product_id IS NOT NULL AS had_offer, a.supplier_id AS a_supplier_id,
+           a.supplier_item_id AS a_item_id, a.unit_cost AS a_cost, a.margin_applied AS a_margin,
+           a.unit_price_sent AS a_price, a.stock_sent AS a_stock,
+           CASE WHEN a.product_id IS NOT NULL THEN a.unit_price_sent ELSE p.shop_price END AS last_price,
+           q.n AS open_n, q.status AS open_status, q.supplier_item_id AS open_item, q.new_price AS open_price
+    FROM {RECOMPUTE_SET} AS r
+    JOIN {PRODUCT} AS p ON p.id = r.product_id
+    LEFT JOIN {ACTIVE_OFFER} AS a ON a.product_id = p.id
+    LEFT JOIN winners AS w ON w.product_id = p.id
+    LEFT JOIN others AS o ON o.product_id = p.id
+    LEFT JOIN categories AS c ON c.category_id = p.category_id
+    LEFT JOIN open_approvals AS q ON q.product_id = p.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(p.margin, c.margin, w.supplier_margin, %(default_margin)s::numeric) AS margin
+    ) AS m
+    CROSS JOIN LATERAL (SELECT {_step("w.cost * (1 + m.margin)", "%(round)s")} AS rounded) AS y
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN y.rounded < w.cost THEN {_step("w.cost", "ceil")} ELSE y.rounded END AS price
+    ) AS x
+), judged AS (
+    SELECT g.*,
+        (g.a_item_id, g.a_supplier_id, g.a_cost, g.a_margin, g.a_price, g.a_stock)
+            IS NOT DISTINCT FROM (g.item_id, g.supplier_id, g.cost, g.margin, g.price, g.stock_sent)
+            AND (g.item_id IS NULL OR g.price IS NOT DISTINCT FROM g.shop_price) AS passed_unchanged,
+        g.item_id IS NOT NULL AND g.price IS DISTINCT FROM g.last_price AND (
+            (g.last_price <> 0 AND abs(g.price - g.last_price) > g.max_change * abs(g.last_price))
+            OR g.price < g.cost * (1 + g.min_margin)
+            OR (g.last_price IS NULL AND g.others_median IS NOT NULL
+                AND g.others_median * (1 + g.typical_margin) > 0
+                AND abs(g.price - g.others_median * (1 + g.typical_margin))
+                    > g.max_change * g.others_median * (1 + g.typical_margin))
+        ) AS held,
+        CASE WHEN g.last_price IS NULL THEN NOT g.had_offer
+             ELSE (g.a_item_id, g.a_supplier_id, g.a_cost, g.a_margin, g.a_price, g.a_stock)
+                  IS NOT DISTINCT FROM (g.item_id, g.supplier_id, g.cost, g.margin, g.last_price,
+                                        CASE WHEN g.last_price < g.cost THEN 0 ELSE g.stock_sent END)
+        END AS as_held
+    FROM proposals AS g
 )
-SELECT p.id, p.gtin, p.partnumber, p.name, p.margin, p.category_id, p.is_enabled, p.is_eol,
-       p.id_ecommerce, p.weight, p.shop_price,
-       a.supplier_id, a.supplier_item_id, a.unit_cost, a.margin_applied, a.unit_price_sent, a.stock_sent,
-       w.item_id, w.supplier_id, w.cost, m.margin, x.price, w.stock_sent, o.costs,
-       COALESCE(w.any_policy, false), r.forced, r.run_id
-FROM {RECOMPUTE_SET} AS r
-JOIN {PRODUCT} AS p ON p.id = r.product_id
-LEFT JOIN {ACTIVE_OFFER} AS a ON a.product_id = p.id
-LEFT JOIN winners AS w ON w.product_id = p.id
-LEFT JOIN others AS o ON o.product_id = p.id
-LEFT JOIN categories AS c ON c.category_id = p.category_id
-LEFT JOIN open_approvals AS q ON q.product_id = p.id
-CROSS JOIN LATERAL (
-    SELECT COALESCE(p.margin, c.margin, w.supplier_margin, %(default_margin)s::numeric) AS margin
-) AS m
-CROSS JOIN LATERAL (SELECT {_step("w.cost * (1 + m.margin)", "%(round)s")} AS rounded) AS y
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN y.rounded < w.cost THEN {_step("w.cost", "ceil")} ELSE y.rounded END AS price
-) AS x
-WHERE %(force)s OR r.forced OR w.any_policy OR q.product_id IS NOT NULL
-   OR (a.supplier_item_id, a.supplier_id, a.unit_cost, a.margin_applied, a.unit_price_sent, a.stock_sent)
-      IS DISTINCT FROM (w.item_id, w.supplier_id, w.cost, m.margin, x.price, w.stock_sent)
-   OR (w.item_id IS NOT NULL AND x.price IS DISTINCT FROM p.shop_price)
-ORDER BY p.id
+SELECT id, gtin, partnumber, name, product_margin, category_id, is_enabled, is_eol, id_ecommerce,
+       weight, shop_price,
+       a_supplier_id, a_item_id, a_cost, a_margin, a_price, a_stock,
+       item_id, supplier_id, cost, margin, price, stock_sent, costs, policy, forced, run_id,
+       NOT changed AS still_held
+FROM (
+    SELECT j.*,
+           %(force)s OR j.forced OR j.policy OR CASE
+               WHEN j.open_n IS NULL THEN NOT j.passed_unchanged
+               ELSE NOT COALESCE(
+                   j.open_n = 1 AND j.open_status = 'pending' AND j.open_item = j.item_id
+                   AND j.open_price = j.price AND j.held AND j.as_held, false)
+           END AS changed
+    FROM judged AS j
+) AS v
+WHERE changed OR open_n IS NOT NULL
+ORDER BY id
 """  # noqa: S608 (table names from the models)
 
 
-def recompute_set_elect(cursor: Any, *, facts: dict[str, Any], force: bool = False) -> list[tuple] | None:
-    """Elect and price the staged products; the rows of those whose state may change.
+def recompute_set_elect(
+    cursor: Any, *, facts: dict[str, Any], force: bool = False, batch: int = 5000
+) -> Iterator[list[tuple]] | None:
+    """Elect and price the staged products; the rows of those whose state may change, in batches.
 
-    ``facts`` are the rules as plain JSON-able values (``catalog.services.offers``). Each row:
-    the product's fields, its active offer, the winner (item, supplier, cost, margin, price, stock
-    sent), the other eligible offers' costs, whether the policy must decide it, forced, run.
+    ``cursor`` is a server-side cursor (``connection.chunked_cursor()``): a first recompute
+    returns every product, and only ``batch`` rows are in memory at a time. ``facts`` are the
+    rules as plain JSON-able values (``catalog.services.offers``). Each row: the product's
+    fields, its active offer, the winner (item, supplier, cost, margin, price, stock sent), the
+    other eligible offers' costs, whether the policy must decide it, forced, run.
     """
-    round_function = _ROUND[facts["rounding_mode"]]
-    sql = _ELECT.replace("%(round)s", round_function)
+    sql = _ELECT.replace("%(round)s", _ROUND[facts["rounding_mode"]])
     params = {
         "feeds": json.dumps(facts["feeds"]),
         "suppliers": json.dumps(facts["suppliers"]),
         "categories": json.dumps(facts["categories"]),
         "default_margin": facts["default_margin"],
+        "max_change": facts["max_change"],
+        "min_margin": facts["min_margin"],
         "step": facts["rounding_step"],
         "places": facts["rounding_places"],
         "force": force,
     }
+    with cursor.db.cursor() as settings:
+        # For this transaction: sorts of a whole catalog in memory, and no JIT (compiling the
+        # expressions took longer than evaluating them).
+        settings.execute("SET LOCAL work_mem = '64MB'")
+        settings.execute("SET LOCAL jit = off")
     cursor.execute(sql, params)
-    return cursor.fetchall()
+    return iter(lambda: cursor.fetchmany(batch), [])
 
 
 def stream_merge_sql() -> str:

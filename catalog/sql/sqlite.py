@@ -8,7 +8,7 @@ returns None and the Python policy elects and prices every staged product (the s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -87,7 +87,9 @@ def recompute_set_marks_delete(cursor: Any) -> int:
     return cursor.rowcount
 
 
-def recompute_set_elect(cursor: Any, *, facts: dict[str, Any], force: bool = False) -> list[tuple] | None:
+def recompute_set_elect(
+    cursor: Any, *, facts: dict[str, Any], force: bool = False, batch: int = 5000
+) -> Iterator[list[tuple]] | None:
     """None: on SQLite the policy elects and prices every staged product."""
     return None
 
