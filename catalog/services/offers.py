@@ -388,12 +388,36 @@ def recompute_facts(rules: RecomputeRules) -> dict[str, Any] | None:
     step = rules.rounding.step
     if step >= 1 and step != step.to_integral_value():
         return None
+    feeds, suppliers = _source_facts(rules)
+    categories = [
+        {
+            "category_id": cid,
+            "margin": _text(margin),
+            "max_change": _text(rules.categories.price_change_limits.get(cid)),
+            "min_margin": _text(rules.categories.min_margins.get(cid)),
+        }
+        for cid, margin in rules.categories.margins.items()
+    ]
+    return {
+        "feeds": feeds,
+        "suppliers": suppliers,
+        "categories": categories,
+        "default_margin": _text(rules.default_margin),
+        "max_change": _text(rules.guard.max_change),
+        "min_margin": _text(rules.guard.min_margin),
+        "rounding_step": _text(step),
+        "rounding_places": max(0, -int(step.as_tuple().exponent)) if step < 1 else 0,
+        "rounding_mode": rules.rounding.mode,
+    }
+
+
+def _source_facts(rules: RecomputeRules) -> tuple[list[dict], list[dict]]:
+    """Feeds (usable, rate, VAT divisor) and suppliers (priority, landed-cost terms, margin)."""
     sources = rules.sources
     feeds = []
     for feed_id, pricing in sources.feed_pricing.items():
-        rate = (
-            Decimal(1) if pricing.currency == sources.shop_currency else sources.rates.get(pricing.currency)
-        )
+        same = pricing.currency == sources.shop_currency
+        rate = Decimal(1) if same else sources.rates.get(pricing.currency)
         divides = pricing.includes_vat and pricing.vat_rate
         feeds.append(
             {
@@ -418,27 +442,7 @@ def recompute_facts(rules: RecomputeRules) -> dict[str, Any] | None:
                 "policy": bool(landed.weight_bands),
             }
         )
-    facts = rules.categories
-    categories = [
-        {
-            "category_id": cid,
-            "margin": _text(margin),
-            "max_change": _text(facts.price_change_limits.get(cid)),
-            "min_margin": _text(facts.min_margins.get(cid)),
-        }
-        for cid, margin in facts.margins.items()
-    ]
-    return {
-        "feeds": feeds,
-        "suppliers": suppliers,
-        "categories": categories,
-        "default_margin": _text(rules.default_margin),
-        "max_change": _text(rules.guard.max_change),
-        "min_margin": _text(rules.guard.min_margin),
-        "rounding_step": _text(step),
-        "rounding_places": max(0, -int(step.as_tuple().exponent)) if step < 1 else 0,
-        "rounding_mode": rules.rounding.mode,
-    }
+    return feeds, suppliers
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -777,8 +781,6 @@ def products_flags_set(
     rule, so a product that got stock meanwhile is left alone). EOL changes write an
     ``eol_marked`` / ``eol_reverted`` event.
     """
-    from catalog.models import ProductSupplierEvent
-
     rules = recompute_rules(now)
     total = FlagsResult()
     target = Q()
@@ -790,35 +792,44 @@ def products_flags_set(
         return total
     full_condition = target if condition is None else (target & condition)
     get_reasons = _reasons_getter(None, reason)
+    updates: dict[str, bool] = {}
+    if is_eol is not None:
+        updates["is_eol"] = is_eol
+    if is_enabled is not None:
+        updates["is_enabled"] = is_enabled
     for chunk in _chunks(product_ids):
         with transaction.atomic():
             products, previous = recompute_chunk_lock(chunk, full_condition)
             if not products:
                 continue
-            ids = list(products)
-            updates = {}
-            if is_eol is not None:
-                updates["is_eol"] = is_eol
-            if is_enabled is not None:
-                updates["is_enabled"] = is_enabled
-            Product.objects.filter(id__any_of=ids).update(**updates, updated_at=rules.now)
-            if is_eol is not None:
-                event_reason = (
-                    ProductSupplierEvent.Reason.EOL_MARKED
-                    if is_eol
-                    else ProductSupplierEvent.Reason.EOL_REVERTED
-                )
-                product_events_insert(
-                    events=[
-                        EventRow(pid, event_reason, rules.now, run_id=run_id, note=event_note)
-                        for pid in ids
-                        if products[pid]["is_eol"] != is_eol
-                    ]
-                )
-            for row in products.values():
-                row.update(updates)
-            total.flagged_product_ids.extend(ids)
+            _flags_write(products=products, updates=updates, now=rules.now, run_id=run_id, note=event_note)
+            total.flagged_product_ids.extend(products)
             total.add(
                 recompute_chunk_apply(products=products, previous=previous, reasons=get_reasons, rules=rules)
             )
     return total
+
+
+def _flags_write(
+    *, products: dict[int, dict], updates: dict[str, bool], now: datetime, run_id: int | None, note: str
+) -> None:
+    """Write the new flags (and the EOL events) of the locked products, and apply them to the rows
+    read, whose previous state was captured before."""
+    from catalog.models import ProductSupplierEvent
+
+    ids = list(products)
+    Product.objects.filter(id__any_of=ids).update(**updates, updated_at=now)
+    is_eol = updates.get("is_eol")
+    if is_eol is not None:
+        reason = (
+            ProductSupplierEvent.Reason.EOL_MARKED if is_eol else ProductSupplierEvent.Reason.EOL_REVERTED
+        )
+        product_events_insert(
+            events=[
+                EventRow(pid, reason, now, run_id=run_id, note=note)
+                for pid in ids
+                if products[pid]["is_eol"] != is_eol
+            ]
+        )
+    for row in products.values():
+        row.update(updates)

@@ -21,6 +21,7 @@ from catalog.policies.shop_state import ShopState
 from catalog.services.stream_leases import (
     ClaimedRow,
     RowOutcome,
+    SettleResult,
     StreamRetrySchedule,
     stream_leases_release,
     stream_rows_claim,
@@ -121,6 +122,16 @@ def _send(client: ShopClient, rows: Sequence[ClaimedRow]) -> tuple[list[RowOutco
     return outcomes, refused
 
 
+def _settled_count(result: StreamDrainResult, settled: SettleResult) -> None:
+    result.done += settled.done
+    result.retried += settled.retried
+    result.failed += settled.failed
+    result.merged += settled.merged
+    result.lost += settled.lost
+    if settled.lost:
+        logger.warning("lost the lease of %d rows; their products were queued again", settled.lost)
+
+
 def stream_drain(
     *,
     client: ShopClient,
@@ -170,13 +181,7 @@ def stream_drain(
                 raise
             failpoint("sync.batch_sent")  # the shop has the batch; the stream does not know yet
             settled = stream_rows_settle(outcomes=outcomes, shop=shop, policy=policy.retry, now=now)
-            result.done += settled.done
-            result.retried += settled.retried
-            result.failed += settled.failed
-            result.merged += settled.merged
-            result.lost += settled.lost
-            if settled.lost:
-                logger.warning("lost the lease of %d rows; their products were queued again", settled.lost)
+            _settled_count(result, settled)
             if refused:
                 result.stopped, result.error = "shop_refused", refused
                 break
