@@ -20,22 +20,21 @@ def recompute_set_reset(cursor: Any) -> None:
     """An empty staging set for this chunk (a session temp table emptied at commit)."""
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {RECOMPUTE_SET} (product_id bigint PRIMARY KEY, "
-        "version bigint, run_id bigint, forced boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS"
+        "version bigint, run_id bigint, forced boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS; "
+        f"TRUNCATE {RECOMPUTE_SET}"
     )
-    cursor.execute(f"TRUNCATE {RECOMPUTE_SET}")
 
 
 def recompute_set_fill(cursor: Any, *, product_ids: Iterable[int], forced: bool = False) -> int:
-    """Stage the existing products among these (COPY: ids cost nothing to quote); returns how many."""
+    """Stage these products (COPY: ids cost nothing to quote); returns how many exist."""
     with cursor.cursor.copy(f"COPY {RECOMPUTE_SET} (product_id, forced) FROM STDIN") as copy:
         for product_id in product_ids:
             copy.write_row((product_id, forced))
-    cursor.execute(
-        f"DELETE FROM {RECOMPUTE_SET} AS r WHERE NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {PRODUCT} AS p WHERE p.id = r.product_id)"
-    )
     cursor.execute(f"ANALYZE {RECOMPUTE_SET}")  # its size decides index probes or scans
-    cursor.execute(f"SELECT count(*) FROM {RECOMPUTE_SET}")  # noqa: S608
+    # Ids of products deleted meanwhile may stay: every statement on the set joins the products.
+    cursor.execute(
+        f"SELECT count(*) FROM {RECOMPUTE_SET} AS r JOIN {PRODUCT} AS p ON p.id = r.product_id"  # noqa: S608
+    )
     return cursor.fetchone()[0]
 
 
@@ -239,8 +238,7 @@ def recompute_set_elect(
     with cursor.db.cursor() as settings:
         # For this transaction: sorts of a whole catalog in memory, and no JIT (compiling the
         # expressions took longer than evaluating them).
-        settings.execute("SET LOCAL work_mem = '64MB'")
-        settings.execute("SET LOCAL jit = off")
+        settings.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
     cursor.execute(sql, params)
     return iter(lambda: cursor.fetchmany(batch), [])
 
