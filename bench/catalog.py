@@ -1,10 +1,13 @@
 """Benchmark the catalog decisions: active-offer recompute and the end-of-life pass.
 
     python bench/catalog.py recompute [--products 100000] [--sqlite]
+    python bench/catalog.py recompute --sizes 10000,100000 [--reference]
     python bench/catalog.py eol [--products 200000] [--events-per-product 10] [--sqlite]
 
-Targets (PostgreSQL, 2 cores): recompute of 100,000 products <= 5 s; EOL pass over 200,000
-products with 2,000,000 events <= 10 s. Data is generated set-based in a throw-away database.
+Targets (PostgreSQL, 2 cores): recompute of 100,000 products with nothing changed <= 1 s; the
+10 %-changed drain's cost a product flat as the catalog grows; EOL pass over 200,000 products
+with 2,000,000 events <= 10 s. Each recompute figure is printed with its ratio to an in-run
+floor (one COPY of the same offer rows). Data is generated in a throw-away database.
 """
 
 from __future__ import annotations
@@ -81,8 +84,37 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
-def bench_recompute(products: int) -> dict[str, float]:
+def offers_floor(ids: list[int]) -> None:
+    """The in-run floor: read the same offer rows once, as plainly as the database can give them
+    (COPY on PostgreSQL, a SELECT on SQLite), so figures from a noisy machine still compare."""
+    from django.db import connection
+
+    from procurement.models import SupplierItem
+
+    table = SupplierItem._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(
+                f"COPY (SELECT product_id, id, supplier_id, feed_id, price, stock FROM {table} "  # noqa: S608
+                "WHERE product_id = ANY(%s::bigint[])) TO STDOUT",
+                [ids],
+            ) as copy:
+                for _ in copy:
+                    pass
+        else:
+            cursor.execute(f"SELECT product_id, id, supplier_id, feed_id, price, stock FROM {table}")  # noqa: S608
+            cursor.fetchall()
+
+
+def _per_product(label: str, seconds: float, products: int, floor: float) -> None:
+    print(f"    {label}: {seconds * 1e6 / products:7.1f} µs a product, {seconds / floor:6.1f}x the floor")
+
+
+def bench_recompute(products: int, *, reference: bool = False) -> dict[str, float]:
+    """First recompute, nothing changed, and 10 % of the offers changed (through the dirty-set
+    drain, as a re-ingest does), each with its ratio to the in-run floor."""
     from catalog.models import CatalogUpdateStream
+    from catalog.services.dirty import dirty_products_drain, products_mark_dirty
     from catalog.services.offers import Reason, active_offers_recompute
     from procurement.models import SupplierItem
 
@@ -90,6 +122,9 @@ def bench_recompute(products: int) -> dict[str, float]:
     with timed(f"generate {products:,} products and their offers", results):
         ids = make_catalog(products=products, in_shop_ratio=0.6, age_days=10)
     print(f"  offers: {SupplierItem.objects.count():,}")
+    with timed("floor: read the same offer rows once", results):
+        offers_floor(ids)
+    floor = results["floor: read the same offer rows once"]
     with timed("first recompute (all offers new)", results):
         first = active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
     print(f"    created {first.offers_created:,} active offers, queued {first.stream_rows:,} shop updates")
@@ -97,12 +132,40 @@ def bench_recompute(products: int) -> dict[str, float]:
     with timed("recompute, nothing changed", results):
         same = active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
     assert not same.changed_product_ids
-    changed_items = list(SupplierItem.objects.order_by("?").values_list("id", flat=True)[: len(ids) // 10])
-    SupplierItem.objects.filter(id__in=changed_items).update(price=Decimal("3.33"), stock=7)
-    with timed("recompute, 10 % of offers changed", results):
-        some = active_offers_recompute(product_ids=ids, reason=Reason.INGEST)
+    _per_product("nothing changed", results["recompute, nothing changed"], products, floor)
+    if reference:
+        _reference_unchanged(ids, results, floor)
+    changed_items = list(SupplierItem.objects.order_by("?").values_list("id", "product_id")[: len(ids) // 10])
+    SupplierItem.objects.filter(id__in=[i for i, _ in changed_items]).update(price=Decimal("3.33"), stock=7)
+    products_mark_dirty(product_ids=[p for _, p in changed_items])
+    with timed("drain, 10 % of offers changed (a re-ingest)", results):
+        some = dirty_products_drain()
     print(f"    {len(some.changed_product_ids):,} products changed, {some.stream_rows:,} shop updates queued")
+    _per_product("10 % changed", results["drain, 10 % of offers changed (a re-ingest)"], products, floor)
     return results
+
+
+def _reference_unchanged(ids: list[int], results: dict[str, float], floor: float) -> None:
+    """The same unchanged recompute with the Python policy alone (the reference path)."""
+    from django.db import transaction
+
+    from catalog.services.offers import (
+        CHUNK_SIZE,
+        Reason,
+        recompute_chunk_apply,
+        recompute_chunk_lock,
+        recompute_rules,
+    )
+
+    rules = recompute_rules(None)
+    with timed("recompute, nothing changed (Python reference)", results):
+        for start in range(0, len(ids), CHUNK_SIZE):
+            with transaction.atomic():
+                products, previous = recompute_chunk_lock(ids[start : start + CHUNK_SIZE])
+                recompute_chunk_apply(
+                    products=products, previous=previous, reasons=lambda _: [Reason.INGEST], rules=rules
+                )
+    _per_product("reference", results["recompute, nothing changed (Python reference)"], len(ids), floor)
 
 
 def bench_eol(products: int, events_per_product: int) -> dict[str, float]:
@@ -170,13 +233,17 @@ def main() -> None:
     parser.add_argument("which", choices=["recompute", "eol"])
     parser.add_argument("--products", type=int)
     parser.add_argument("--events-per-product", type=int, default=10)
+    parser.add_argument("--sizes", help="comma-separated product counts, e.g. 10000,100000")
+    parser.add_argument("--reference", action="store_true", help="also time the Python reference path")
     args = parser.parse_args()
-    with bench_database(args) as vendor:
-        print(f"{args.which} on {vendor}")
-        if args.which == "recompute":
-            bench_recompute(args.products or 100_000)
-        else:
-            bench_eol(args.products or 200_000, args.events_per_product)
+    sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [args.products]
+    for size in sizes:
+        with bench_database(args) as vendor:  # a fresh database for each size
+            print(f"{args.which} on {vendor}")
+            if args.which == "recompute":
+                bench_recompute(size or 100_000, reference=args.reference)
+            else:
+                bench_eol(size or 200_000, args.events_per_product)
     print(f"  peak RSS {peak_rss_mb():.0f} MB")
 
 

@@ -32,13 +32,13 @@ from prestashop.fields import prepare_product
 from prestashop.transport import ShopTransport, describe_body
 from prestashop.types import (
     ProductDraft,
-    ProductState,
     ProductUpdate,
     ShopCategory,
     ShopCheck,
     ShopLanguage,
     ShopManufacturer,
     ShopProductRef,
+    ShopProductState,
     UpdateResult,
 )
 
@@ -191,7 +191,7 @@ class RGenesysClient:
             raise ShopValidationError("find_products needs a non-empty reference or ean13")
         return rg_json.parse_products(self._request("GET", "findproducts", params=params))
 
-    def get_product_state(self, id_product: int) -> ProductState | None:
+    def get_product_state(self, id_product: int) -> ShopProductState | None:
         try:
             payload = self._request("GET", "getproduct", params={"id_product": str(id_product)})
         except ShopNotFoundError as exc:

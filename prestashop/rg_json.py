@@ -14,12 +14,12 @@ from typing import Any
 from prestashop.errors import ShopResponseError
 from prestashop.fields import PreparedProduct, format_decimal
 from prestashop.types import (
-    ProductState,
     ProductUpdate,
     ShopCategory,
     ShopLanguage,
     ShopManufacturer,
     ShopProductRef,
+    ShopProductState,
     UpdateResult,
 )
 
@@ -164,7 +164,7 @@ def parse_products(payload: Any) -> list[ShopProductRef]:
     ]
 
 
-def parse_state(payload: Any) -> ProductState:
+def parse_state(payload: Any) -> ShopProductState:
     item = payload.get("product") if isinstance(payload, dict) else None
     if not isinstance(item, dict):
         raise ShopResponseError("r_genesys answer has no 'product' object")
@@ -172,7 +172,7 @@ def parse_state(payload: Any) -> ProductState:
         price = Decimal(str(item.get("price")))
     except InvalidOperation:
         raise ShopResponseError("r_genesys answer: 'price' is not a decimal string") from None
-    return ProductState(
+    return ShopProductState(
         id=_int(item, "id_product"),
         price=price,
         quantity=_int(item, "quantity"),

@@ -52,7 +52,7 @@ class ShopProductRef:
 
 
 @dataclass(frozen=True, slots=True)
-class ProductState:
+class ShopProductState:
     """Price (net), stock of the configured shop and active flag as the shop stores them."""
 
     id: int
@@ -169,7 +169,7 @@ class ShopClient(Protocol):
 
     def update_products(self, updates: Sequence[ProductUpdate]) -> list[UpdateResult]: ...
 
-    def get_product_state(self, id_product: int) -> ProductState | None: ...
+    def get_product_state(self, id_product: int) -> ShopProductState | None: ...
 
     def close(self) -> None: ...
 

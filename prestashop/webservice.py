@@ -33,13 +33,13 @@ from prestashop.fields import filter_value_is_exact, format_decimal, prepare_pro
 from prestashop.transport import RETRYABLE_STATUSES, ShopTransport, describe_body
 from prestashop.types import (
     ProductDraft,
-    ProductState,
     ProductUpdate,
     ShopCategory,
     ShopCheck,
     ShopLanguage,
     ShopManufacturer,
     ShopProductRef,
+    ShopProductState,
     UpdateResult,
 )
 
@@ -243,7 +243,7 @@ class WebserviceClient:
             raise ShopValidationError("find_products needs a reference or an ean13")
         return self._pages("products", params, ws_xml.parse_product_refs)
 
-    def get_product_state(self, id_product: int) -> ProductState | None:
+    def get_product_state(self, id_product: int) -> ShopProductState | None:
         root = self._request(
             "GET",
             "products",
@@ -258,7 +258,7 @@ class WebserviceClient:
             return None
         _, price, active, reference = rows[0]
         row = self._stock_row(id_product)
-        return ProductState(
+        return ShopProductState(
             id=id_product,
             price=price,
             quantity=row.quantity if row else 0,

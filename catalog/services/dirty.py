@@ -19,21 +19,20 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from catalog.models import DirtyProduct, Product, ProductSupplierEvent
-from catalog.selectors import offers_in_stock
+from catalog.models import DirtyProduct, ProductSupplierEvent
 from catalog.services.events import EventRow, product_events_insert
 from catalog.services.offers import (
-    RECOMPUTE_MUTEX,
     Reason,
     RecomputeResult,
-    recompute_chunk_apply,
-    recompute_chunk_lock,
+    RecomputeRules,
+    recompute_mutex_take,
     recompute_rules,
+    recompute_set_apply,
 )
-from genesys.db import bulk_insert, quote, transaction_mutex
+from catalog.sql import dialect
+from genesys.db import bulk_insert, quote
 from genesys.failpoints import failpoint
 
 _TABLE = DirtyProduct._meta.db_table
@@ -93,36 +92,14 @@ def dirty_products_drain(
     total = DrainResult()
     while max_chunks is None or total.chunks < max_chunks:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                transaction_mutex(name=RECOMPUTE_MUTEX, cursor=cursor)
-            marks = list(
-                DirtyProduct.objects.order_by("product_id").values_list("product_id", "version", "run_id")[
-                    :chunk_size
-                ]
-            )
-            if not marks:
-                break
-            ids = [pid for pid, _, _ in marks]
-            # The state the shop was last told about is read before any flag changes, so the
-            # shop update carries an EOL reversal.
-            products, previous = recompute_chunk_lock(ids)
-            run_of = {pid: run_id for pid, _, run_id in marks}
-            reverted = _eol_revert_in_stock(product_ids=ids, run_of=run_of, now=rules.now)
-            for pid in reverted:
-                products[pid]["is_eol"] = False
-            failpoint("catalog.drain_chunk_computed")
-
-            def reasons(pid: int, _reverted=frozenset(reverted)) -> list[str]:
-                return [Reason.EOL_REVERTED] if pid in _reverted else [Reason.INGEST]
-
-            chunk = recompute_chunk_apply(
-                products=products, previous=previous, reasons=reasons, rules=rules, run_of=run_of
-            )
-            _marks_delete(marks=[(pid, version) for pid, version, _ in marks])
+            drained = _chunk_drain(rules=rules, chunk_size=chunk_size)
+        if drained is None:
+            break
+        chunk, reverted, run_ids = drained
         total.add(chunk)
         total.chunks += 1
         total.eol_reverted_product_ids.extend(reverted)
-        total.run_ids.update(run_id for _, _, run_id in marks if run_id is not None)
+        total.run_ids.update(run_ids)
         failpoint("catalog.drain_chunk_committed")
         if on_chunk:
             on_chunk(total)
@@ -133,55 +110,38 @@ def dirty_products_drain(
     return total
 
 
-def _eol_revert_in_stock(
-    *, product_ids: list[int], run_of: dict[int, int | None], now: datetime
-) -> list[int]:
-    """EOL products among these with an offer in stock come back (the flag, and an event).
+def _chunk_drain(
+    *, rules: RecomputeRules, chunk_size: int
+) -> tuple[RecomputeResult, list[int], set[int]] | None:
+    """One chunk, in the caller's transaction: stage the first marks as read (product, version,
+    run), revert EOL where an offer is back in stock, recompute the set, delete the marks staged.
 
-    Offers on hold do not count: they cannot be sold until an operator decides. The caller
-    holds the recompute mutex and applies the new flag to the products it read before this.
+    Returns the recompute, the products brought back from EOL and the runs that marked the
+    chunk; None when no mark is left. The marks never travel through Python.
     """
-    ids = list(
-        Product.objects.filter(id__any_of=product_ids, is_eol=True)
-        .filter(Exists(offers_in_stock(product=OuterRef("pk"))))
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    if not ids:
-        return []
-    Product.objects.filter(id__any_of=ids).update(is_eol=False, updated_at=now)
+    recompute_mutex_take()
+    sql = dialect()
+    with connection.cursor() as cursor:
+        sql.recompute_set_reset(cursor)
+        staged = sql.recompute_set_fill_marks(cursor, limit=chunk_size)
+        if not staged:
+            return None
+        reverted = sql.recompute_set_eol_revert(cursor, now=rules.now)
+        run_ids = sql.recompute_set_run_ids(cursor)
     product_events_insert(
         events=[
-            EventRow(
-                pid,
-                ProductSupplierEvent.Reason.EOL_REVERTED,
-                now,
-                run_id=run_of.get(pid),
-                note="offer back in stock",
-            )
-            for pid in ids
+            EventRow(pid, ProductSupplierEvent.Reason.EOL_REVERTED, rules.now, run_id=run_id,
+                     note="offer back in stock")
+            for pid, run_id in reverted
         ]
-    )
-    return ids
+    )  # fmt: skip
+    failpoint("catalog.drain_chunk_computed")
+    reverted_ids = frozenset(pid for pid, _ in reverted)
 
+    def reasons(pid: int) -> list[str]:
+        return [Reason.EOL_REVERTED] if pid in reverted_ids else [Reason.INGEST]
 
-def _marks_delete(*, marks: list[tuple[int, int]]) -> None:
-    """Delete the marks as read: a mark renewed since (a higher version) stays."""
-    if not marks:
-        return
+    chunk = recompute_set_apply(rules=rules, reasons=reasons, staged=staged, eol_reverted=reverted_ids)
     with connection.cursor() as cursor:
-        if cursor.db.vendor == "postgresql":
-            cursor.execute(
-                f"DELETE FROM {quote(_TABLE)} AS d USING unnest(%s::bigint[], %s::bigint[]) AS m(pid, ver) "  # noqa: S608
-                "WHERE d.product_id = m.pid AND d.version = m.ver",
-                [[pid for pid, _ in marks], [ver for _, ver in marks]],
-            )
-        else:
-            size = 400
-            for start in range(0, len(marks), size):
-                batch = marks[start : start + size]
-                cursor.execute(
-                    f"DELETE FROM {quote(_TABLE)} WHERE (product_id, version) IN "  # noqa: S608
-                    f"(VALUES {', '.join(['(%s, %s)'] * len(batch))})",
-                    [value for mark in batch for value in mark],
-                )
+        sql.recompute_set_marks_delete(cursor)
+    return chunk, sorted(reverted_ids), run_ids

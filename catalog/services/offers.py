@@ -7,20 +7,24 @@ what changed (bulk upsert/delete of active offers, one upsert statement for the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from catalog.conf import default_margin, guard_limits, price_rounding
 from catalog.models import CatalogUpdateStream, PriceApproval, Product, ProductActiveOffer
 from catalog.policies.election import Election, offer_elect
 from catalog.policies.guard import GuardLimits, price_guard, state_while_held
+from catalog.policies.landed import LandedRules
 from catalog.policies.pricing import PriceRounding, margin_resolve, price_compute
+from catalog.policies.shop_state import ShopProduct, ShopState
 from catalog.policies.snapshot import ProductState, state_changes, stream_priority
 from catalog.selectors import (
     CategoryFacts,
@@ -32,9 +36,12 @@ from catalog.selectors import (
 )
 from catalog.services.events import EventRow, product_events_insert
 from catalog.services.update_stream import StreamChange, stream_changes_enqueue
+from catalog.sql import dialect
+from catalog.sql.tables import RECOMPUTE_SET
 from genesys.db import bulk_update, bulk_upsert, transaction_mutex
 
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 5000  # the reference path and the flag changes
+SET_CHUNK_SIZE = 100_000  # the set path: one statement elects a chunk, only changes come back
 
 
 Reason = CatalogUpdateStream.Reason
@@ -61,7 +68,7 @@ class RecomputeResult:
 
 
 @dataclass(frozen=True)
-class _Rules:
+class RecomputeRules:
     """Everything the computation needs besides the products themselves, read once per call."""
 
     categories: CategoryFacts
@@ -81,8 +88,8 @@ class _Rules:
         )
 
 
-def recompute_rules(now: datetime | None) -> _Rules:
-    return _Rules(
+def recompute_rules(now: datetime | None) -> RecomputeRules:
+    return RecomputeRules(
         categories=category_facts_get(),
         sources=source_facts_get(),
         supplier_margins=supplier_margins_get(),
@@ -140,6 +147,12 @@ def _state_of(row: dict) -> ProductState:
 RECOMPUTE_MUTEX = "genesys:catalog:recompute"
 
 
+def recompute_mutex_take() -> None:
+    """Serialise with every other recompute until this transaction ends (see below)."""
+    with connection.cursor() as cursor:
+        transaction_mutex(name=RECOMPUTE_MUTEX, cursor=cursor)
+
+
 def recompute_chunk_lock(
     ids: Sequence[int], condition: Q | None = None
 ) -> tuple[dict[int, dict], dict[int, ProductState]]:
@@ -150,8 +163,7 @@ def recompute_chunk_lock(
     older election over a newer one. One query reads the products with their current active
     offer, which is the state the shop was last told about.
     """
-    with connection.cursor() as cursor:
-        transaction_mutex(name=RECOMPUTE_MUTEX, cursor=cursor)
+    recompute_mutex_take()
     queryset = Product.objects.filter(id__any_of=ids).order_by("id")
     if condition is not None:
         queryset = queryset.filter(condition)
@@ -163,43 +175,22 @@ def recompute_chunk_lock(
     return products, states
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _payload(product: dict, state: ProductState) -> dict:
-    """The stream row's payload: plain JSON types only (money as strings, never floats)."""
-    offer = None
-    if state.has_offer:
-        offer = {
-            "id_supplier": state.supplier_id,
-            "id_supplier_item": state.supplier_item_id,
-            "unit_cost": _money(state.unit_cost),
-            "unit_price_sent": _money(state.unit_price_sent),
-            "stock_sent": state.stock_sent,
-        }
-    return {
-        "product": {
-            "id": product["id"],
-            "gtin": product["gtin"],
-            "partnumber": product["partnumber"],
-            "name": product["name"],
-            "margin": _money(product["margin"]),
-            "is_enabled": product["is_enabled"],
-            "is_eol": product["is_eol"],
-            "id_ecommerce": product["id_ecommerce"],
-        },
-        "active_offer": offer,
-        "shop": {
-            "active": state.shop_active,
-            "price": _money(state.unit_price_sent) if state.has_offer else None,
-            "quantity": state.stock_sent,
-        },
-    }
+def _shop_product(product: Mapping[str, Any]) -> ShopProduct:
+    return ShopProduct(
+        id=product["id"],
+        gtin=product["gtin"],
+        partnumber=product["partnumber"],
+        name=product["name"],
+        margin=product["margin"],
+        is_enabled=product["is_enabled"],
+        is_eol=product["is_eol"],
+        id_ecommerce=product["id_ecommerce"],
+    )
 
 
 def product_shop_payloads(*, product_ids: Iterable[int]) -> dict[int, dict]:
-    """The stream payload of each product's current state, as its last recompute left it.
+    """The stream payload (``ShopState`` as JSON) of each product's current state, as its last
+    recompute left it.
 
     Nothing is re-elected. Callers that write the result into the stream must hold the recompute
     mutex (``RECOMPUTE_MUTEX``) from this read to their write, or a recompute committing in
@@ -210,12 +201,51 @@ def product_shop_payloads(*, product_ids: Iterable[int]) -> dict[int, dict]:
         .order_by()
         .values(*_PRODUCT_FIELDS, *_OFFER_FIELDS)
     )
-    return {row["id"]: _payload(row, _state_of(row)) for row in rows}
+    return {
+        row["id"]: ShopState.of(product=_shop_product(row), state=_state_of(row)).to_json() for row in rows
+    }
 
 
-def _streams_for(product: dict, rules: _Rules) -> bool:
+def _streams_for(product: Mapping[str, Any], rules: RecomputeRules) -> bool:
     """Products the shop knows, or may soon know through auto-import (see docs/catalog.md)."""
     return product["id_ecommerce"] is not None or product["category_id"] in rules.categories.auto_import
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """One product's recompute before the guard: its old state and what the rules propose."""
+
+    product: dict[str, Any]
+    old: ProductState | None
+    proposed: ProductState
+    other_costs: Sequence[Decimal]  # the other eligible offers' landed costs (the guard's market)
+
+
+def _policy_decisions(
+    *, products: Mapping[int, dict], previous: Mapping[int, ProductState], rules: RecomputeRules
+) -> list[_Decision]:
+    """Elect and price with the Python policy (the reference the SQL election is checked against)."""
+    if not products:
+        return []
+    candidates = offer_candidates_by_product(
+        product_ids=list(products),
+        sources=rules.sources,
+        weights={pid: product["weight"] for pid, product in products.items()},
+    )
+    decisions = []
+    for product_id, product in products.items():
+        offers = candidates.get(product_id, ())
+        election = offer_elect(offers)
+        winner = election.winner if election else None
+        decisions.append(
+            _Decision(
+                product=product,
+                old=previous.get(product_id),
+                proposed=_proposed_state(product, election, rules),
+                other_costs=[c.cost for c in offers if c is not winner and c.ineligible_reason is None],
+            )
+        )
+    return decisions
 
 
 def recompute_chunk_apply(
@@ -223,82 +253,107 @@ def recompute_chunk_apply(
     products: dict[int, dict],
     previous: Mapping[int, ProductState],
     reasons: Callable[[int], list[str]],
-    rules: _Rules,
+    rules: RecomputeRules,
     force_stream: bool = False,
     run_of: Mapping[int, int | None] | None = None,
 ) -> RecomputeResult:
-    """Elect, price, guard, write the changed active offers and queue the shop updates for one chunk.
+    """Elect, price, guard, write the changed active offers and queue the shop updates for one chunk,
+    all with the Python policy (the reference path; ``recompute_set_apply`` is the fast one).
 
     ``run_of`` names the feed run that marked each product, recorded on the prices it holds.
     """
-    result = RecomputeResult(products=len(products))
-    if not products:
-        return result
-    candidates = offer_candidates_by_product(
-        product_ids=list(products),
-        sources=rules.sources,
-        weights={pid: product["weight"] for pid, product in products.items()},
+    decisions = _policy_decisions(products=products, previous=previous, rules=rules)
+    return _decisions_apply(
+        decisions=decisions,
+        products=len(products),
+        reasons=reasons,
+        rules=rules,
+        force_stream=force_stream,
+        run_of=run_of or {},
     )
-    guard = _Guard(product_ids=list(products), rules=rules, run_of=run_of or {})
-    upserts: list[tuple] = []
-    removals: list[int] = []
-    changes: list[StreamChange] = []
-    for product_id, product in products.items():
-        old = previous.get(product_id)
-        offers = candidates.get(product_id, ())
-        election = offer_elect(offers)
-        proposed = _proposed_state(product, election, rules)
-        new = guard.apply(product=product, old=old, proposed=proposed, election=election, offers=offers)
-        offer_changed = old is None or (
+
+
+@dataclass
+class _Writes:
+    """What one chunk writes, gathered per product and written in a few statements."""
+
+    result: RecomputeResult
+    upserts: list[tuple] = field(default_factory=list)
+    removals: list[int] = field(default_factory=list)
+    changes: list[StreamChange] = field(default_factory=list)
+
+    def offer(self, *, product_id: int, old: ProductState | None, new: ProductState, now: datetime) -> None:
+        """The active-offer row, when anything it stores changed."""
+        same = old is not None and (
             (old.supplier_id, old.supplier_item_id, old.unit_cost, old.margin_applied)
-            != (new.supplier_id, new.supplier_item_id, new.unit_cost, new.margin_applied)
-            or (old.unit_price_sent, old.stock_sent) != (new.unit_price_sent, new.stock_sent)
+            == (new.supplier_id, new.supplier_item_id, new.unit_cost, new.margin_applied)
+            and (old.unit_price_sent, old.stock_sent) == (new.unit_price_sent, new.stock_sent)
         )
-        if offer_changed:
-            if new.has_offer:
-                upserts.append(
-                    (
-                        product_id,
-                        new.supplier_id,
-                        new.supplier_item_id,
-                        new.unit_cost,
-                        new.margin_applied,
-                        new.unit_price_sent,
-                        new.stock_sent,
-                        rules.now,
-                    )
+        if same:
+            return
+        if new.has_offer:
+            self.upserts.append(
+                (product_id, new.supplier_id, new.supplier_item_id, new.unit_cost, new.margin_applied,
+                 new.unit_price_sent, new.stock_sent, now)
+            )  # fmt: skip
+            if old is not None and old.has_offer:
+                self.result.offers_updated += 1
+            else:
+                self.result.offers_created += 1
+        elif old is not None and old.has_offer:
+            self.removals.append(product_id)
+            self.result.offers_removed += 1
+
+    def offers_write(self) -> None:
+        if self.upserts:
+            _active_offers_upsert(self.upserts)
+        if self.removals:
+            ProductActiveOffer.objects.filter(product_id__any_of=self.removals).delete()
+
+    def stream_write(self, *, now: datetime) -> None:
+        if self.changes:
+            self.result.stream_rows = stream_changes_enqueue(changes=self.changes, now=now)
+
+
+def _decisions_apply(
+    *,
+    decisions: Sequence[_Decision],
+    products: int,
+    reasons: Callable[[int], list[str]],
+    rules: RecomputeRules,
+    force_stream: bool,
+    run_of: Mapping[int, int | None],
+) -> RecomputeResult:
+    """Guard each proposal, then write the active offers, held prices and shop updates that changed."""
+    writes = _Writes(result=RecomputeResult(products=products))
+    guard = _Guard(product_ids=[d.product["id"] for d in decisions], rules=rules, run_of=run_of)
+    for decision in decisions:
+        product, old = decision.product, decision.old
+        product_id = product["id"]
+        new = guard.apply(
+            product=product, old=old, proposed=decision.proposed, other_costs=decision.other_costs
+        )
+        writes.offer(product_id=product_id, old=old, new=new, now=rules.now)
+        if not (state_changes(old, new) or force_stream):
+            continue
+        writes.result.changed_product_ids.append(product_id)
+        if _streams_for(product, rules):
+            writes.changes.append(
+                StreamChange(
+                    product_id=product_id,
+                    payload=ShopState.of(product=_shop_product(product), state=new),
+                    reasons=reasons(product_id),
+                    priority=stream_priority(old, new),
                 )
-                if old is not None and old.has_offer:
-                    result.offers_updated += 1
-                else:
-                    result.offers_created += 1
-            elif old is not None and old.has_offer:
-                removals.append(product_id)
-                result.offers_removed += 1
-        changed = state_changes(old, new)
-        if changed or force_stream:
-            result.changed_product_ids.append(product_id)
-            if _streams_for(product, rules):
-                changes.append(
-                    StreamChange(
-                        product_id=product_id,
-                        payload=_payload(product, new),
-                        reasons=reasons(product_id),
-                        priority=stream_priority(old, new),
-                    )
-                )
-    if upserts:
-        _active_offers_upsert(upserts)
-    if removals:
-        ProductActiveOffer.objects.filter(product_id__any_of=removals).delete()
+            )
+    writes.offers_write()
     guard.write()
-    result.prices_held = guard.held
-    if changes:
-        result.stream_rows = stream_changes_enqueue(changes=changes, now=rules.now)
-    return result
+    writes.result.prices_held = guard.held
+    writes.stream_write(now=rules.now)
+    return writes.result
 
 
-def _proposed_state(product: dict, election: Election | None, rules: _Rules) -> ProductState:
+def _proposed_state(product: dict, election: Election | None, rules: RecomputeRules) -> ProductState:
     """What the rules say the shop should show, before the price guard."""
     if election is None:
         return ProductState(is_enabled=product["is_enabled"], is_eol=product["is_eol"])
@@ -321,6 +376,208 @@ def _proposed_state(product: dict, election: Election | None, rules: _Rules) -> 
     )
 
 
+# --- the set-based path: a staged set of products, elected and priced in SQL ---------------------
+
+
+def recompute_facts(rules: RecomputeRules) -> dict[str, Any] | None:
+    """The rules as plain JSON values for the SQL election (money as strings, exact).
+
+    None when SQL cannot apply them: a rounding step of 1 or more that is not a whole number
+    (``PriceRounding.apply`` then rounds the multiple again, half-even).
+    """
+    step = rules.rounding.step
+    if step >= 1 and step != step.to_integral_value():
+        return None
+    feeds, suppliers = _source_facts(rules)
+    categories = [
+        {
+            "category_id": cid,
+            "margin": _text(margin),
+            "max_change": _text(rules.categories.price_change_limits.get(cid)),
+            "min_margin": _text(rules.categories.min_margins.get(cid)),
+        }
+        for cid, margin in rules.categories.margins.items()
+    ]
+    return {
+        "feeds": feeds,
+        "suppliers": suppliers,
+        "categories": categories,
+        "default_margin": _text(rules.default_margin),
+        "max_change": _text(rules.guard.max_change),
+        "min_margin": _text(rules.guard.min_margin),
+        "rounding_step": _text(step),
+        "rounding_places": max(0, -int(step.as_tuple().exponent)) if step < 1 else 0,
+        "rounding_mode": rules.rounding.mode,
+    }
+
+
+def _source_facts(rules: RecomputeRules) -> tuple[list[dict], list[dict]]:
+    """Feeds (usable, rate, VAT divisor) and suppliers (priority, landed-cost terms, margin)."""
+    sources = rules.sources
+    feeds = []
+    for feed_id, pricing in sources.feed_pricing.items():
+        same = pricing.currency == sources.shop_currency
+        rate = Decimal(1) if same else sources.rates.get(pricing.currency)
+        divides = pricing.includes_vat and pricing.vat_rate
+        feeds.append(
+            {
+                "feed_id": feed_id,
+                "usable": feed_id in sources.active_feeds and rate is not None,
+                "rate": _text(rate),
+                "vat_divisor": _text(Decimal(1) + pricing.vat_rate) if divides else None,
+            }
+        )
+    suppliers = []
+    for supplier_id, (priority, active) in sources.suppliers.items():
+        landed = sources.landed_rules.get(supplier_id) or LandedRules()
+        suppliers.append(
+            {
+                "supplier_id": supplier_id,
+                "priority": priority,
+                "usable": active,
+                "shipping": _text(landed.per_item + landed.per_line),
+                "percent": _text(landed.percent),
+                "free_above": _text(landed.free_above),
+                "margin": _text(rules.supplier_margins.get(supplier_id)),
+                "policy": bool(landed.weight_bands),
+            }
+        )
+    return feeds, suppliers
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def recompute_set_stage(*, product_ids: Iterable[int]) -> int:
+    """Stage these products (those that exist) as this transaction's recompute set."""
+    sql = dialect()
+    with connection.cursor() as cursor:
+        sql.recompute_set_reset(cursor)
+        return sql.recompute_set_fill(cursor, product_ids=product_ids)
+
+
+def recompute_set_apply(
+    *,
+    rules: RecomputeRules,
+    reasons: Callable[[int], list[str]],
+    staged: int,
+    force_stream: bool = False,
+    eol_reverted: Collection[int] = (),
+) -> RecomputeResult:
+    """``recompute_chunk_apply`` for the staged set, deciding in SQL what SQL can decide.
+
+    PostgreSQL elects (the policy's ranking as a window over the set's offers), costs (landed
+    cost) and prices every staged product in one statement, and returns only the products whose
+    shop state may change: a different election or price, an open price approval, a shop price
+    out of step, a forced row. Those go through the price guard and the writes in Python. The
+    policy decides instead, per product, where SQL cannot:
+
+    * an eligible offer from a supplier with a weight table (shipping depends on the band);
+    * every product, when the rounding step is 1 or more and not whole (``recompute_facts``);
+    * every product on SQLite (its decimals are floats).
+
+    ``eol_reverted``: products whose EOL flag the caller cleared in this transaction; their old
+    state is EOL, so the shop update carries the reversal. The caller holds the recompute mutex.
+    """
+    sql = dialect()
+    facts = recompute_facts(rules) if sql.ELECTS_IN_SQL else None
+    reverted = frozenset(eol_reverted)
+    total = RecomputeResult(products=staged)
+    if facts is None:
+        products, previous, run_of = _staged_products_read(reverted)
+        decisions = _policy_decisions(products=products, previous=previous, rules=rules)
+        batches = [(decisions, run_of, 0)]
+    else:
+        cursor = connection.chunked_cursor()
+        rows = sql.recompute_set_elect(cursor, facts=facts, force=force_stream)
+        batches = (_sql_decisions(rows=batch, rules=rules, reverted=reverted) for batch in rows)
+    try:
+        for decisions, run_of, still_held in batches:
+            chunk = _decisions_apply(
+                decisions=decisions, products=0, reasons=reasons, rules=rules,
+                force_stream=force_stream, run_of=run_of,
+            )  # fmt: skip
+            total.add(chunk)
+            total.prices_held += still_held
+    finally:
+        if facts is not None:
+            cursor.close()
+    return total
+
+
+def _was_eol(state: ProductState, reverted: frozenset[int], product_id: int) -> ProductState:
+    return replace(state, is_eol=True) if product_id in reverted else state
+
+
+def _staged_products_read(
+    reverted: frozenset[int],
+) -> tuple[dict[int, dict], dict[int, ProductState], dict[int, int | None]]:
+    """The staged products with their state, for the policy (the ORM converts the decimals)."""
+    staged = RawSQL(f"SELECT product_id FROM {RECOMPUTE_SET}", [])  # noqa: S608, S611 (our own table)
+    products: dict[int, dict] = {}
+    previous: dict[int, ProductState] = {}
+    for row in Product.objects.filter(id__in=staged).order_by("id").values(*_PRODUCT_FIELDS, *_OFFER_FIELDS):
+        products[row["id"]] = row
+        previous[row["id"]] = _was_eol(_state_of(row), reverted, row["id"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT product_id, run_id FROM {RECOMPUTE_SET}")  # noqa: S608
+        run_of = dict(cursor.fetchall())
+    return products, previous, run_of
+
+
+def _sql_decisions(
+    *, rows: Sequence[tuple], rules: RecomputeRules, reverted: frozenset[int]
+) -> tuple[list[_Decision], dict[int, int | None], int]:
+    """Decisions from the SQL election's rows (the rows it flags go to the policy), and how many
+    prices stay held with nothing to write."""
+    decisions: list[_Decision] = []
+    for_policy: dict[int, dict] = {}
+    policy_previous: dict[int, ProductState] = {}
+    run_of: dict[int, int | None] = {}
+    still_held = 0
+    for row in rows:
+        if row[27]:  # a pending approval of this very proposal, still held: nothing to write
+            still_held += 1
+            continue
+        product = dict(zip(_PRODUCT_FIELDS, row[:11], strict=True))
+        product_id = product["id"]
+        old = _was_eol(_row_state(product, row[11:17]), reverted, product_id)
+        run_of[product_id] = row[26]
+        if row[24]:
+            for_policy[product_id] = product
+            policy_previous[product_id] = old
+            continue
+        decisions.append(
+            _Decision(product=product, old=old, proposed=_row_proposal(product, row[17:23]),
+                      other_costs=row[23] or ())
+        )  # fmt: skip
+    decisions.extend(_policy_decisions(products=for_policy, previous=policy_previous, rules=rules))
+    return decisions, run_of, still_held
+
+
+def _row_state(product: dict, offer: Sequence) -> ProductState:
+    supplier_id, item_id, cost, margin, price, stock = offer
+    if supplier_id is None:
+        return ProductState(is_enabled=product["is_enabled"], is_eol=product["is_eol"])
+    return ProductState(
+        is_enabled=product["is_enabled"], is_eol=product["is_eol"], supplier_id=supplier_id,
+        supplier_item_id=item_id, unit_cost=cost, margin_applied=margin, unit_price_sent=price,
+        stock_sent=stock,
+    )  # fmt: skip
+
+
+def _row_proposal(product: dict, winner: Sequence) -> ProductState:
+    item_id, supplier_id, cost, margin, price, stock_sent = winner
+    if item_id is None:
+        return ProductState(is_enabled=product["is_enabled"], is_eol=product["is_eol"])
+    return ProductState(
+        is_enabled=product["is_enabled"], is_eol=product["is_eol"], supplier_id=supplier_id,
+        supplier_item_id=item_id, unit_cost=cost, margin_applied=margin, unit_price_sent=price,
+        stock_sent=stock_sent,
+    )  # fmt: skip
+
+
 Status = PriceApproval.Status
 
 
@@ -328,7 +585,9 @@ class _Guard:
     """The price-jump guard over one chunk: reads the open proposals once, decides per product,
     writes the proposal changes and the shop prices in a few statements (``write``)."""
 
-    def __init__(self, *, product_ids: list[int], rules: _Rules, run_of: Mapping[int, int | None]) -> None:
+    def __init__(
+        self, *, product_ids: list[int], rules: RecomputeRules, run_of: Mapping[int, int | None]
+    ) -> None:
         self.rules = rules
         self.run_of = run_of
         self.open: dict[int, dict] = {}  # product -> its pending proposal or unsent approval
@@ -351,8 +610,7 @@ class _Guard:
         product: dict,
         old: ProductState | None,
         proposed: ProductState,
-        election: Election | None,
-        offers: Sequence,
+        other_costs: Sequence[Decimal],
     ) -> ProductState:
         """The state to send: ``proposed``, or the old price kept while the new one waits."""
         product_id = product["id"]
@@ -366,13 +624,12 @@ class _Guard:
             and pending["supplier_item_id"] == proposed.supplier_item_id
             and pending["new_price"] == proposed.unit_price_sent
         )
-        winner = election.winner if election else None
         verdict = price_guard(
             new_price=proposed.unit_price_sent,
             landed_cost=proposed.unit_cost,
             last_price=last_price,
             limits=self.rules.guard_limits(product["category_id"]),
-            other_costs=[c.cost for c in offers if c is not winner and c.ineligible_reason is None],
+            other_costs=other_costs,
             typical_margin=self._typical_margin(product["category_id"]),
             approved_price=proposed.unit_price_sent if approved else None,
         )
@@ -489,16 +746,13 @@ def active_offers_recompute(
     rules = recompute_rules(now)
     total = RecomputeResult()
     get_reasons = _reasons_getter(reasons, reason)
-    for chunk in _chunks(product_ids):
+    for chunk in _chunks(product_ids, SET_CHUNK_SIZE):
         with transaction.atomic():
-            products, previous = recompute_chunk_lock(chunk)
+            recompute_mutex_take()
+            staged = recompute_set_stage(product_ids=chunk)
             total.add(
-                recompute_chunk_apply(
-                    products=products,
-                    previous=previous,
-                    reasons=get_reasons,
-                    rules=rules,
-                    force_stream=force_stream,
+                recompute_set_apply(
+                    rules=rules, reasons=get_reasons, staged=staged, force_stream=force_stream
                 )
             )
     return total
@@ -527,8 +781,6 @@ def products_flags_set(
     rule, so a product that got stock meanwhile is left alone). EOL changes write an
     ``eol_marked`` / ``eol_reverted`` event.
     """
-    from catalog.models import ProductSupplierEvent
-
     rules = recompute_rules(now)
     total = FlagsResult()
     target = Q()
@@ -540,35 +792,44 @@ def products_flags_set(
         return total
     full_condition = target if condition is None else (target & condition)
     get_reasons = _reasons_getter(None, reason)
+    updates: dict[str, bool] = {}
+    if is_eol is not None:
+        updates["is_eol"] = is_eol
+    if is_enabled is not None:
+        updates["is_enabled"] = is_enabled
     for chunk in _chunks(product_ids):
         with transaction.atomic():
             products, previous = recompute_chunk_lock(chunk, full_condition)
             if not products:
                 continue
-            ids = list(products)
-            updates = {}
-            if is_eol is not None:
-                updates["is_eol"] = is_eol
-            if is_enabled is not None:
-                updates["is_enabled"] = is_enabled
-            Product.objects.filter(id__any_of=ids).update(**updates, updated_at=rules.now)
-            if is_eol is not None:
-                event_reason = (
-                    ProductSupplierEvent.Reason.EOL_MARKED
-                    if is_eol
-                    else ProductSupplierEvent.Reason.EOL_REVERTED
-                )
-                product_events_insert(
-                    events=[
-                        EventRow(pid, event_reason, rules.now, run_id=run_id, note=event_note)
-                        for pid in ids
-                        if products[pid]["is_eol"] != is_eol
-                    ]
-                )
-            for row in products.values():
-                row.update(updates)
-            total.flagged_product_ids.extend(ids)
+            _flags_write(products=products, updates=updates, now=rules.now, run_id=run_id, note=event_note)
+            total.flagged_product_ids.extend(products)
             total.add(
                 recompute_chunk_apply(products=products, previous=previous, reasons=get_reasons, rules=rules)
             )
     return total
+
+
+def _flags_write(
+    *, products: dict[int, dict], updates: dict[str, bool], now: datetime, run_id: int | None, note: str
+) -> None:
+    """Write the new flags (and the EOL events) of the locked products, and apply them to the rows
+    read, whose previous state was captured before."""
+    from catalog.models import ProductSupplierEvent
+
+    ids = list(products)
+    Product.objects.filter(id__any_of=ids).update(**updates, updated_at=now)
+    is_eol = updates.get("is_eol")
+    if is_eol is not None:
+        reason = (
+            ProductSupplierEvent.Reason.EOL_MARKED if is_eol else ProductSupplierEvent.Reason.EOL_REVERTED
+        )
+        product_events_insert(
+            events=[
+                EventRow(pid, reason, now, run_id=run_id, note=note)
+                for pid in ids
+                if products[pid]["is_eol"] != is_eol
+            ]
+        )
+    for row in products.values():
+        row.update(updates)

@@ -50,7 +50,7 @@ ERROR_MAX_LENGTH = 2000
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class StreamRetrySchedule:
     """When a row that failed for a transient reason is tried again, and when to give up."""
 
     backoff_base: timedelta = timedelta(seconds=30)
@@ -357,7 +357,7 @@ def stream_rows_settle(
     *,
     outcomes: Sequence[RowOutcome],
     shop: str = DEFAULT_SHOP,
-    policy: RetryPolicy | None = None,
+    policy: StreamRetrySchedule | None = None,
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> SettleResult:
@@ -367,7 +367,7 @@ def stream_rows_settle(
     (parked for the operator); other failures → ``pending`` again after a backoff. Rows whose claim
     was lost are left alone and their products' current state is queued again.
     """
-    policy = policy or RetryPolicy()
+    policy = policy or StreamRetrySchedule()
     now = now or timezone.now()
     result = SettleResult()
     finals: list[_Final] = []
@@ -434,7 +434,7 @@ RELEASE_BATCH = 1000
 def stream_leases_release(
     *,
     shop: str = DEFAULT_SHOP,
-    policy: RetryPolicy | None = None,
+    policy: StreamRetrySchedule | None = None,
     now: datetime | None = None,
     rng: random.Random | None = None,
     drainer_dead: bool = False,
@@ -446,7 +446,7 @@ def stream_leases_release(
     only drainer died (the watchdog abandoned it), so every lease is released now and the rows
     are due at once, without waiting for their lease or a backoff.
     """
-    policy = policy or RetryPolicy()
+    policy = policy or StreamRetrySchedule()
     now = now or timezone.now()
     result = ReleaseResult()
     with transaction.atomic():

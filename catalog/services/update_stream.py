@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from catalog.models import CatalogUpdateStream
 from catalog.models.update_stream import DEFAULT_SHOP
+from catalog.policies.shop_state import ShopState
+from catalog.sql import dialect
 from genesys.db import bulk_upsert
 
 _COLUMNS = (
@@ -42,7 +44,7 @@ _COLUMNS = (
 @dataclass
 class StreamChange:
     product_id: int
-    payload: dict[str, Any]
+    payload: ShopState | dict[str, Any]  # a dict: a payload read back from the stream as stored
     reasons: list[str]
     priority: int
     shop: str = DEFAULT_SHOP
@@ -74,28 +76,8 @@ def _dedupe(changes: Sequence[StreamChange]) -> list[StreamChange]:
     return list(merged.values())
 
 
-def _merge_sql() -> str:
-    """DO UPDATE clause: latest payload, reasons in first-seen order, the higher priority."""
-    table = connection.ops.quote_name(CatalogUpdateStream._meta.db_table)
-    if connection.vendor == "postgresql":
-        reasons = (
-            "(SELECT COALESCE(jsonb_agg(r ORDER BY o), '[]'::jsonb) FROM ("  # noqa: S608 (own table)
-            f" SELECT r, MIN(o) AS o FROM jsonb_array_elements({table}.reasons || excluded.reasons)"
-            " WITH ORDINALITY AS t(r, o) GROUP BY r) AS u)"
-        )
-        priority = f"GREATEST({table}.priority, excluded.priority)"
-    else:
-        reasons = (
-            "(SELECT json_group_array(value) FROM ("  # noqa: S608 (own table)
-            f" SELECT value, MIN(k) AS k FROM (SELECT value, key AS k FROM json_each({table}.reasons)"
-            "  UNION ALL SELECT value, 1000000 + key FROM json_each(excluded.reasons))"
-            " GROUP BY value ORDER BY k))"
-        )
-        priority = f"MAX({table}.priority, excluded.priority)"
-    return (
-        "payload = excluded.payload, event_type = excluded.event_type, "
-        f"reasons = {reasons}, priority = {priority}, updated_at = excluded.updated_at"
-    )
+def _payload_json(payload: ShopState | dict[str, Any]) -> dict[str, Any]:
+    return payload.to_json() if isinstance(payload, ShopState) else payload
 
 
 def stream_changes_enqueue(*, changes: Sequence[StreamChange], now: datetime | None = None) -> int:
@@ -107,7 +89,7 @@ def stream_changes_enqueue(*, changes: Sequence[StreamChange], now: datetime | N
             change.product_id,
             change.shop,
             change.event_type,
-            json.dumps(change.payload, cls=DjangoJSONEncoder, separators=(",", ":")),
+            json.dumps(_payload_json(change.payload), cls=DjangoJSONEncoder, separators=(",", ":")),
             json.dumps(list(dict.fromkeys(change.reasons))),
             int(change.priority),
             CatalogUpdateStream.Status.PENDING,
@@ -125,7 +107,7 @@ def stream_changes_enqueue(*, changes: Sequence[StreamChange], now: datetime | N
             columns=_COLUMNS,
             rows=rows,
             conflict="(product_id, shop) WHERE status = 'pending'",
-            update=_merge_sql(),
+            update=dialect().stream_merge_sql(),
             cursor=cursor,
         )
     return len(unique)

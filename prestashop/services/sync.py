@@ -14,14 +14,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from catalog.models.update_stream import DEFAULT_SHOP
+from catalog.policies.shop_state import ShopState
 from catalog.services.stream_leases import (
     ClaimedRow,
-    RetryPolicy,
     RowOutcome,
+    SettleResult,
+    StreamRetrySchedule,
     stream_leases_release,
     stream_rows_claim,
     stream_rows_settle,
@@ -38,11 +39,11 @@ AUTH_STATUSES = (401, 403)
 @dataclass(frozen=True, slots=True)
 class SyncPolicy:
     lease: timedelta = timedelta(minutes=5)  # far above one batch's worst send time
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: StreamRetrySchedule = field(default_factory=StreamRetrySchedule)
 
 
 @dataclass
-class DrainResult:
+class StreamDrainResult:
     batches: int = 0
     claimed: int = 0
     done: int = 0
@@ -67,22 +68,18 @@ def default_batch_size(client: ShopClient) -> int:
 
 
 def shop_update_from_payload(payload: dict[str, Any], *, id_ecommerce: int | None) -> ProductUpdate:
-    """The shop values of a stream payload (docs/catalog.md): net price, quantity, active.
+    """The shop values of a stream payload (``catalog.policies.shop_state.ShopState``): net
+    price, quantity, active.
 
     Without an active offer the price is null: the shop keeps its price, with stock 0, inactive.
     Raises ValueError for a payload that cannot be sent (a permanent failure).
     """
-    shop = payload.get("shop") if isinstance(payload, dict) else None
-    if not isinstance(shop, dict) or "active" not in shop:
-        raise ValueError("the payload has no shop state")
+    state = ShopState.from_json(payload)
     if id_ecommerce is None:
         raise ValueError("the product has no shop id")
-    try:
-        price = None if shop.get("price") is None else Decimal(str(shop["price"]))
-        quantity = max(0, int(shop.get("quantity") or 0))
-    except (InvalidOperation, TypeError, ValueError) as exc:
-        raise ValueError(f"the payload's price or quantity is not a number: {exc}") from None
-    return ProductUpdate(id_product=id_ecommerce, price=price, quantity=quantity, active=bool(shop["active"]))
+    return ProductUpdate(
+        id_product=id_ecommerce, price=state.price, quantity=max(0, state.quantity), active=state.active
+    )
 
 
 def _outcome(row: ClaimedRow, result: UpdateResult) -> RowOutcome:
@@ -125,6 +122,16 @@ def _send(client: ShopClient, rows: Sequence[ClaimedRow]) -> tuple[list[RowOutco
     return outcomes, refused
 
 
+def _settled_count(result: StreamDrainResult, settled: SettleResult) -> None:
+    result.done += settled.done
+    result.retried += settled.retried
+    result.failed += settled.failed
+    result.merged += settled.merged
+    result.lost += settled.lost
+    if settled.lost:
+        logger.warning("lost the lease of %d rows; their products were queued again", settled.lost)
+
+
 def stream_drain(
     *,
     client: ShopClient,
@@ -134,7 +141,7 @@ def stream_drain(
     policy: SyncPolicy | None = None,
     should_stop: Callable[[], bool] | None = None,
     now: datetime | None = None,
-) -> DrainResult:
+) -> StreamDrainResult:
     """Send due stream rows to the shop until none is left (or ``max_batches``, or ``should_stop``).
 
     ``now`` fixes the clock (tests); by default each round reads the time. Rows retried after a
@@ -144,7 +151,7 @@ def stream_drain(
     """
     policy = policy or SyncPolicy()
     size = batch_size or default_batch_size(client)
-    result = DrainResult()
+    result = StreamDrainResult()
     started = time.monotonic()
     try:
         while True:
@@ -174,13 +181,7 @@ def stream_drain(
                 raise
             failpoint("sync.batch_sent")  # the shop has the batch; the stream does not know yet
             settled = stream_rows_settle(outcomes=outcomes, shop=shop, policy=policy.retry, now=now)
-            result.done += settled.done
-            result.retried += settled.retried
-            result.failed += settled.failed
-            result.merged += settled.merged
-            result.lost += settled.lost
-            if settled.lost:
-                logger.warning("lost the lease of %d rows; their products were queued again", settled.lost)
+            _settled_count(result, settled)
             if refused:
                 result.stopped, result.error = "shop_refused", refused
                 break

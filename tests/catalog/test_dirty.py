@@ -3,10 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from catalog.models import CatalogUpdateStream, DirtyProduct, ProductActiveOffer, ProductSupplierEvent
-from catalog.services.dirty import _marks_delete, dirty_products_drain, products_mark_dirty
+from catalog.services.dirty import dirty_products_drain, products_mark_dirty
 from catalog.services.offers import products_flags_set
+from catalog.sql import dialect
 from tests.factories import ProductFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +48,18 @@ def test_the_drain_works_in_chunks_and_reports_each():
 
 
 def test_a_mark_renewed_after_the_drain_read_it_survives_the_delete():
-    product = ProductFactory()
-    products_mark_dirty(product_ids=[product.pk])
-    read = DirtyProduct.objects.get()
-    products_mark_dirty(product_ids=[product.pk])  # an ingest chunk changed the offers again
+    product, other = ProductFactory.create_batch(2)
+    products_mark_dirty(product_ids=[product.pk, other.pk])
+    read = DirtyProduct.objects.get(product=product)
+    sql = dialect()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql.recompute_set_reset(cursor)
+        assert sql.recompute_set_fill_marks(cursor, limit=10) == 2  # the drain's read
+        products_mark_dirty(product_ids=[product.pk])  # an ingest chunk changed the offers again
 
-    _marks_delete(marks=[(read.product_id, read.version)])
+        assert sql.recompute_set_marks_delete(cursor) == 1
 
-    assert DirtyProduct.objects.get().version == read.version + 1
+    assert list(DirtyProduct.objects.values_list("product_id", "version")) == [(product.pk, read.version + 1)]
 
 
 def test_an_end_of_life_product_with_an_offer_in_stock_comes_back_with_an_event():

@@ -18,8 +18,8 @@ from django.utils import timezone
 from catalog.models import CatalogUpdateStream, Product
 from catalog.services.offers import Reason, active_offers_recompute, products_flags_set
 from catalog.services.stream_leases import (
-    RetryPolicy,
     RowOutcome,
+    StreamRetrySchedule,
     stream_rows_claim,
     stream_rows_retry,
     stream_rows_settle,
@@ -208,7 +208,7 @@ def test_too_many_transient_failures_park_the_row(fake_shop, client_for):
     recompute([product])
     client = client_for(fake_shop, "r_genesys", retries=0)
     fake_shop.add_fault(status=500, path_contains="updateproducts", times=2)
-    policy = SyncPolicy(retry=RetryPolicy(max_attempts=2))
+    policy = SyncPolicy(retry=StreamRetrySchedule(max_attempts=2))
     now = timezone.now()
     assert stream_drain(client=client, policy=policy, now=now).retried == 1
     assert stream_drain(client=client, policy=policy, now=now + timedelta(hours=1)).failed == 1

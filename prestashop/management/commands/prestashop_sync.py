@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from prestashop.clients import prestashop_client
 from prestashop.errors import ShopConfigError
-from prestashop.services.sync import DrainResult, stream_drain
+from prestashop.services.sync import StreamDrainResult, stream_drain
 
 
 class Command(BaseCommand):
@@ -53,7 +53,7 @@ class Command(BaseCommand):
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stop = True
 
-    def _report(self, result: DrainResult) -> None:
+    def _report(self, result: StreamDrainResult) -> None:
         if not (result.claimed or result.leases_released):
             return
         rate = result.claimed / result.seconds if result.seconds else 0

@@ -1,0 +1,258 @@
+"""The catalog's raw SQL for PostgreSQL: the recompute staging set, election and pricing in SQL.
+
+Same names as ``catalog.sql.sqlite``; pick through ``catalog.sql.dialect()``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from catalog.sql.tables import ACTIVE_OFFER, APPROVAL, DIRTY, OFFER, PRODUCT, RECOMPUTE_SET, STREAM
+
+# Whether ``recompute_set_elect`` elects and prices (True) or leaves it all to the policy.
+ELECTS_IN_SQL = True
+
+
+def recompute_set_reset(cursor: Any) -> None:
+    """An empty staging set for this chunk (a session temp table emptied at commit)."""
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {RECOMPUTE_SET} (product_id bigint PRIMARY KEY, "
+        "version bigint, run_id bigint, forced boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS; "
+        f"TRUNCATE {RECOMPUTE_SET}"
+    )
+
+
+def recompute_set_fill(cursor: Any, *, product_ids: Iterable[int], forced: bool = False) -> int:
+    """Stage these products (COPY: ids cost nothing to quote); returns how many exist."""
+    with cursor.cursor.copy(f"COPY {RECOMPUTE_SET} (product_id, forced) FROM STDIN") as copy:
+        for product_id in product_ids:
+            copy.write_row((product_id, forced))
+    cursor.execute(f"ANALYZE {RECOMPUTE_SET}")  # its size decides index probes or scans
+    # Ids of products deleted meanwhile may stay: every statement on the set joins the products.
+    cursor.execute(
+        f"SELECT count(*) FROM {RECOMPUTE_SET} AS r JOIN {PRODUCT} AS p ON p.id = r.product_id"  # noqa: S608
+    )
+    return cursor.fetchone()[0]
+
+
+def recompute_set_fill_marks(cursor: Any, *, limit: int) -> int:
+    """Stage the first ``limit`` dirty marks as read (product, version, run); returns how many."""
+    cursor.execute(
+        f"INSERT INTO {RECOMPUTE_SET} (product_id, version, run_id) "  # noqa: S608
+        f"SELECT product_id, version, run_id FROM {DIRTY} ORDER BY product_id LIMIT %s",
+        [limit],
+    )
+    staged = cursor.rowcount
+    cursor.execute(f"ANALYZE {RECOMPUTE_SET}")  # its size decides index probes or scans
+    return staged
+
+
+def recompute_set_run_ids(cursor: Any) -> set[int]:
+    cursor.execute(f"SELECT DISTINCT run_id FROM {RECOMPUTE_SET} WHERE run_id IS NOT NULL")  # noqa: S608
+    return {row[0] for row in cursor.fetchall()}
+
+
+def recompute_set_eol_revert(cursor: Any, *, now: datetime) -> list[tuple[int, int | None]]:
+    """EOL products of the set with a sellable offer in stock come back; returns (product, run).
+
+    The reverted products are marked ``forced`` in the set: their shop update carries the flag.
+    """
+    cursor.execute(
+        f"WITH back AS (UPDATE {PRODUCT} AS p SET is_eol = false, updated_at = %s "  # noqa: S608
+        f"FROM {RECOMPUTE_SET} AS r WHERE p.id = r.product_id AND p.is_eol AND EXISTS ("
+        f"SELECT 1 FROM {OFFER} AS i WHERE i.product_id = p.id AND i.stock > 0 AND i.hold_reason = '') "
+        "RETURNING p.id) "
+        f"UPDATE {RECOMPUTE_SET} AS r SET forced = true FROM back WHERE r.product_id = back.id "
+        "RETURNING r.product_id, r.run_id",
+        [now],
+    )
+    return sorted(cursor.fetchall())
+
+
+def recompute_set_marks_delete(cursor: Any) -> int:
+    """Delete the marks as staged: a mark renewed since (a higher version) stays."""
+    cursor.execute(
+        f"DELETE FROM {DIRTY} AS d USING {RECOMPUTE_SET} AS r "  # noqa: S608
+        "WHERE d.product_id = r.product_id AND d.version = r.version"
+    )
+    return cursor.rowcount
+
+
+def _step(expression: str, function: str) -> str:
+    """``expression`` rounded to a multiple of the rounding step with ``function``."""
+    return f"round({function}(({expression}) / %(step)s::numeric) * %(step)s::numeric, %(places)s)"
+
+
+_ROUND = {"half_up": "round", "up": "ceil", "down": "floor"}
+
+# The staged products whose shop state may change, each with its old state and the SQL's
+# election and price. Costs are the landed costs of catalog.policies.landed; VAT is divided at
+# 40 decimal places, far past the 4 the total is rounded to, so the result is Python's.
+# A product is left out when nothing would change: the same election and price as its active
+# offer (and its shop price) with no open approval. One with a pending approval of exactly this
+# proposal that the price guard (catalog.policies.guard, as multiplications) still holds, with
+# the active offer as held, comes back marked ``still_held``: nothing to write, one price held.
+_ELECT = f"""
+WITH feeds AS (
+    SELECT * FROM jsonb_to_recordset(%(feeds)s::jsonb)
+        AS f(feed_id bigint, usable boolean, rate numeric, vat_divisor numeric)
+), suppliers AS (
+    SELECT * FROM jsonb_to_recordset(%(suppliers)s::jsonb)
+        AS s(supplier_id bigint, priority integer, usable boolean, shipping numeric, percent numeric,
+             free_above numeric, margin numeric, policy boolean)
+), categories AS (
+    SELECT * FROM jsonb_to_recordset(%(categories)s::jsonb)
+        AS c(category_id bigint, margin numeric, max_change numeric, min_margin numeric)
+), open_approvals AS (
+    SELECT product_id, count(*) AS n, max(status) AS status, max(supplier_item_id) AS supplier_item_id,
+           max(new_price) AS new_price
+    FROM {APPROVAL}
+    WHERE status = 'pending' OR (status = 'approved' AND applied_at IS NULL)
+    GROUP BY product_id
+), offers AS MATERIALIZED (
+    SELECT i.product_id, i.id AS item_id, i.supplier_id, i.stock, s.priority, s.policy,
+           s.margin AS supplier_margin,
+           round(c.converted
+                 + CASE WHEN s.free_above IS NOT NULL AND c.converted >= s.free_above THEN 0
+                        ELSE s.shipping END
+                 + round(c.converted * s.percent, 4), 4) AS cost
+    FROM {RECOMPUTE_SET} AS r
+    JOIN {OFFER} AS i ON i.product_id = r.product_id AND i.hold_reason = ''
+    JOIN feeds AS f ON f.feed_id = i.feed_id AND f.usable
+    JOIN suppliers AS s ON s.supplier_id = i.supplier_id AND s.usable
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN f.vat_divisor IS NULL THEN i.price
+                    ELSE i.price::numeric(1000, 40) / f.vat_divisor END * f.rate AS converted
+    ) AS c
+    WHERE i.price > 0
+), ranked AS (
+    SELECT o.*,
+           row_number() OVER w AS place,
+           bool_or(o.policy) OVER (PARTITION BY o.product_id) AS any_policy
+    FROM offers AS o
+    WHERE o.cost > 0
+    WINDOW w AS (PARTITION BY o.product_id
+                 ORDER BY o.stock > 0 DESC, o.cost, o.stock DESC, o.priority DESC, o.item_id)
+), winners AS (
+    SELECT product_id, item_id, supplier_id, cost, supplier_margin, any_policy,
+           CASE WHEN stock > 0 THEN stock ELSE 0 END AS stock_sent
+    FROM ranked WHERE place = 1
+), others AS (
+    SELECT product_id, array_agg(cost) AS costs, array_agg(cost ORDER BY cost) AS sorted,
+           count(*)::integer AS n
+    FROM ranked WHERE place > 1 GROUP BY product_id
+), proposals AS MATERIALIZED (
+    SELECT r.product_id, r.forced, r.run_id, w.item_id, w.supplier_id, w.cost, w.stock_sent, o.costs,
+           COALESCE(w.any_policy, false) AS policy, m.margin, x.price,
+           COALESCE(c.max_change, %(max_change)s::numeric) AS max_change,
+           COALESCE(c.min_margin, %(min_margin)s::numeric) AS min_margin,
+           COALESCE(c.margin, %(default_margin)s::numeric) AS typical_margin,
+           (o.sorted[(o.n + 1) / 2] + o.sorted[(o.n + 2) / 2]) / 2 AS others_median,
+           p.id, p.gtin, p.partnumber, p.name, p.margin AS product_margin, p.category_id, p.is_enabled,
+           p.is_eol, p.id_ecommerce, p.weight, p.shop_price,
+           a.product_id IS NOT NULL AS had_offer, a.supplier_id AS a_supplier_id,
+           a.supplier_item_id AS a_item_id, a.unit_cost AS a_cost, a.margin_applied AS a_margin,
+           a.unit_price_sent AS a_price, a.stock_sent AS a_stock,
+           CASE WHEN a.product_id IS NOT NULL THEN a.unit_price_sent ELSE p.shop_price END AS last_price,
+           q.n AS open_n, q.status AS open_status, q.supplier_item_id AS open_item, q.new_price AS open_price
+    FROM {RECOMPUTE_SET} AS r
+    JOIN {PRODUCT} AS p ON p.id = r.product_id
+    LEFT JOIN {ACTIVE_OFFER} AS a ON a.product_id = p.id
+    LEFT JOIN winners AS w ON w.product_id = p.id
+    LEFT JOIN others AS o ON o.product_id = p.id
+    LEFT JOIN categories AS c ON c.category_id = p.category_id
+    LEFT JOIN open_approvals AS q ON q.product_id = p.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(p.margin, c.margin, w.supplier_margin, %(default_margin)s::numeric) AS margin
+    ) AS m
+    CROSS JOIN LATERAL (SELECT {_step("w.cost * (1 + m.margin)", "%(round)s")} AS rounded) AS y
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN y.rounded < w.cost THEN {_step("w.cost", "ceil")} ELSE y.rounded END AS price
+    ) AS x
+), judged AS (
+    SELECT g.*,
+        (g.a_item_id, g.a_supplier_id, g.a_cost, g.a_margin, g.a_price, g.a_stock)
+            IS NOT DISTINCT FROM (g.item_id, g.supplier_id, g.cost, g.margin, g.price, g.stock_sent)
+            AND (g.item_id IS NULL OR g.price IS NOT DISTINCT FROM g.shop_price) AS passed_unchanged,
+        g.item_id IS NOT NULL AND g.price IS DISTINCT FROM g.last_price AND (
+            (g.last_price <> 0 AND abs(g.price - g.last_price) > g.max_change * abs(g.last_price))
+            OR g.price < g.cost * (1 + g.min_margin)
+            OR (g.last_price IS NULL AND g.others_median IS NOT NULL
+                AND g.others_median * (1 + g.typical_margin) > 0
+                AND abs(g.price - g.others_median * (1 + g.typical_margin))
+                    > g.max_change * g.others_median * (1 + g.typical_margin))
+        ) AS held,
+        CASE WHEN g.last_price IS NULL THEN NOT g.had_offer
+             ELSE (g.a_item_id, g.a_supplier_id, g.a_cost, g.a_margin, g.a_price, g.a_stock)
+                  IS NOT DISTINCT FROM (g.item_id, g.supplier_id, g.cost, g.margin, g.last_price,
+                                        CASE WHEN g.last_price < g.cost THEN 0 ELSE g.stock_sent END)
+        END AS as_held
+    FROM proposals AS g
+)
+SELECT id, gtin, partnumber, name, product_margin, category_id, is_enabled, is_eol, id_ecommerce,
+       weight, shop_price,
+       a_supplier_id, a_item_id, a_cost, a_margin, a_price, a_stock,
+       item_id, supplier_id, cost, margin, price, stock_sent, costs, policy, forced, run_id,
+       NOT changed AS still_held
+FROM (
+    SELECT j.*,
+           %(force)s OR j.forced OR j.policy OR CASE
+               WHEN j.open_n IS NULL THEN NOT j.passed_unchanged
+               ELSE NOT COALESCE(
+                   j.open_n = 1 AND j.open_status = 'pending' AND j.open_item = j.item_id
+                   AND j.open_price = j.price AND j.held AND j.as_held, false)
+           END AS changed
+    FROM judged AS j
+) AS v
+WHERE changed OR open_n IS NOT NULL
+ORDER BY id
+"""  # noqa: S608 (table names from the models)
+
+
+def recompute_set_elect(
+    cursor: Any, *, facts: dict[str, Any], force: bool = False, batch: int = 5000
+) -> Iterator[list[tuple]] | None:
+    """Elect and price the staged products; the rows of those whose state may change, in batches.
+
+    ``cursor`` is a server-side cursor (``connection.chunked_cursor()``): a first recompute
+    returns every product, and only ``batch`` rows are in memory at a time. ``facts`` are the
+    rules as plain JSON-able values (``catalog.services.offers``). Each row: the product's
+    fields, its active offer, the winner (item, supplier, cost, margin, price, stock sent), the
+    other eligible offers' costs, whether the policy must decide it, forced, run.
+    """
+    sql = _ELECT.replace("%(round)s", _ROUND[facts["rounding_mode"]])
+    params = {
+        "feeds": json.dumps(facts["feeds"]),
+        "suppliers": json.dumps(facts["suppliers"]),
+        "categories": json.dumps(facts["categories"]),
+        "default_margin": facts["default_margin"],
+        "max_change": facts["max_change"],
+        "min_margin": facts["min_margin"],
+        "step": facts["rounding_step"],
+        "places": facts["rounding_places"],
+        "force": force,
+    }
+    with cursor.db.cursor() as settings:
+        # For this transaction: sorts of a whole catalog in memory, and no JIT (compiling the
+        # expressions took longer than evaluating them).
+        settings.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+    cursor.execute(sql, params)
+    return iter(lambda: cursor.fetchmany(batch), [])
+
+
+def stream_merge_sql() -> str:
+    """The DO UPDATE clause merging a change into a pending stream row: latest payload, reasons
+    in first-seen order, the higher priority."""
+    reasons = (
+        "(SELECT COALESCE(jsonb_agg(r ORDER BY o), '[]'::jsonb) FROM ("  # noqa: S608 (own table)
+        f" SELECT r, MIN(o) AS o FROM jsonb_array_elements({STREAM}.reasons || excluded.reasons)"
+        " WITH ORDINALITY AS t(r, o) GROUP BY r) AS u)"
+    )
+    priority = f"GREATEST({STREAM}.priority, excluded.priority)"
+    return (
+        "payload = excluded.payload, event_type = excluded.event_type, "
+        f"reasons = {reasons}, priority = {priority}, updated_at = excluded.updated_at"
+    )

@@ -1,0 +1,15 @@
+"""Table names the catalog's raw SQL uses, from the models (never spelled out twice)."""
+
+from __future__ import annotations
+
+from catalog.models import CatalogUpdateStream, DirtyProduct, PriceApproval, Product, ProductActiveOffer
+
+PRODUCT = Product._meta.db_table
+ACTIVE_OFFER = ProductActiveOffer._meta.db_table
+APPROVAL = PriceApproval._meta.db_table
+DIRTY = DirtyProduct._meta.db_table
+STREAM = CatalogUpdateStream._meta.db_table
+# The supplier offers, through the product's reverse relation (the catalog imports no procurement).
+OFFER = Product._meta.get_field("offers").related_model._meta.db_table
+# The staging table of one recompute chunk: the products, and for a drain the marks read.
+RECOMPUTE_SET = "catalog_recompute_set"
