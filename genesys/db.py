@@ -207,11 +207,6 @@ def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def db_dialect(*, using: str = "default") -> str:
-    """The vendor of a connection ("postgresql", "sqlite"): which dialect module runs raw SQL."""
-    return connections[using].vendor
-
-
 def commit_without_waiting_for_disk() -> None:
     """Let this transaction's COMMIT return before its WAL reaches the disk (PostgreSQL).
 

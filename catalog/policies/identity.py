@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
+from typing import cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -113,7 +114,7 @@ class _Candidates:
     def __init__(self, candidates: Iterable[Mapping[str, object]]) -> None:
         self.by_gtin: dict[object, dict[str, object]] = {}
         self.by_pair: dict[tuple, list[dict[str, object]]] = {}
-        for candidate in sorted((dict(c) for c in candidates), key=lambda c: c["id"]):
+        for candidate in sorted((dict(c) for c in candidates), key=lambda c: cast(int, c["id"])):
             if candidate.get("gtin"):
                 self.by_gtin[candidate["gtin"]] = candidate
             key = (candidate.get("brand_id"), candidate.get("partnumber_normalized"), candidate["variant"])

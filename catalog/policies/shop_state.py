@@ -59,7 +59,7 @@ class ShopState:
     def of(cls, *, product: ShopProduct, state: ProductState) -> ShopState:
         """The shop state of ``product`` in ``state`` (without an offer: no price, inactive)."""
         offer = None
-        if state.has_offer:
+        if state.has_offer and state.supplier_id is not None and state.supplier_item_id is not None:
             offer = ShopOffer(
                 supplier_id=state.supplier_id,
                 supplier_item_id=state.supplier_item_id,
