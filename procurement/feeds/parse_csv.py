@@ -16,7 +16,7 @@ from typing import IO
 from django.utils.translation import gettext as _
 
 from procurement.feeds.errors import FeedReadError
-from procurement.feeds.items import ItemError, RawItem, raw_excerpt
+from procurement.feeds.mapping import ItemError, RawItem, raw_excerpt
 from procurement.feeds.options import CsvOptions
 
 # csv's own ceiling (131,072 by default) would make one long description fatal; past 10 MB a

@@ -23,7 +23,7 @@ from lxml import etree
 
 from genesys.outbound import text_excerpt
 from procurement.feeds.errors import FeedReadError
-from procurement.feeds.items import TEXT_KEY, ItemError, RawItem
+from procurement.feeds.mapping import TEXT_KEY, ItemError, RawItem
 from procurement.feeds.options import XmlOptions
 
 

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from procurement.feeds.download import ReadLimit
+from procurement.feeds.mapping import MappedRow, RowRejection
 from procurement.feeds.reader import FeedReadError, ReadStats, feed_read
-from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from procurement.models import FeedMapper, SupplierFeed
 

@@ -19,8 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from procurement.feeds.items import scalar_text
-from procurement.feeds.text import accents_fold, controls_escape, html_to_text, spaces_collapse
+from procurement.feeds.text import accents_fold, controls_escape, html_to_text, scalar_text, spaces_collapse
 
 Transform = Callable[[Any], Any]
 

@@ -26,7 +26,7 @@ from catalog.services.events import EventRow, product_events_insert
 from genesys.db import bulk_insert, bulk_update
 from genesys.failpoints import failpoint
 from procurement.feeds.known import SeenRow
-from procurement.feeds.rows import MappedRow
+from procurement.feeds.mapping import MappedRow
 from procurement.ingest_rules import (
     FILLABLE_FIELDS,
     StoredOffer,
