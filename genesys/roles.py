@@ -54,7 +54,8 @@ OPERATOR = (
 
 INTEGRATOR = (
     *VIEWER,
-    # suppliers, feeds and their mappers
+    # suppliers, feeds and their mappers; the mapper editor (the feed's page) needs both
+    # change_feedmapper and preview_supplierfeed (it reads the feed's sample from the web process)
     "procurement.add_supplier",
     "procurement.change_supplier",
     "procurement.add_supplierfeed",

@@ -19,6 +19,8 @@ from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
 from procurement.feeds.profile import profile_problems
+from procurement.feeds.transforms import TRANSFORMS
+from procurement.mapper_editor import mapper_editor_state
 from procurement.models import (
     FeedMapper,
     FeedRun,
@@ -239,7 +241,52 @@ class SupplierFeedAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.preview_view),
             name="procurement_supplierfeed_preview",
         )
-        return [preview, *super().get_urls()]
+        editor = path(
+            "<int:feed_id>/mapper/",
+            self.admin_site.admin_view(self.mapper_editor_view),
+            name="procurement_supplierfeed_mapper",
+        )
+        return [preview, editor, *super().get_urls()]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_edit_mapper": self.has_mapper_editor_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_mapper_editor_permission(self, request: HttpRequest) -> bool:
+        """Changing the mapper, and reading the feed from the web process to show its sample."""
+        return request.user.has_perms(  # type: ignore[union-attr]
+            ["procurement.change_feedmapper", "procurement.preview_supplierfeed"]
+        )
+
+    def mapper_editor_view(self, request: HttpRequest, feed_id: int) -> HttpResponse:
+        """Pick each canonical field's source from the feed's sample, add transforms, see the rows."""
+        if not self.has_mapper_editor_permission(request):
+            raise PermissionDenied
+        feed = get_object_or_404(SupplierFeed.objects.select_related("supplier"), pk=feed_id)
+        state = mapper_editor_state(feed=feed, request=request)
+        if state.saved:
+            self.message_user(request, gettext("The mapper profile was saved."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:procurement_supplierfeed_change", args=[feed.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": feed,
+            "title": gettext("Mapper of %(feed)s") % {"feed": feed},
+            "editor": state,
+            "transform_types": list(TRANSFORMS),
+        }
+        fragment = request.headers.get("X-Mapper-Editor") == "fragment"
+        template = (
+            "admin/procurement/supplierfeed/_mapper_editor_form.html"
+            if fragment
+            else ("admin/procurement/supplierfeed/mapper_editor.html")
+        )
+        return TemplateResponse(request, template, context)
 
     def has_preview_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Previewing downloads the feed from the web process: a permission of its own."""

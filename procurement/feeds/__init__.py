@@ -15,11 +15,11 @@ consumes what :func:`procurement.feeds.reader.feed_read` yields. One module per 
 ``parse_csv``       CSV rows, streaming
 ``parse_json``      JSON documents (ijson) and JSON Lines, streaming
 ``parse_xml``       XML items (lxml iterparse), streaming and hardened
-``items``           raw items as the parsers yield them; looking values up by source path
-``text``            HTML-to-text and whitespace helpers shared by transforms and rows
+``text``            HTML-to-text and whitespace helpers shared by transforms and mapping
 ``transforms``      the mapper transforms (pure functions)
-``profile``         mapper profiles: ``profile_validate`` and ``profile_compile``
-``rows``            ``MappedRow`` / ``RowRejection``: the canonical output contract
+``profile``         mapper profiles: the language and its validator (``profile_problems``)
+``mapping``         raw items, the compiled mapper (``profile_compile``) and the canonical rows
+                    (``MappedRow`` / ``RowRejection``): the contract the ingest consumes
 ``reader``          ``feed_read``: download, parse and map, page by page
 ``preview``         ``feed_preview``: the first rows of a feed, without writing anything
 ``demo_server``     the local HTTP server behind the demo's Nortech API

@@ -40,10 +40,10 @@ def mapping_code_version() -> bytes:
     """A digest of the modules that turn raw items into rows: a release that changes the rules
     changes every fingerprint, so the next run maps every item again."""
     from catalog import gtin, normalize
-    from procurement.feeds import items, profile, rows, text, transforms
+    from procurement.feeds import mapping, profile, text, transforms
 
     digest = hashlib.sha256()
-    for module in (gtin, normalize, items, profile, rows, text, transforms):
+    for module in (gtin, normalize, mapping, profile, text, transforms):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.digest()
 

@@ -16,7 +16,7 @@ from typing import IO
 from django.utils.translation import gettext as _
 
 from procurement.feeds.errors import FeedReadError
-from procurement.feeds.items import ItemError, RawItem, raw_excerpt
+from procurement.feeds.mapping import ItemError, RawItem, raw_excerpt
 from procurement.feeds.options import CsvOptions
 
 # csv's own ceiling (131,072 by default) would make one long description fatal; past 10 MB a
@@ -52,38 +52,8 @@ def csv_items_parse(
             except StopIteration:
                 break
             except csv.Error as exc:
-                reason = str(exc)
-                if "unexpected end of data" in reason:
-                    raise FeedReadError(
-                        _(
-                            "Line %(line)s: a quoted field is never closed (unterminated quote); "
-                            "the read stopped there."
-                        )
-                        % {"line": start},
-                        phase="parse",
-                    ) from None
-                if "field larger than field limit" in reason:
-                    raise FeedReadError(
-                        _(
-                            "Line %(line)s: a field is longer than 10 MB, most likely because a quote is "
-                            "never closed; the read stopped there."
-                        )
-                        % {"line": start},
-                        phase="parse",
-                    ) from None
                 previous_line = reader.line_num
-                if header is None:
-                    raise FeedReadError(
-                        _("Line %(line)s: the header row is not valid CSV (%(reason)s).")
-                        % {"line": start, "reason": reason},
-                        phase="parse",
-                    ) from None
-                yield ItemError(
-                    start,
-                    _("malformed CSV: %(reason)s (quote characters inside a field must be doubled)")
-                    % {"reason": reason},
-                    {},
-                )
+                yield _malformed_record(exc, line=start, header_read=header is not None)
                 continue
             previous_line = reader.line_num
             if not any(field.strip() for field in row):
@@ -104,6 +74,38 @@ def csv_items_parse(
             text.detach()  # the caller owns (and closes) the underlying file
     if header is None:
         raise FeedReadError(_("The CSV has no header row (the page is empty)."), phase="parse")
+
+
+def _malformed_record(exc: csv.Error, *, line: int, header_read: bool) -> ItemError:
+    """The row a CSV syntax error costs; raises when the rest of the file cannot be trusted
+    (an unterminated quote, a 10 MB field) or when the header itself is broken."""
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        raise FeedReadError(
+            _("Line %(line)s: a quoted field is never closed (unterminated quote); the read stopped there.")
+            % {"line": line},
+            phase="parse",
+        ) from None
+    if "field larger than field limit" in reason:
+        raise FeedReadError(
+            _(
+                "Line %(line)s: a field is longer than 10 MB, most likely because a quote is "
+                "never closed; the read stopped there."
+            )
+            % {"line": line},
+            phase="parse",
+        ) from None
+    if not header_read:
+        raise FeedReadError(
+            _("Line %(line)s: the header row is not valid CSV (%(reason)s).")
+            % {"line": line, "reason": reason},
+            phase="parse",
+        ) from None
+    return ItemError(
+        line,
+        _("malformed CSV: %(reason)s (quote characters inside a field must be doubled)") % {"reason": reason},
+        {},
+    )
 
 
 def _header_clean(row: list[str], *, warn: Callable[[str], None]) -> list[str]:

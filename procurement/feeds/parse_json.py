@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from genesys.outbound import text_excerpt
 from procurement.feeds.errors import FeedReadError
-from procurement.feeds.items import ItemError, RawItem, raw_excerpt
+from procurement.feeds.mapping import ItemError, RawItem, raw_excerpt
 from procurement.feeds.options import JsonOptions
 
 LINE_MAX_BYTES = 10 * 1024 * 1024

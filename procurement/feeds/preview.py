@@ -16,12 +16,25 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from procurement.feeds.download import ReadLimit
+from procurement.feeds.mapping import MappedRow, RowRejection
 from procurement.feeds.reader import FeedReadError, ReadStats, feed_read
-from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from procurement.models import FeedMapper, SupplierFeed
 
 PREVIEW_MAX_ROWS = 500
+SAMPLE_ROWS = 20
+SAMPLE_SOURCES_MAX = 300
+# Reads every item as valid and keeps all of it as meta: what the mapper editor lists as sources.
+_SAMPLE_PROFILE = {
+    "fields": {
+        "sku": {"constant": "sample"},
+        "price": {"constant": 0},
+        "stock": {"constant": 0},
+        "brand": {"constant": "sample"},
+        "partnumber": {"constant": "sample"},
+    },
+    "meta": "rest",
+}
 
 
 @dataclass
@@ -89,3 +102,27 @@ def feed_preview(
                 "an ingest (a background job) reads the feed within the feed's own limits."
             ) % {"seconds": f"{seconds:g}"}
     return preview
+
+
+@dataclass
+class FeedSample:
+    """The sources (CSV columns, JSON/XML dotted paths) seen in the first items of a feed."""
+
+    sources: list[str] = field(default_factory=list)
+    examples: dict[str, str] = field(default_factory=dict)  # source -> a value seen, for the editor
+    error: str = ""
+
+
+def feed_sample(
+    *, feed: SupplierFeed, rows: int = SAMPLE_ROWS, max_seconds: float | None = None
+) -> FeedSample:
+    """The columns or paths of ``feed``'s first ``rows`` items, read like a preview (same reader,
+    same time limit, same outbound policy), whatever its mapper says."""
+    preview = feed_preview(feed=feed, rows=rows, profile=_SAMPLE_PROFILE, max_seconds=max_seconds)
+    sample = FeedSample(error=preview.error)
+    for row in preview.rows:
+        for key, value in row.meta.items():
+            if key not in sample.examples and len(sample.sources) < SAMPLE_SOURCES_MAX:
+                sample.sources.append(key)
+                sample.examples[key] = value[:80]
+    return sample

@@ -24,16 +24,22 @@ from procurement.feeds.auth import Credentials, credentials_resolve
 from procurement.feeds.download import Page, ReadLimit, feed_session, file_page_open, http_page_download
 from procurement.feeds.encoding import text_encoding_choose
 from procurement.feeds.errors import FeedReadError
-from procurement.feeds.items import ItemError, RawItem
 from procurement.feeds.known import KnownItems, SeenRow
+from procurement.feeds.mapping import (
+    CompiledProfile,
+    ItemError,
+    MappedRow,
+    ProfileBindError,
+    RawItem,
+    RowRejection,
+    profile_compile,
+)
 from procurement.feeds.options import CsvOptions, FeedSettings, JsonOptions, XmlOptions, feed_settings_parse
 from procurement.feeds.pagination import PageRequest, page_request_first, page_request_next
 from procurement.feeds.parse_csv import csv_items_parse
 from procurement.feeds.parse_json import json_items_parse
 from procurement.feeds.parse_xml import xml_items_parse
-from procurement.feeds.profile import CompiledProfile, ProfileBindError, profile_compile
 from procurement.feeds.redact import Redactor
-from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from procurement.feeds.unpack import body_unpack
 

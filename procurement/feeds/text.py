@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from decimal import Decimal
 from html.parser import HTMLParser
+from typing import Any
 
 _TAG_HINT = re.compile(r"[<&]")
 # Tags after which text should not run into the next word ("Preto<br>8GB" -> "Preto 8GB").
@@ -83,3 +86,16 @@ class _TextExtractor(HTMLParser):
     def unknown_decl(self, data: str) -> None:  # CDATA and the like: keep the text
         if data.upper().startswith("CDATA[") and not self.hidden:
             self.parts.append(data[6:])
+
+
+def scalar_text(value: Any) -> str:
+    """A scalar as text: numbers without float noise, booleans as JSON writes them."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -19,8 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from procurement.feeds.items import scalar_text
-from procurement.feeds.text import accents_fold, controls_escape, html_to_text, spaces_collapse
+from procurement.feeds.text import accents_fold, controls_escape, html_to_text, scalar_text, spaces_collapse
 
 Transform = Callable[[Any], Any]
 
@@ -236,16 +235,37 @@ def stock_parse(
     if isinstance(value, int):
         return value
     if isinstance(value, Decimal):
-        if value.is_finite() and value.adjusted() > 9:  # 1E+999999: never build that integer
-            raise TransformError(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(value)})
-        if value != value.to_integral_value():
-            raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
-        return int(value)
+        return _stock_decimal(value)
     if isinstance(value, list):
         raise TransformError(_("a list of %(count)s values, not a quantity") % {"count": len(value)})
     text = spaces_collapse(scalar_text(value))
     if not text:
         return None
+    number = _stock_written(text, value)
+    if number is not None:
+        return number
+    folded = words_fold(text)
+    if words and folded in words:
+        return words[folded]
+    if folded in AVAILABLE_WORDS:
+        return available_quantity
+    if folded in UNAVAILABLE_WORDS:
+        return 0
+    raise TransformError(
+        _("unknown word %(value)s (add it to the stock transform's words)") % {"value": quoted(value)}
+    )
+
+
+def _stock_decimal(value: Decimal) -> int:
+    if value.is_finite() and value.adjusted() > 9:  # 1E+999999: never build that integer
+        raise TransformError(_("%(value)s is absurd (more than 1,000,000)") % {"value": quoted(value)})
+    if value != value.to_integral_value():
+        raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
+    return int(value)
+
+
+def _stock_written(text: str, value: Any) -> int | None:
+    """A stock written with digits (a number, a bound, a range), or None when it is a word."""
     if _STOCK_AMBIGUOUS.match(text):
         raise TransformError(
             _("%(value)s is ambiguous (a decimal or a thousands separator?); put a decimal transform first")
@@ -262,16 +282,7 @@ def stock_parse(
                 ) from None
     if _STOCK_FRACTION.match(text):
         raise TransformError(_("%(value)s is not a whole number") % {"value": quoted(value)})
-    folded = words_fold(text)
-    if words and folded in words:
-        return words[folded]
-    if folded in AVAILABLE_WORDS:
-        return available_quantity
-    if folded in UNAVAILABLE_WORDS:
-        return 0
-    raise TransformError(
-        _("unknown word %(value)s (add it to the stock transform's words)") % {"value": quoted(value)}
-    )
+    return None
 
 
 def _stock_build(settings: dict[str, Any]) -> Transform:

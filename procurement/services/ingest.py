@@ -30,9 +30,9 @@ from genesys.db import commit_without_waiting_for_disk
 from genesys.failpoints import failpoint
 from procurement.feeds.errors import FeedReadError
 from procurement.feeds.known import KNOWN_ITEMS_MAX, KnownItems, SeenRow
+from procurement.feeds.mapping import MappedRow, RowRejection
 from procurement.feeds.read_ahead import items_read_ahead
 from procurement.feeds.reader import ReadStats, feed_read
-from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from procurement.feeds.text import controls_escape
 from procurement.ingest_rules import unseen_guard

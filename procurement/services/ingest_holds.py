@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from catalog.conf import identity_thresholds, outlier_factor, outlier_release_tolerance
 from catalog.policies.identity import IdentityRow, identity_conflicts, identity_signature, price_outlier
 from genesys.db import bulk_update
-from procurement.feeds.rows import MappedRow
+from procurement.feeds.mapping import MappedRow
 from procurement.models import IdentityConflict, SupplierItem
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ from genesys.db import bulk_update
 from genesys.failpoints import failpoint
 from procurement import sql
 from procurement.feeds.known import SeenRow
-from procurement.feeds.rows import MappedRow
+from procurement.feeds.mapping import MappedRow
 from procurement.ingest_rules import StoredOffer, offer_change_kind, rows_last_wins
 from procurement.models import FeedRun, IdentityRule, SupplierFeed, SupplierItem
 from procurement.services.ingest_holds import holds_apply

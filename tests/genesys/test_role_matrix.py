@@ -85,6 +85,7 @@ RQ_WRITE = {
 CUSTOM_VIEWS: dict[str, set[str]] = {
     "genesys_jobrun_log": ALL_STAFF,
     "procurement_supplierfeed_preview": FEED_PEOPLE,
+    "procurement_supplierfeed_mapper": INTEGRATORS,  # change_feedmapper + preview_supplierfeed
     "procurement_feedrun_rejected_csv": FEED_PEOPLE,
     "procurement_identityconflict_resolve": OPERATORS,
     "prestashop_prestashopcategory_search": ALL_STAFF,

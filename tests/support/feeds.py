@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from procurement.feeds.mapping import MappedRow, RowRejection
 from procurement.feeds.reader import FeedReadError, ReadStats, feed_read
-from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 
 # Columns: sku;ean;brand;mpn;name;price;stock (see csv_body)

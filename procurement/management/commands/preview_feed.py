@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from procurement.feeds.mapping import MappedRow
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
-from procurement.feeds.rows import MappedRow
 from procurement.models import SupplierFeed
 
 COLUMNS = (

@@ -1,8 +1,8 @@
 """Unchanged feed items are recognised before mapping; anything that could differ is mapped."""
 
 from procurement.feeds.known import KnownItems, SeenRow, profile_fingerprint
+from procurement.feeds.mapping import MappedRow
 from procurement.feeds.reader import ReadStats, feed_read
-from procurement.feeds.rows import MappedRow
 from tests.support.feeds import CSV_PROFILE, csv_body, source_for
 
 LINES = ("A1;5600000010075;Samsung;SM-1;Galaxy A55;342.16;3", "A2;5600000010082;LG;C4;OLED;999.00;1")

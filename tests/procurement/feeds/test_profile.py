@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from procurement.feeds.items import RawItem
-from procurement.feeds.profile import ProfileBindError, profile_compile, profile_problems, profile_validate
+from procurement.feeds.mapping import ProfileBindError, RawItem, profile_compile
+from procurement.feeds.profile import profile_problems, profile_validate
 
 VALID = {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}}
 

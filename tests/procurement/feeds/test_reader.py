@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 
 from procurement.feeds.download import ReadLimit
+from procurement.feeds.mapping import MappedRow, RowRejection
 from procurement.feeds.reader import MAX_WARNINGS, FeedReadError, ReadStats, feed_read
-from procurement.feeds.rows import MappedRow, RowRejection
 from procurement.feeds.source import FeedSource
 from tests.factories import FeedMapperFactory, SupplierFeedFactory
 from tests.support.feed_server import chunks

@@ -4,9 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from procurement.feeds.items import RawItem
-from procurement.feeds.profile import profile_compile
-from procurement.feeds.rows import MappedRow, RowRejection
+from procurement.feeds.mapping import MappedRow, RawItem, RowRejection, profile_compile
 from tests.support.feeds import read_all, source_for
 
 PT_PROFILE = {

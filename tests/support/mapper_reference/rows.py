@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 
 from catalog.gtin import gtin_normalize
-from procurement.feeds.items import raw_excerpt, scalar_text
 from procurement.feeds.text import controls_found, controls_strip, html_to_text
-from procurement.feeds.transforms import TransformError, decimal_parse, quoted
+from tests.support.mapper_reference.items import raw_excerpt, scalar_text
+from tests.support.mapper_reference.transforms import TransformError, decimal_parse, quoted
 
 PRICE_QUANTUM = Decimal("0.0001")
 WEIGHT_QUANTUM = Decimal("0.001")
