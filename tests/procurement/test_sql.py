@@ -18,7 +18,7 @@ from catalog.policies.identity import ProductProposal
 from catalog.services.products import products_resolve
 from genesys.db import db_dialect
 from procurement import sql
-from procurement.feeds.rows import MappedRow
+from procurement.feeds.mapping import MappedRow
 from procurement.models import SupplierItem
 from procurement.services.ingest_writer import IngestWriter
 from tests.factories import BrandFactory, FeedRunFactory, SupplierFeedFactory
