@@ -127,6 +127,14 @@ def test_a_disabled_kind_and_the_kill_switch_refuse_requests(request_job):
     assert not JobRun.objects.exists()
 
 
+def test_refusals_are_in_portuguese_for_portuguese_operators(request_job):
+    from django.utils import translation
+
+    with translation.override("pt-pt"), pytest.raises(JobRequestError) as refused:
+        request_job(kind="no_such_kind")
+    assert "desconhecido" in refused.value.message.lower()
+
+
 def test_a_run_after_another_waits_until_that_one_has_ended(request_job):
     first, _ = request_job(params={"n": 1})
     second, _ = request_job(params={"n": 2}, after_run_id=first.pk)
