@@ -96,6 +96,13 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
             note=f"{config.max_concurrency} job(s) of this kind already running; waiting",
         )
         return {"deferred": "max concurrency reached"}
+    return _run_claimed(spec=spec, run=run, config=config, echo=echo)
+
+
+def _run_claimed(
+    *, spec: Any, run: JobRun, config: JobKindConfig, echo: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """Call the kind's function on a claimed run and record how it ended."""
     run_log(run_id=run.pk, stage="start", message=f"attempt {run.attempt} on {run.worker_name}")
     ctx = JobContext(run=run, config=config, echo=echo)
     try:
@@ -124,22 +131,30 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
             _after(spec, run)
         return outcome.summary
     finally:
-        if ctx.stop_reason == "cancelled" or run.cancel_requested_at:
-            run_stop_flag_clear(run_id=run.pk)
+        run_stop_flag_clear(run_id=run.pk)  # a cancel that came too late to be seen leaves none
 
 
 def _cancel_requested(ctx: JobContext) -> bool:
-    """Whether an operator asked this run to stop (the job may have failed while stopping)."""
-    return ctx.cancelled or JobRun.objects.filter(pk=ctx.run.pk, cancel_requested_at__isnull=False).exists()
+    """Whether an operator asked this run to stop (the job may have failed while stopping).
+
+    A database that is down (often why the job failed) answers no: the failure path records it."""
+    if ctx.cancelled:
+        return True
+    try:
+        return JobRun.objects.filter(pk=ctx.run.pk, cancel_requested_at__isnull=False).exists()
+    except (OperationalError, InterfaceError):
+        return False
 
 
 def _cancelled(*, spec: Any, run: JobRun, summary: dict[str, Any], error: str) -> dict[str, Any]:
     """End a run an operator cancelled: final (no retry), with what it finished in its summary."""
-    by = JobRun.objects.filter(pk=run.pk).values_list("cancel_requested_by", flat=True).first() or ""
+    try:
+        by = JobRun.objects.filter(pk=run.pk).values_list("cancel_requested_by", flat=True).first() or ""
+    except (OperationalError, InterfaceError):
+        by = ""  # recording the end retries through the outage below
     summary = {**summary, "cancelled_by": by}
     if _record_end(run=run, status=JobRun.Status.CANCELLED, summary=summary, error=error):
         _after(spec, run)
-    run_stop_flag_clear(run_id=run.pk)
     return summary
 
 
