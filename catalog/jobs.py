@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext as _
+
 from catalog.models import DirtyProduct
 from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
 from catalog.services.dirty import dirty_products_drain
@@ -13,7 +15,7 @@ from catalog.services.rates import currency_rates_refresh
 from catalog.services.update_stream import stream_rows_prune
 from genesys.jobs.context import JobContext
 from genesys.jobs.maintenance import maintenance_step
-from genesys.jobs.registry import KindDefaults, job_kind
+from genesys.jobs.registry import JobParam, JobParamsError, KindDefaults, job_kind
 from genesys.models import JobKind
 
 DIRTY_SCOPE = "dirty"
@@ -47,6 +49,22 @@ def _dirty_products_waiting() -> bool:
     return DirtyProduct.objects.exists()
 
 
+RECOMPUTE_SCOPES = (DIRTY_SCOPE, "category", "supplier", "products")
+
+
+def _recompute_params_check(params: dict) -> None:
+    """A scope other than the dirty set says what to recompute, and why (for the events)."""
+    scope = params.get("scope", DIRTY_SCOPE)
+    if scope == DIRTY_SCOPE:
+        return
+    if scope in {"category", "supplier"} and "id" not in params:
+        raise JobParamsError("id", _("required for the scope “%(scope)s”") % {"scope": scope})
+    if scope == "products" and not params.get("product_ids"):
+        raise JobParamsError("product_ids", _("required for the scope “products”"))
+    if "reason" not in params:
+        raise JobParamsError("reason", _("required for the scope “%(scope)s”") % {"scope": scope})
+
+
 @job_kind(
     JobKind.CATALOG_RECOMPUTE,
     queue="catalog",
@@ -56,12 +74,23 @@ def _dirty_products_waiting() -> bool:
     defaults=KindDefaults(max_concurrency=1, retry_attempts=3, retry_backoff_seconds=(30, 120, 600),
                           timeout_seconds=1800, stale_after_seconds=3600, schedule="every 30s"),
     has_work=_dirty_products_waiting,
+    params={"scope": JobParam(str, choices=RECOMPUTE_SCOPES), "id": JobParam(int),
+            "product_ids": JobParam(list), "reason": JobParam(str)},
+    params_check=_recompute_params_check,
+    retention_per_kind=True,  # an operator's recompute has a key of its own
 )  # fmt: skip
 def catalog_recompute(ctx: JobContext) -> dict:
     scope, scope_id = ctx.params.get("scope", DIRTY_SCOPE), ctx.params.get("id")
     if scope == DIRTY_SCOPE:
+        pending = DirtyProduct.objects.count()
         drained = dirty_products_drain(
-            on_chunk=lambda done: ctx.progress(f"{done.products} products recomputed")
+            on_chunk=lambda done: ctx.progress(
+                f"{done.products} products recomputed",
+                done=done.products,
+                total=max(pending, done.products),
+                unit="products",
+            ),
+            should_stop=ctx.stop_requested,
         )
         return {
             "products": drained.products,

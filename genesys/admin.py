@@ -22,6 +22,8 @@ from django_rq.models import Dashboard
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 from genesys.jobs.enqueue import job_enqueue
 from genesys.jobs.registry import job_spec, schedule_parse
+from genesys.jobs.requests import JobNotCancellable, job_run_cancel
+from genesys.jobs.selectors import run_log_page
 from genesys.models import JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
 
 admin.site.site_header = _("Genesys")
@@ -106,7 +108,12 @@ class JobKindConfigAdmin(admin.ModelAdmin):
             if job_spec(config.kind).params_from_key is not None:
                 per_key.append(config.kind)
                 continue
-            run = job_enqueue(kind=config.kind, triggered_by=f"admin:{request.user.get_username()}")
+            # An operator's "Run now" is urgent: workers take it before scheduled work.
+            run = job_enqueue(
+                kind=config.kind,
+                triggered_by=f"admin:{request.user.get_username()}",
+                priority=JobRun.Priority.URGENT,
+            )
             (queued if run else busy).append(config.kind)
         if queued:
             self.message_user(request, _("Queued: %(kinds)s.") % {"kinds": ", ".join(queued)})
@@ -132,18 +139,50 @@ class JobRunAdmin(ReadOnlyAdmin):
         "kind",
         "key",
         "status_label",
+        "priority",
         "attempt",
         "created_at",
         "started_at",
         "duration",
         "worker_name",
     ]
-    list_filter = ["kind", "status"]
+    list_filter = ["kind", "status", "priority"]
     ordering = ["-created_at", "-id"]
     search_fields = ["key", "rq_job_id", "error"]
     date_hierarchy = "created_at"
-    exclude = ["summary"]
-    readonly_fields = ["summary_pretty", "feed_runs_links"]
+    exclude = ["summary", "progress"]
+    readonly_fields = ["summary_pretty", "progress_pretty", "feed_runs_links"]
+    actions = ["cancel_runs"]
+
+    def has_cancel_jobs_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("genesys.cancel_jobs")  # type: ignore[union-attr]
+
+    @admin.action(description=_("Cancel"), permissions=["cancel_jobs"])
+    def cancel_runs(self, request: HttpRequest, queryset: Any) -> None:
+        """Cancel the selected runs: queued ones at once, running ones at their next safe point."""
+        by = f"admin:{request.user.get_username()}"
+        cancelled, stopping, ended = [], [], []
+        for run_id in queryset.values_list("pk", flat=True):
+            try:
+                run = job_run_cancel(run_id=run_id, by=by)
+            except (JobNotCancellable, JobRun.DoesNotExist):
+                ended.append(str(run_id))
+                continue
+            (cancelled if run.status == JobRun.Status.CANCELLED else stopping).append(str(run_id))
+        if cancelled:
+            self.message_user(request, _("Cancelled: runs %(ids)s.") % {"ids": ", ".join(cancelled)})
+        if stopping:
+            self.message_user(
+                request,
+                _("Asked to stop: runs %(ids)s (they end cancelled at their next safe point).")
+                % {"ids": ", ".join(stopping)},
+            )
+        if ended:
+            self.message_user(
+                request,
+                _("Already ended, nothing to cancel: runs %(ids)s.") % {"ids": ", ".join(ended)},
+                messages.WARNING,
+            )
 
     def get_urls(self):
         urls = super().get_urls()
@@ -167,7 +206,7 @@ class JobRunAdmin(ReadOnlyAdmin):
                 "time": timezone.localtime(line.created_at).strftime("%H:%M:%S"),
                 "message": line.message,
             }
-            for line in JobRunLog.objects.filter(run_id=run_id, id__gt=after).order_by("id")[:500]
+            for line in run_log_page(run_id=run_id, after=after, limit=500)
         ]
         return JsonResponse({"status": run["status"], "live": run["status"] in JobRun.ACTIVE, "lines": lines})
 
@@ -183,6 +222,10 @@ class JobRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("summary"))
     def summary_pretty(self, obj: JobRun) -> str:
         return pretty_json(obj.summary)
+
+    @admin.display(description=_("progress"))
+    def progress_pretty(self, obj: JobRun) -> str:
+        return pretty_json(obj.progress) if obj.progress else "-"
 
     @admin.display(description=_("feed runs"))
     def feed_runs_links(self, obj: JobRun) -> str:

@@ -61,6 +61,7 @@ def status_badge(value: str, label: str) -> str:
         "processing": "#6a1b9a",
         "failed": "#c62828",
         "abandoned": "#c62828",
+        "cancelled": "#5d4037",
     }
     return format_html(
         '<span style="color: #fff; background: {}; padding: 1px 6px; border-radius: 8px">{}</span>',

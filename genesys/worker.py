@@ -9,6 +9,10 @@ RQ's own worker has three weaknesses this class removes:
 * **A worker Redis forgot stays forgotten.** After a Redis restart without the worker's keys,
   RQ's heartbeat only recreates part of its hash, and the worker is missing from RQ's worker list
   (and from /healthz). Here each heartbeat checks the registration and restores it.
+* **Queue order is whatever the command line says.** RQ takes the first non-empty queue in the
+  order given; a worker started with ``ingest urgent`` would finish every ingest before an
+  operator's urgent run. Here the priority queues come first whatever the order given: ``urgent``,
+  ``high``, then the others as listed, ``low`` last (docs/workers.md, "Priorities").
 * **A dead scheduler blocks delayed jobs for ten minutes.** Only the worker holding a queue's
   scheduler lock moves its delayed jobs; the others retry the lock in their 10-minute maintenance
   pass. Here idle workers wake every ``JOBS_SCHEDULER_CHECK_SECONDS`` (busy ones at every job
@@ -105,6 +109,14 @@ class GenesysScheduler(RQScheduler):
         return super().acquire_locks(auto_start=auto_start)
 
 
+PRIORITY_RANK = {"urgent": 0, "high": 1, "low": 3}
+
+
+def queues_by_priority(names: list[str]) -> list[str]:
+    """``urgent``, ``high``, the kinds' queues in the order given, ``low`` last."""
+    return sorted(names, key=lambda name: PRIORITY_RANK.get(name, 2))
+
+
 class GenesysWorker(Worker):
     """RQ's forking worker that outlives Redis blips and dead schedulers."""
 
@@ -114,6 +126,9 @@ class GenesysWorker(Worker):
         # How often a busy worker beats (and looks for a dead scheduler); RQ's default is 30 s.
         kwargs.setdefault("job_monitoring_interval", settings.JOBS_WORKER_MONITOR_SECONDS)
         super().__init__(*args, **kwargs)
+        rank = {name: index for index, name in enumerate(queues_by_priority([q.name for q in self.queues]))}
+        self.queues = sorted(self.queues, key=lambda queue: rank[queue.name])
+        self._ordered_queues = self.queues[:]
 
     def _set_connection(self, connection: Redis) -> Redis:
         connection = super()._set_connection(connection)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from genesys.jobs.context import JobContext, JobOutcome, JobSkip
 from genesys.jobs.maintenance import maintenance_step
-from genesys.jobs.registry import KindDefaults, job_kind
+from genesys.jobs.registry import JobParam, JobParamsError, KindDefaults, job_kind
 from genesys.models import JobKind, JobRun
-from procurement.models import FeedRun
+from procurement.models import FeedRun, Supplier
 from procurement.services.ingest import IngestProgress, supplier_ingest
 from procurement.services.runs import (
     IngestAlreadyRunning,
@@ -42,6 +44,11 @@ def _feed_runs_abandon(run: JobRun) -> None:
     )
 
 
+def _ingest_params_check(params: dict[str, Any]) -> None:
+    if not Supplier.objects.filter(pk=params["supplier_id"]).exists():
+        raise JobParamsError("supplier_id", _("there is no supplier %(id)s") % {"id": params["supplier_id"]})
+
+
 @job_kind(
     JobKind.SUPPLIER_INGEST,
     queue="ingest",
@@ -54,11 +61,13 @@ def _feed_runs_abandon(run: JobRun) -> None:
     abandoned=_feed_runs_abandon,
     reconcile=_reconcile,
     params_from_key=lambda key: {"supplier_id": int(key.rsplit(":", 1)[-1])},
+    params={"supplier_id": JobParam(int, required=True)},
+    params_check=_ingest_params_check,
 )  # fmt: skip
 def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
     def progress(p: IngestProgress) -> None:
         counts = f"{p.rows_read:,} rows read, {p.rows_valid:,} valid, {p.rows_rejected:,} rejected"
-        ctx.progress(f"{p.feed}: {counts} ({p.phase})")
+        ctx.progress(f"{p.feed}: {counts} ({p.phase})", done=p.rows_read, unit="rows")
 
     try:
         runs = supplier_ingest(
@@ -66,6 +75,7 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
             triggered_by=ctx.run.triggered_by or "job",
             job_run_id=ctx.run.pk,
             on_progress=progress,
+            should_stop=ctx.stop_requested,
         )
     except IngestAlreadyRunning as exc:
         raise JobSkip(str(exc)) from None
@@ -84,9 +94,10 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
     failed = [f for f in feeds if f["status"] == FeedRun.Status.FAILED]
     if failed:
         raise IngestFailed("; ".join(f"{f['feed']}: {f['error']}" for f in failed))
+    # A feed stopped half-way (the kill switch; a cancelled run ends cancelled in the runner).
     status = (
         JobRun.Status.WARNING
-        if any(f["status"] == FeedRun.Status.WARNING for f in feeds)
+        if any(f["status"] in {FeedRun.Status.WARNING, FeedRun.Status.CANCELLED} for f in feeds)
         else JobRun.Status.SUCCESS
     )
     return JobOutcome(summary={"feeds": feeds}, status=status)

@@ -408,6 +408,7 @@ class FeedRun(models.Model):
         WARNING = "warning", _("Warning")
         FAILED = "failed", _("Failed")
         ABANDONED = "abandoned", _("Abandoned")
+        CANCELLED = "cancelled", _("Cancelled")  # stopped between chunks on request
 
     feed = models.ForeignKey(
         SupplierFeed, verbose_name=_("feed"), on_delete=models.CASCADE, related_name="runs"

@@ -68,6 +68,7 @@ class DrainResult(RecomputeResult):
     chunks: int = 0
     eol_reverted_product_ids: list[int] = field(default_factory=list)
     run_ids: set[int] = field(default_factory=set)
+    stopped: bool = False  # should_stop said so before every mark was drained
 
 
 def dirty_products_count() -> int:
@@ -80,8 +81,10 @@ def dirty_products_drain(
     max_chunks: int | None = None,
     now: datetime | None = None,
     on_chunk: Callable[[DrainResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> DrainResult:
-    """Recompute every marked product, a chunk per transaction, until no mark is left.
+    """Recompute every marked product, a chunk per transaction, until no mark is left (or
+    ``should_stop`` says so between chunks: the marks left wait for the next drain).
 
     Safe to run concurrently with ingests and with other drains: chunks serialise on the
     recompute mutex and each reads the marks only after taking it, so two drains never apply
@@ -91,6 +94,9 @@ def dirty_products_drain(
     chunk_size = chunk_size or settings.CATALOG_RECOMPUTE_CHUNK
     total = DrainResult()
     while max_chunks is None or total.chunks < max_chunks:
+        if should_stop is not None and should_stop():
+            total.stopped = True
+            break
         with transaction.atomic():
             drained = _chunk_drain(rules=rules, chunk_size=chunk_size)
         if drained is None:

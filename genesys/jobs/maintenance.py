@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 
 import django_rq
 from django.conf import settings
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from rq.registry import clean_registries
 
 from genesys.jobs.context import JobContext
-from genesys.jobs.registry import KindDefaults, job_kind
+from genesys.jobs.registry import KindDefaults, job_kind, job_specs
 from genesys.jobs.watchdog import jobs_watchdog
-from genesys.models import JobKind, JobRun
-
-PRUNE_BATCH = 5000
+from genesys.models import JobKind, JobRun, JobRunLog
 
 MaintenanceStep = Callable[..., int]
 _STEPS: dict[str, MaintenanceStep] = {}
@@ -43,18 +43,75 @@ def maintenance_steps() -> dict[str, MaintenanceStep]:
     return dict(_STEPS)
 
 
-def job_runs_prune(*, before: datetime) -> int:
-    """Delete ended runs (and their log lines) older than ``before``, in batches."""
+def job_runs_prune(*, before: datetime, keep_per_key: int, batch: int) -> int:
+    """Delete ended runs (and their log lines) older than ``before``, keeping the last
+    ``keep_per_key`` runs of each key whatever their age; ``batch`` rows per statement.
+
+    The history of a supplier that ingests once a month stays readable while one that syncs
+    every ten seconds does not grow without end. Kinds whose keys name one run each (operator
+    recomputes) keep their last runs per kind instead. Candidates are walked in id order; a run
+    among the newest of its key (a window over that key's runs, computed once per key) is kept;
+    log lines go first, ``batch`` at a time, then the runs: no statement touches more than
+    ``batch`` rows of a table, so the ledger stays writable while it runs.
+    """
+    per_kind = {kind for kind, spec in job_specs().items() if spec.retention_per_kind}
+    thresholds: dict[tuple[str, str], int] = {}
     ended = JobRun.objects.filter(finished_at__lt=before).exclude(status__in=JobRun.ACTIVE)
-    deleted = 0
-    while ids := list(ended.order_by("id").values_list("id", flat=True)[:PRUNE_BATCH]):
-        deleted += JobRun.objects.filter(id__any_of=ids).delete()[1].get("genesys.JobRun", 0)
+    deleted, cursor = 0, 0
+    while rows := list(ended.filter(id__gt=cursor).order_by("id").values_list("id", "kind", "key")[:batch]):
+        cursor = rows[-1][0]
+        groups = [("kind", kind) if kind in per_kind else ("key", key) for _id, kind, key in rows]
+        _thresholds_load(thresholds=thresholds, groups=set(groups), keep=keep_per_key)
+        doomed = [
+            run_id
+            for (run_id, _kind, _key), group in zip(rows, groups, strict=True)
+            if run_id < thresholds.get(group, 0)
+        ]
+        if doomed:
+            deleted += _runs_delete(run_ids=doomed, batch=batch)
     return deleted
+
+
+def _thresholds_load(
+    *, thresholds: dict[tuple[str, str], int], groups: set[tuple[str, str]], keep: int
+) -> None:
+    """For each group not seen yet: the id of its ``keep``-th newest run (0 when it has fewer:
+    nothing of it is deleted); runs below it may go. One windowed query per kind of group."""
+    missing = groups - set(thresholds)
+    for field in ("key", "kind"):
+        values = sorted(value for kind, value in missing if kind == field)
+        if not values:
+            continue
+        for value in values:
+            thresholds[(field, value)] = 0
+        if keep == 0:
+            for value in values:
+                thresholds[(field, value)] = 2**62
+            continue
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            ranked = (
+                JobRun.objects.filter(**{f"{field}__in": chunk})
+                .annotate(rank=Window(RowNumber(), partition_by=[F(field)], order_by=F("id").desc()))
+                .filter(rank=keep)
+                .values_list(field, "id")
+            )
+            for value, run_id in ranked:
+                thresholds[(field, value)] = run_id
+
+
+def _runs_delete(*, run_ids: list[int], batch: int) -> int:
+    """Log lines of ``run_ids`` ``batch`` at a time, then the runs themselves."""
+    lines = JobRunLog.objects.filter(run_id__any_of=run_ids)
+    while ids := list(lines.order_by("id").values_list("id", flat=True)[:batch]):
+        JobRunLog.objects.filter(id__any_of=ids).delete()
+    return JobRun.objects.filter(id__any_of=run_ids).delete()[1].get("genesys.JobRun", 0)
 
 
 @job_kind(
     JobKind.MAINTENANCE,
     queue="maintenance",
+    priority="low",  # after everything else a worker has to do
     defaults=KindDefaults(retry_attempts=1, retry_backoff_seconds=(600,), timeout_seconds=1800,
                           stale_after_seconds=3600, schedule="30 2 * * *"),
 )  # fmt: skip
@@ -63,7 +120,9 @@ def maintenance(ctx: JobContext) -> dict:
     summary: dict = {"retention_days": settings.RETENTION_DAYS}
     for name, step in _STEPS.items():
         summary[name] = step(before=before)
-    summary["job_runs_deleted"] = job_runs_prune(before=before)
+    summary["job_runs_deleted"] = job_runs_prune(
+        before=before, keep_per_key=settings.JOBS_KEEP_RUNS_PER_KEY, batch=settings.JOBS_PRUNE_BATCH
+    )
     ctx.progress(f"pruned: {summary}")
     for name in settings.GENESYS_QUEUES:
         clean_registries(django_rq.get_queue(name))

@@ -12,6 +12,10 @@
   no scheduled registry (lost half-way through being moved).
 * Scheduled runs past their time that no scheduler moved are released and reported
   (``overdue``, and an error in the log): /healthz fails on them too.
+* A run an operator cancelled is never retried: one whose worker vanished ends ``cancelled``
+  instead of ``abandoned``; one still running ``JOBS_CANCEL_FORCE_SECONDS`` after the request
+  (it never reached a safe point: a hung call) is stopped by force with RQ's stop-job command,
+  which kills its work horse, and ends ``cancelled`` (the kind cleans up as for an abandoned run).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from genesys.jobs.ledger import kind_config_get, run_finish
 from genesys.jobs.registry import job_spec
 from genesys.jobs.runner import job_retry_or_after
 from genesys.jobs.scheduling import scheduled_runs_release
+from genesys.jobs.stopping import run_stop_flag_clear
 from genesys.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ QUEUED_GRACE = timedelta(minutes=2)
 @dataclass
 class WatchdogResult:
     abandoned: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
     rescheduled: list[int] = field(default_factory=list)
     resubmitted: list[int] = field(default_factory=list)
     overdue: list[int] = field(default_factory=list)
@@ -66,14 +72,21 @@ def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
                 reason = f"worker {worker} stopped before it could record this failure:\n{cause}"
             else:
                 reason = f"worker {worker} vanished: no heartbeat since {last_beat:%Y-%m-%d %H:%M:%S} UTC"
+        elif _cancel_overdue(run=run, now=now):
+            reason = (
+                f"did not stop within {settings.JOBS_CANCEL_FORCE_SECONDS} s of the cancel request "
+                f"by {run.cancel_requested_by or '?'}; stopped by force"
+            )
         elif run.started_at and run.started_at < now - timedelta(seconds=config.stale_after_seconds):
             reason = f"still running after {config.stale_after_seconds} s (stale_after)"
         else:
             continue
-        if not run_finish(run=run, status=JobRun.Status.ABANDONED, error=reason):
+        status = JobRun.Status.CANCELLED if run.cancel_requested_at else JobRun.Status.ABANDONED
+        if not run_finish(run=run, status=status, error=reason):
             continue
-        result.abandoned.append(run.pk)
+        (result.cancelled if status == JobRun.Status.CANCELLED else result.abandoned).append(run.pk)
         run_cause_clear(run_id=run.pk)
+        run_stop_flag_clear(run_id=run.pk)
         _rq_abandon(run=run, reason=reason, now=now)
         spec = job_spec(run.kind)
         if spec.abandoned:
@@ -89,6 +102,14 @@ def jobs_watchdog(*, now: datetime | None = None) -> WatchdogResult:
             if rq_submit(run_id=run.pk):
                 result.resubmitted.append(run.pk)
     return result
+
+
+def _cancel_overdue(*, run: JobRun, now: datetime) -> bool:
+    """Cancelled long enough ago that the job should have reached a safe point by now."""
+    force = settings.JOBS_CANCEL_FORCE_SECONDS
+    return bool(
+        force and run.cancel_requested_at and run.cancel_requested_at < now - timedelta(seconds=force)
+    )
 
 
 def _scheduled_overdue(*, now: datetime) -> list[int]:

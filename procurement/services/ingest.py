@@ -51,6 +51,11 @@ logger = logging.getLogger(__name__)
 Reader = Callable[..., Iterator[MappedRow | RowRejection | SeenRow]]
 
 
+class IngestStopped(Exception):
+    """Raised between chunks when the job was asked to stop (cancelled, kill switch): the chunks
+    written stay, the missing-offer step never runs, the run ends cancelled."""
+
+
 @dataclass
 class IngestProgress:
     feed: str
@@ -75,6 +80,7 @@ class IngestResult:
     eol_reverted: int = 0
     products_changed: int = 0
     crash: BaseException | None = None
+    stopped: bool = False  # asked to stop: ended after a committed chunk, before the unseen step
 
 
 @dataclass
@@ -117,13 +123,16 @@ def feed_ingest(
     job_run_id: int | None = None,
     on_progress: Callable[[IngestProgress], None] | None = None,
     read: Reader = feed_read,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FeedRun:
     """Ingest one feed end to end and return its run record.
 
     Raises ``IngestAlreadyRunning`` (nothing touched) when another ingest of the feed is live.
     A failure while reading ends the run as failed: the rows read before it stay written, and
     missing offers are left alone. ``dry_run`` does everything up to the missing-offer step in a
-    transaction that is rolled back, and records what would have happened.
+    transaction that is rolled back, and records what would have happened. ``should_stop`` is
+    asked after each chunk: when it says so, the run ends cancelled with its chunks written and no
+    offer zeroed (the dirty-set sweep recomputes the products those chunks touched).
     """
     feed = SupplierFeed.objects.select_related("supplier").get(pk=feed_id)
     run = feed_run_start(
@@ -156,6 +165,7 @@ def feed_ingest(
                 live=not dry_run,
                 on_progress=on_progress,
                 feed=feed,
+                should_stop=should_stop,
             )
             result.read_error = read_error
             _unseen_handle(
@@ -173,6 +183,11 @@ def feed_ingest(
             _catalog_update(
                 run=run, tally=tally, on_progress=on_progress, feed=feed, stats=stats, result=result
             )
+    except IngestStopped:
+        logger.warning("Ingest of feed %s stopped on request after %s rows", feed.pk, stats.rows_read)
+        result.stopped = True
+        _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
+        return run
     except Exception as exc:
         logger.exception("Ingest of feed %s failed", feed.pk)
         result.crash = exc
@@ -218,21 +233,28 @@ def supplier_ingest(
     triggered_by: str = "",
     job_run_id: int | None = None,
     on_progress: Callable[[IngestProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[FeedRun]:
-    """Ingest every active feed of a supplier (or one of them), one after the other."""
+    """Ingest every active feed of a supplier (or one of them), one after the other; when
+    ``should_stop`` says so, the feed being read ends cancelled and the next ones are not read."""
     supplier = Supplier.objects.get(pk=supplier_id)
     feeds = supplier.feeds.filter(pk=feed_id) if feed_id else supplier.feeds.filter(is_active=True)
-    return [
-        feed_ingest(
-            feed_id=feed.pk,
-            dry_run=dry_run,
-            force_unseen=force_unseen,
-            triggered_by=triggered_by,
-            job_run_id=job_run_id,
-            on_progress=on_progress,
+    runs: list[FeedRun] = []
+    for feed in feeds.order_by("name"):
+        if should_stop is not None and runs and should_stop():
+            break
+        runs.append(
+            feed_ingest(
+                feed_id=feed.pk,
+                dry_run=dry_run,
+                force_unseen=force_unseen,
+                triggered_by=triggered_by,
+                job_run_id=job_run_id,
+                on_progress=on_progress,
+                should_stop=should_stop,
+            )
         )
-        for feed in feeds.order_by("name")
-    ]
+    return runs
 
 
 def known_items_load(*, feed: SupplierFeed, profile: dict[str, Any]) -> KnownItems | None:
@@ -315,8 +337,11 @@ def _rows_write(
     live: bool,
     on_progress: Callable[[IngestProgress], None] | None,
     feed: SupplierFeed,
+    should_stop: Callable[[], bool] | None = None,
 ) -> str:
-    """Consume the reader in chunks; returns the read error ('' when the feed was read fully)."""
+    """Consume the reader in chunks; returns the read error ('' when the feed was read fully).
+
+    Raises ``IngestStopped`` after a chunk is committed when ``should_stop`` says so."""
     flush = _ChunkFlusher(
         writer=writer, run=run, stats=stats, tally=tally, live=live, on_progress=on_progress, feed=feed
     )
@@ -328,11 +353,13 @@ def _rows_write(
                     _rejection_count(row, tally=tally, rejected_skus=flush.rejected_skus)
                     if len(flush.rejected_skus) >= chunk_rows:
                         flush()
+                        _stop_check(should_stop)
                     continue
                 _valid_count(row, tally=tally)
                 flush.pending.append(row)
                 if len(flush.pending) >= chunk_rows:
                     flush()
+                    _stop_check(should_stop)
     except FeedReadError as exc:
         flush()
         return str(exc)
@@ -357,6 +384,12 @@ def _valid_count(row: MappedRow | SeenRow, *, tally: _Tally) -> None:
                 tally.warnings.append(
                     _("line %(line)s: %(warning)s") % {"line": row.line, "warning": warning}
                 )
+
+
+def _stop_check(should_stop: Callable[[], bool] | None) -> None:
+    """Between chunks, the only safe point: everything read so far is committed."""
+    if should_stop is not None and should_stop():
+        raise IngestStopped
 
 
 def _unseen_handle(
@@ -434,6 +467,8 @@ def _run_finish(
     warnings = _run_warnings(stats=stats, tally=tally, result=result)
     if error:
         status = FeedRun.Status.FAILED
+    elif result.stopped:
+        status = FeedRun.Status.CANCELLED
     elif (
         result.unseen == "skipped"
         or tally.rows_rejected
@@ -463,6 +498,12 @@ def _run_warnings(*, stats: ReadStats, tally: _Tally, result: IngestResult) -> l
     if result.unseen == "skipped":
         warnings.insert(
             0, _("Missing offers were not zeroed: %(reason)s.") % {"reason": result.unseen_reason}
+        )
+    if result.stopped:
+        warnings.insert(
+            0,
+            _("Stopped on request after %(rows)s valid rows (all written); missing offers were not zeroed.")
+            % {"rows": tally.rows_valid},
         )
     if tally.rejected_kept:
         warnings.append(
@@ -557,5 +598,5 @@ def _run_record(
     run.unseen_handling = result.unseen
     run.warnings = [controls_escape(warning) for warning in warnings]
     run.rejected_rows = [{**row, "reason": controls_escape(row["reason"])} for row in tally.rejected]
-    run.progress = _("finished") if not error else _("failed")
+    run.progress = _("failed") if error else _("stopped") if result.stopped else _("finished")
     run.save()

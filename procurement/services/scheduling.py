@@ -98,7 +98,10 @@ def supplier_ingest_now(*, supplier_id: int, triggered_by: str) -> JobRun | None
         return None
     job_cancel(key=key, reason=f"replaced by an ingest started now ({triggered_by})")
     run = job_enqueue(
-        kind=JobKind.SUPPLIER_INGEST, params={"supplier_id": supplier_id}, triggered_by=triggered_by
+        kind=JobKind.SUPPLIER_INGEST,
+        params={"supplier_id": supplier_id},
+        triggered_by=triggered_by,
+        priority=JobRun.Priority.URGENT,  # an operator's "Run now": before scheduled work
     )
     if run is not None:
         Supplier.objects.filter(pk=supplier_id).update(ingest_next_run_at=timezone.now())

@@ -47,6 +47,17 @@ def test_the_drain_works_in_chunks_and_reports_each():
     assert (result.products, result.chunks, seen) == (5, 3, [2, 4, 5])
 
 
+def test_the_drain_stops_between_chunks_when_asked_and_leaves_the_rest_marked():
+    products = ProductFactory.create_batch(5)
+    products_mark_dirty(product_ids=[p.pk for p in products])
+    seen = []
+    result = dirty_products_drain(
+        chunk_size=2, on_chunk=lambda done: seen.append(done.products), should_stop=lambda: len(seen) == 2
+    )
+    assert (result.products, result.chunks, result.stopped) == (4, 2, True)
+    assert DirtyProduct.objects.count() == 1  # the next drain takes it
+
+
 def test_a_mark_renewed_after_the_drain_read_it_survives_the_delete():
     product, other = ProductFactory.create_batch(2)
     products_mark_dirty(product_ids=[product.pk, other.pk])

@@ -33,7 +33,7 @@ from tests.support.services import PostgresCluster, _pg_bin, postgres_cluster, r
 from tests.support.states import catalog_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
-QUEUES = ("sync", "catalog", "ingest", "maintenance", "default")
+QUEUES = ("urgent", "high", "sync", "catalog", "ingest", "maintenance", "default", "low")
 PROFILE = {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}, "meta": "none"}
 ROWS = 300
 OUTAGE_SECONDS = 45  # beyond RQ's own 30 s job monitoring beat, too

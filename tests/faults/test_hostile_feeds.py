@@ -34,7 +34,7 @@ PROFILE = {
     },
     "meta": ["colour"],
 }
-QUEUES = ("catalog", "ingest", "maintenance", "default")
+QUEUES = ("urgent", "high", "catalog", "ingest", "maintenance", "default", "low")
 MAX_SECONDS = 2
 
 

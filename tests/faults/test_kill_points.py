@@ -44,7 +44,7 @@ PROFILE = {
     "fields": {"sku": "sku", "gtin": "ean", "name": "name", "price": "price", "stock": "stock"},
     "meta": "none",
 }
-QUEUES = ("sync", "catalog", "ingest", "maintenance", "default")
+QUEUES = ("urgent", "high", "sync", "catalog", "ingest", "maintenance", "default", "low")
 WIDE_PRICE_GUARD = "10"
 
 

@@ -66,6 +66,13 @@ def test_run_job_refuses_a_duplicate_and_unknown_kinds():
         call_command("run_job", "nope")
 
 
+def test_run_job_takes_a_priority():
+    call_command("run_job", TEST_KIND, "--key", "test_job:7", "--priority", "urgent")
+    assert JobRun.objects.get(key="test_job:7").priority == "urgent"
+    call_command("run_job", TEST_KIND, "--key", "test_job:8")
+    assert JobRun.objects.get(key="test_job:8").priority == "normal"
+
+
 def test_schedule_supplier_ingests_command(capsys):
     SupplierFactory(ingest_enabled=True)
     call_command("schedule_supplier_ingests")

@@ -70,3 +70,47 @@ def test_a_kind_can_be_run_now_from_the_admin(staff_client, django_capture_on_co
     assert (
         JobRun.objects.filter(kind="maintenance", status="queued", triggered_by="admin:operator").count() == 1
     )
+
+
+def test_runs_show_their_priority_and_can_be_filtered_by_it(staff_client):
+    JobRun.objects.create(kind="maintenance", key="maintenance", status="success", priority="low")
+    JobRun.objects.create(
+        kind="supplier_ingest", key="supplier_ingest:7", status="success", priority="urgent"
+    )
+    url = reverse("admin:genesys_jobrun_changelist")
+    page = staff_client.get(url, {"priority": "urgent"}).content.decode()
+    assert "supplier_ingest:7" in page and "maintenance</a>" not in page
+    assert "Urgent" in page
+
+
+def test_the_cancel_action_cancels_queued_runs_asks_running_ones_and_reports_ended_ones(
+    role_client, django_capture_on_commit_callbacks
+):
+    client = role_client("operator")
+    queued = JobRun.objects.create(kind="maintenance", key="maintenance", status="queued")
+    running = JobRun.objects.create(kind="supplier_ingest", key="supplier_ingest:1", status="running")
+    ended = JobRun.objects.create(kind="supplier_ingest", key="supplier_ingest:2", status="success")
+    url = reverse("admin:genesys_jobrun_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"action": "cancel_runs", "_selected_action": [queued.pk, running.pk, ended.pk]}, follow=True
+        )
+    text = response.content.decode()
+    queued.refresh_from_db()
+    running.refresh_from_db()
+    assert queued.status == "cancelled" and queued.cancel_requested_by == "admin:operator-user"
+    assert running.status == "running" and running.cancel_requested_at is not None
+    assert f"Cancelled: runs {queued.pk}." in text
+    assert f"Asked to stop: runs {running.pk}" in text
+    assert f"nothing to cancel: runs {ended.pk}." in text
+
+
+def test_run_now_in_the_admin_is_urgent(role_client):
+    from genesys.models import JobKindConfig
+
+    config = JobKindConfig.objects.get(kind="maintenance")
+    role_client("operator").post(
+        reverse("admin:genesys_jobkindconfig_changelist"),
+        {"action": "run_now", "_selected_action": [config.pk]},
+    )
+    assert JobRun.objects.get(kind="maintenance").priority == "urgent"

@@ -111,6 +111,7 @@ ALLOWED_STATUS = {
 ACTIONS: dict[tuple[str, str], set[str]] = {
     ("genesys.jobkindconfig", "run_now"): OPERATORS,
     ("genesys.jobkindconfig", "delete_selected"): ADMINS,
+    ("genesys.jobrun", "cancel_runs"): OPERATORS,
     ("catalog.product", "recompute_now"): OPERATORS,
     ("catalog.product", "mark_eol"): OPERATORS,
     ("catalog.product", "unmark_eol"): OPERATORS,
@@ -335,3 +336,6 @@ def test_the_role_groups_are_what_the_docs_say(role_user):
     assert has("integrator", "procurement.change_supplierfeed") and not has("integrator", "genesys.run_jobs")
     assert not has("integrator", "catalog.approve_prices")
     assert has("admin", "auth.change_user") and has("admin", "genesys.manage_queues")
+    assert has("operator", "genesys.run_jobs") and has("operator", "genesys.cancel_jobs")
+    assert has("admin", "genesys.cancel_jobs") and not has("viewer", "genesys.cancel_jobs")
+    assert not has("integrator", "genesys.cancel_jobs")

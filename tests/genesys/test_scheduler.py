@@ -123,6 +123,46 @@ def test_the_watchdog_leaves_beating_runs_alone_until_stale_after(settings):
     assert (hung.status, hung.error) == ("abandoned", "still running after 600 s (stale_after)")
 
 
+def test_a_cancelled_run_whose_worker_vanished_ends_cancelled_and_is_not_retried(settings):
+    settings.JOBS_HEARTBEAT_GRACE_SECONDS = 60
+    run = JobRun.objects.create(
+        kind=TEST_KIND, key="test_job:1", params={"n": 1}, status="running", worker_name="gone",
+        started_at=NOW - timedelta(minutes=5), heartbeat_at=NOW - timedelta(minutes=2),
+        cancel_requested_at=NOW - timedelta(minutes=3), cancel_requested_by="api:alice",
+    )  # fmt: skip
+    result = jobs_watchdog(now=NOW)
+    run.refresh_from_db()
+    assert run.status == "cancelled" and "vanished" in run.error
+    assert (result.cancelled, result.abandoned, result.rescheduled) == ([run.pk], [], [])
+    assert JobRun.objects.count() == 1
+
+
+def test_a_cancelled_run_that_never_reaches_a_safe_point_is_stopped_by_force_after_the_grace(settings):
+    settings.JOBS_HEARTBEAT_GRACE_SECONDS = 60
+    settings.JOBS_CANCEL_FORCE_SECONDS = 300
+    beat = NOW - timedelta(seconds=5)
+    patient = JobRun.objects.create(
+        kind=TEST_KIND, key="a", status="running", started_at=NOW - timedelta(minutes=10), heartbeat_at=beat,
+        cancel_requested_at=NOW - timedelta(minutes=4), cancel_requested_by="alice",
+    )  # fmt: skip
+    hung = JobRun.objects.create(
+        kind=TEST_KIND, key="b", status="running", started_at=NOW - timedelta(minutes=10), heartbeat_at=beat,
+        cancel_requested_at=NOW - timedelta(minutes=6), cancel_requested_by="alice",
+    )  # fmt: skip
+    result = jobs_watchdog(now=NOW)
+    patient.refresh_from_db()
+    hung.refresh_from_db()
+    assert patient.status == "running"  # still within its grace
+    assert hung.status == "cancelled"
+    assert hung.error == "did not stop within 300 s of the cancel request by alice; stopped by force"
+    assert result.cancelled == [hung.pk] and not result.rescheduled
+    settings.JOBS_CANCEL_FORCE_SECONDS = 0  # never by force
+    settings.JOBS_HEARTBEAT_GRACE_SECONDS = 600
+    assert jobs_watchdog(now=NOW + timedelta(minutes=5)).cancelled == []
+    patient.refresh_from_db()
+    assert patient.status == "running"
+
+
 def test_the_watchdog_puts_a_lost_queued_job_back_on_its_queue(redis_conn):
     run = JobRun.objects.create(kind=TEST_KIND, key="test_job:5", params={"n": 5}, status="queued",
                                 rq_job_id="genesys-lost", created_at=NOW - timedelta(minutes=10))  # fmt: skip

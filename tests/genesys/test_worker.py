@@ -40,7 +40,7 @@ def test_a_scheduler_takes_over_the_locks_of_one_nobody_refreshes(redis_conn, se
     fresh = RQScheduler.get_locking_key("ingest")
     redis_conn.set(fresh, "alive", ex=SCHEDULER_LOCK_TTL)
     scheduler = GenesysScheduler(settings.GENESYS_QUEUES, connection=django_rq.get_connection("default"))
-    assert scheduler.acquire_locks() == {"catalog", "sync", "maintenance"}
+    assert scheduler.acquire_locks() == set(settings.GENESYS_QUEUES) - {"ingest"}
     assert redis_conn.get(fresh) == b"alive"
     assert scheduler.should_reacquire_locks is False  # it just tried
     scheduler.release_locks()
@@ -49,3 +49,19 @@ def test_a_scheduler_takes_over_the_locks_of_one_nobody_refreshes(redis_conn, se
 def test_an_idle_worker_wakes_up_often_enough_to_notice_a_dead_scheduler(worker, settings):
     assert worker.dequeue_timeout <= settings.JOBS_SCHEDULER_CHECK_SECONDS
     assert worker.connection_timeout > 400  # long commands keep RQ's long socket timeout
+
+
+def test_a_worker_takes_urgent_then_high_work_first_and_low_last_whatever_its_command_line(redis_conn):
+    from rq import Queue
+
+    names = ["low", "ingest", "sync", "high", "urgent"]
+    queues = [Queue(name, connection=redis_conn, serializer=JSONSerializer) for name in names]
+    worker = GenesysWorker(queues, connection=redis_conn, name="w-order", serializer=JSONSerializer)
+    assert worker.queue_names() == ["urgent", "high", "ingest", "sync", "low"]
+    for name in ("low", "ingest", "urgent"):
+        Queue(name, connection=redis_conn, serializer=JSONSerializer).enqueue("builtins.len", [name])
+    taken = []
+    for _ in range(3):
+        _job, queue = worker.dequeue_job_and_maintain_ttl(timeout=1)
+        taken.append(queue.name)
+    assert taken == ["urgent", "ingest", "low"]

@@ -7,6 +7,7 @@ Redis, feed them over real HTTP, and kill one with SIGKILL. They are the slowest
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from itertools import pairwise
 
 import django_rq
@@ -16,10 +17,11 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from catalog.models import Product, ProductSupplierEvent
+from genesys.jobs.requests import job_run_cancel
 from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobKindConfig, JobRun
 from procurement.models import FeedRun, SupplierItem
-from procurement.services.scheduling import supplier_ingests_schedule
+from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
 from tests.factories import FeedMapperFactory, SupplierFactory, SupplierFeedFactory, make_gtin
 from tests.support.feed_server import Reply
 from tests.support.jobs import jobs_work
@@ -123,3 +125,71 @@ def test_a_worker_killed_mid_ingest_is_abandoned_rescheduled_and_the_catalog_sta
     assert SupplierItem.objects.count() == page_size + 100
     assert ProductSupplierEvent.objects.filter(reason="init").count() == page_size + 100
     assert FeedRun.objects.filter(job_run=retry).get().status == "success"
+
+
+def test_an_ingest_cancelled_mid_feed_in_a_worker_ends_cancelled_with_whole_chunks_and_no_stock_zeroed(
+    feed_server,
+):
+    """The cooperative stop: the worker finishes the chunk it is writing, commits it, and stops
+    before the missing-offer step; the supplier's next ingest is scheduled as after any end."""
+    chunk, pieces, piece_rows = 200, 30, 200
+    old_rows = "".join(f"OLD{n};{make_gtin(90_000 + n)};20.00;7\n" for n in range(40))
+    state = {"slow": False}
+
+    def slow_rows():
+        yield b"sku;ean;price;stock\n"
+        for piece in range(pieces):
+            rows = range(piece * piece_rows, (piece + 1) * piece_rows)
+            yield "".join(f"S{n};{make_gtin(n)};{10 + n % 7}.50;{1 + n % 5}\n" for n in rows).encode()
+            time.sleep(0.4)
+
+    def feed(request):
+        if not state["slow"]:
+            return "sku;ean;price;stock\n" + old_rows
+        return Reply(body=slow_rows())
+
+    feed_server.route("/slow.csv", body=feed)
+    supplier = supplier_on(feed_server, "Slow", "/slow.csv")
+    feed_model = supplier.feeds.get()
+    feed_model.unseen_min_ratio = 0  # a complete read would zero every offer it did not list
+    feed_model.save(update_fields=["unseen_min_ratio"])
+    key = f"supplier_ingest:{supplier.pk}"
+    supplier_ingests_schedule()
+    jobs_work("ingest")  # the first ingest: 40 offers in stock
+    assert SupplierItem.objects.filter(sku__startswith="OLD", stock=7).count() == 40
+
+    state["slow"] = True
+    run = supplier_ingest_now(supplier_id=supplier.pk, triggered_by="test")
+    assert run.priority == "urgent"
+    with worker_process("urgent", "ingest", name="cancel", extra_env={"INGEST_CHUNK_ROWS": str(chunk)}):
+        wait_for(
+            lambda: SupplierItem.objects.filter(sku__startswith="S").count() >= 2 * chunk,
+            timeout=60,
+            what="two chunks written",
+        )
+        asked = job_run_cancel(run_id=run.pk, by="api:alice")
+        assert (asked.status, asked.cancel_requested_by) == ("running", "api:alice")
+        wait_for(
+            lambda: JobRun.objects.filter(pk=run.pk, status="cancelled").exists(),
+            timeout=60,
+            what="cancelled",
+        )
+    run.refresh_from_db()
+    assert run.summary["cancelled_by"] == "api:alice" and not run.error
+    feed_run = FeedRun.objects.get(job_run=run)
+    assert feed_run.status == "cancelled" and feed_run.offers_zeroed == 0
+    assert feed_run.unseen_handling == ""  # the missing-offer step never ran
+    written = SupplierItem.objects.filter(sku__startswith="S").count()
+    assert written % chunk == 0 and 2 * chunk <= written < pieces * piece_rows
+    assert feed_run.rows_valid == written
+    assert (
+        ProductSupplierEvent.objects.filter(reason="init", supplier_item__sku__startswith="S").count()
+        == written
+    )
+    assert SupplierItem.objects.filter(sku__startswith="OLD", stock=7).count() == 40  # nothing zeroed
+    # Not retried; the supplier's schedule carries on from this end.
+    assert not JobRun.objects.filter(key=key, attempt__gt=1).exists()
+    following = JobRun.objects.get(key=key, status="queued")
+    assert following.scheduled_for >= run.finished_at + timedelta(minutes=59)
+    supplier.refresh_from_db()
+    assert supplier.ingest_next_run_at == following.scheduled_for

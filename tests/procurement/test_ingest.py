@@ -603,3 +603,24 @@ def test_a_dry_run_leaves_no_intent_behind(distrilusa):
     distrilusa.serve(*LINES)
     distrilusa.ingest(dry_run=True)
     assert not DirtyProduct.objects.exists()
+
+
+def test_an_ingest_asked_to_stop_keeps_its_written_chunks_and_zeroes_nothing(distrilusa, settings):
+    """The stop is checked after each committed chunk; the missing-offer step never runs."""
+    seed_three(distrilusa)
+    settings.INGEST_CHUNK_ROWS = 2
+    rows = [f"N{n};{ean(100 + n)};Acme;P{n};Product {n};A > B;10,00;3;1 ano" for n in range(7)]
+    distrilusa.serve(*rows)  # DL1..DL3 are missing: a complete read would zero DL1 and DL2
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(SupplierItem.objects.filter(sku__startswith="N").count())
+        return len(asked) == 2  # after the second chunk
+
+    run = distrilusa.ingest(should_stop=should_stop)
+    assert asked == [2, 4]  # asked once per committed chunk, each one written when asked
+    assert run.status == "cancelled" and run.progress
+    assert (run.rows_valid, run.offers_zeroed, run.unseen_handling) == (4, 0, "")
+    assert "Stopped on request after 4 valid rows" in run.warnings[0]
+    assert SupplierItem.objects.filter(sku__startswith="N").count() == 4
+    assert set(SupplierItem.objects.filter(sku__in=["DL1", "DL2"]).values_list("stock", flat=True)) == {12, 5}

@@ -149,7 +149,8 @@ def test_run_now_replaces_a_later_scheduled_ingest(feeds_root, django_capture_on
         now_run = supplier_ingest_now(supplier_id=supplier.pk, triggered_by="test")
     assert later.created and now_run.scheduled_for is None
     assert active(supplier).get() == now_run
-    jobs_work("ingest")
+    assert now_run.priority == "urgent"  # an operator's run now: before scheduled work
+    jobs_work("urgent")
     now_run.refresh_from_db()
     assert now_run.status == "success"
 

@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("kind", help="one of: " + ", ".join(sorted(job_specs())))
         parser.add_argument("--key", help='the job key, e.g. "supplier_ingest:3" (per-key kinds)')
         parser.add_argument("--sync", action="store_true", help="run in this process, in the foreground")
+        parser.add_argument(
+            "--priority",
+            choices=JobRun.Priority.values,
+            help="the queue a worker takes it from (default: the kind's own, normal or low)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -36,7 +41,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot read parameters from key {options['key']!r}.") from None
         elif spec.params_from_key is not None:
             raise CommandError(f"{spec.kind} needs --key, e.g. {spec.kind}:1")
-        run = job_enqueue(kind=spec.kind, params=params, triggered_by="command")
+        run = job_enqueue(kind=spec.kind, params=params, triggered_by="command", priority=options["priority"])
         if run is None:
             active = JobRun.objects.filter(kind=spec.kind, status__in=JobRun.ACTIVE).first()
             raise CommandError(
