@@ -6,6 +6,7 @@ import uuid
 
 from catalog.models import DirtyProduct
 from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
+from catalog.services.backlog import stream_backlog_sample
 from catalog.services.dirty import dirty_products_drain
 from catalog.services.eol import products_mark_eol
 from catalog.services.offers import active_offers_recompute
@@ -51,6 +52,8 @@ def _dirty_products_waiting() -> bool:
     defaults=KindDefaults(max_concurrency=1, retry_attempts=3, retry_backoff_seconds=(30, 120, 600),
                           timeout_seconds=1800, stale_after_seconds=3600, schedule="every 30s"),
     has_work=_dirty_products_waiting,
+    # The tick's housekeeping also samples the shop stream's backlog (the home page's chart).
+    reconcile=stream_backlog_sample,
 )  # fmt: skip
 def catalog_recompute(ctx: JobContext) -> dict:
     scope, scope_id = ctx.params.get("scope", DIRTY_SCOPE), ctx.params.get("id")

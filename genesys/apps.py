@@ -15,6 +15,7 @@ class GenesysConfig(AppConfig):
         from genesys.jobs import maintenance  # noqa: F401  (the maintenance job kind)
 
         autodiscover_modules("jobs")  # each app's job kinds
+        autodiscover_modules("home")  # each app's blocks of the admin home page (genesys.home)
         post_migrate.connect(_job_kind_configs_ensure, sender=self)
 
 

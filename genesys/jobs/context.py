@@ -14,6 +14,7 @@ from django.db import connections, reset_queries
 from django.utils import timezone
 
 from genesys.jobs.ledger import kind_config_get, run_log, workers_enabled
+from genesys.jobs.progress import ProgressMeter
 from genesys.models import JobKindConfig, JobRun
 
 logger = logging.getLogger(__name__)
@@ -89,20 +90,39 @@ class JobContext:
         self._last_progress = 0.0
         self._last_stop_check = time.monotonic()
         self._stop = False
+        self._meters: dict[tuple[str, str], ProgressMeter] = {}
 
     def log(self, message: str, *, stage: str = "page") -> None:
         run_log(run_id=self.run.pk, stage=stage, message=message)
         if self.echo:
             self.echo(message)
 
-    def progress(self, message: str) -> None:
-        """A progress line in the run's log (at most one every couple of seconds) and a heartbeat."""
+    def progress(
+        self,
+        message: str,
+        *,
+        done: int | None = None,
+        total: int | None = None,
+        unit: str = "",
+        scope: str = "",
+    ) -> None:
+        """A progress line in the run's log (at most one every couple of seconds) and a heartbeat.
+
+        With ``done`` and ``total`` (rows of a feed whose size is known, say), the run also
+        records its percentage and estimated end (genesys.jobs.progress), per ``scope``: a new
+        scope (the next feed) starts a new estimate.
+        """
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_LOG_EVERY_SECONDS:
             return
         self._last_progress = now
         self.log(message)
-        JobRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if done is not None:
+            meter = self._meters.setdefault((scope, unit), ProgressMeter(unit=unit))
+            fields["progress"] = meter.reading(done=done, total=total, now=fields["heartbeat_at"])
+            self.run.progress = fields["progress"]
+        JobRun.objects.filter(pk=self.run.pk).update(**fields)
         # With DEBUG on, Django keeps the text of every query until a request ends; a job has no
         # requests, and an ingest's queries carry thousands of ids each: drop them as it goes.
         reset_queries()

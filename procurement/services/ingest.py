@@ -58,6 +58,11 @@ class IngestProgress:
     rows_valid: int
     rows_rejected: int
     phase: str
+    # The measure of how far the read is (procurement.progress): the body's size and
+    # the parser's position in it, when known; the feed, for the previous run's row count.
+    feed_id: int = 0
+    body_bytes: int = 0
+    body_bytes_read: int = 0
 
 
 @dataclass
@@ -278,8 +283,11 @@ def _rows_write(
             )
         if on_progress:
             on_progress(
-                IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
-            )
+                IngestProgress(
+                    str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows",
+                    feed_id=feed.pk, body_bytes=stats.body_bytes, body_bytes_read=stats.body_bytes_read,
+                )
+            )  # fmt: skip
 
     try:
         for batch in items_read_ahead(rows):
@@ -356,7 +364,14 @@ def _catalog_update(
     began = time.monotonic()
     if on_progress:
         on_progress(
-            IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "recompute")
+            IngestProgress(
+                str(feed),
+                stats.rows_read,
+                tally.rows_valid,
+                tally.rows_rejected,
+                "recompute",
+                feed_id=feed.pk,
+            )
         )
     pending = dirty_products_count()
 
