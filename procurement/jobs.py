@@ -56,7 +56,8 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
         if p.feed_id not in expected and p.phase == "rows" and not p.body_bytes:
             expected[p.feed_id] = feed_expected_rows(feed_id=p.feed_id)
         measure = ingest_measure(
-            phase=p.phase, rows_read=p.rows_read, body_bytes=p.body_bytes,
+            phase=p.phase, rows_read=p.rows_read, rows_done=p.rows_valid + p.rows_rejected,
+                body_bytes=p.body_bytes,
             body_bytes_read=p.body_bytes_read, expected_rows=expected.get(p.feed_id),
         )  # fmt: skip
         if measure is None:
