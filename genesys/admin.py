@@ -58,6 +58,7 @@ class WorkerGlobalConfigAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: WorkerGlobalConfig, form: Any, change: bool) -> None:
         kill_switch_set(enabled=obj.workers_enabled, by=request.user.get_username())
+        obj.pk = 1
         obj.refresh_from_db()
 
     def _may_toggle(self, request: HttpRequest) -> bool:
