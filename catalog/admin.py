@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from catalog.admin_actions import ProductCockpitMixin
 from catalog.models import (
     Brand,
     CatalogUpdateStream,
@@ -37,12 +38,7 @@ from catalog.services.approvals import (
     price_approvals_approve_run,
     price_approvals_reject,
 )
-from catalog.services.changes import (
-    category_save,
-    product_save,
-    products_resync,
-    products_set_eol_manually,
-)
+from catalog.services.changes import category_save, product_save
 from catalog.services.offers import Reason, active_offers_recompute
 from catalog.services.rates import currency_rate_delete, currency_rate_save
 from catalog.services.stream_leases import stream_rows_retry
@@ -122,7 +118,7 @@ class ProductMetaInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ProductCockpitMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "name",
@@ -151,9 +147,11 @@ class ProductAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "election",
+        "history_chart",
         "recent_events",
     ]
-    actions = ["recompute_now", "mark_eol", "unmark_eol", "resync"]
+    # enable … resync: catalog/admin_actions.py (confirmation pages with counts)
+    actions = ["enable", "disable", "set_margin", "mark_eol", "unmark_eol", "resync", "recompute_now"]
 
     def has_run_jobs_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("genesys.run_jobs")  # type: ignore[union-attr]
@@ -169,7 +167,7 @@ class ProductAdmin(admin.ModelAdmin):
         ),
         (_("Offer election"), {"fields": ["election"]}),
         (_("Content"), {"fields": ["description", "image_url", "weight"], "classes": ["collapse"]}),
-        (_("History"), {"fields": ["recent_events", "created_at", "updated_at"]}),
+        (_("History"), {"fields": ["history_chart", "recent_events", "created_at", "updated_at"]}),
     ]
 
     @admin.display(description=_("price waiting for approval"))
@@ -214,42 +212,6 @@ class ProductAdmin(admin.ModelAdmin):
                 "changed": len(result.changed_product_ids),
                 "rows": result.stream_rows,
             },
-        )
-
-    @admin.action(description=_("Mark as end of life"), permissions=["change"])
-    def mark_eol(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = products_set_eol_manually(
-            product_ids=list(queryset.values_list("id", flat=True)), is_eol=True
-        )
-        self.message_user(
-            request,
-            ngettext("%(count)d product marked end of life.", "%(count)d products marked end of life.", count)
-            % {"count": count},
-        )
-
-    @admin.action(description=_("Bring back from end of life"), permissions=["change"])
-    def unmark_eol(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = products_set_eol_manually(
-            product_ids=list(queryset.values_list("id", flat=True)), is_eol=False
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d product is no longer end of life.",
-                "%(count)d products are no longer end of life.",
-                count,
-            )
-            % {"count": count},
-        )
-
-    @admin.action(description=_("Send the current state to the shop again"), permissions=["change"])
-    def resync(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = products_resync(product_ids=list(queryset.values_list("id", flat=True)))
-        self.message_user(
-            request,
-            ngettext("%(count)d shop update queued.", "%(count)d shop updates queued.", count)
-            % {"count": count},
-            messages.SUCCESS,
         )
 
     @admin.display(description=_("price and stock history"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import DirtyProduct
 from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
+from catalog.services.backlog import stream_backlog_sample
 from catalog.services.dirty import dirty_products_drain
 from catalog.services.eol import products_mark_eol
 from catalog.services.offers import active_offers_recompute
@@ -78,6 +79,8 @@ def _recompute_params_check(params: dict) -> None:
             "product_ids": JobParam(list), "reason": JobParam(str)},
     params_check=_recompute_params_check,
     retention_per_kind=True,  # an operator's recompute has a key of its own
+    # The tick's housekeeping also samples the shop stream's backlog (the home page's chart).
+    reconcile=stream_backlog_sample,
 )  # fmt: skip
 def catalog_recompute(ctx: JobContext) -> dict:
     scope, scope_id = ctx.params.get("scope", DIRTY_SCOPE), ctx.params.get("id")

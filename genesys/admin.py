@@ -10,7 +10,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -19,12 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 
-from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
+from genesys.admin_tools import ReadOnlyAdmin, job_status_badge, pretty_json, progress_text
 from genesys.jobs.enqueue import job_enqueue
+from genesys.jobs.ledger import kill_switch_set, workers_enabled
 from genesys.jobs.registry import job_spec, schedule_parse
 from genesys.jobs.requests import JobNotCancellable, job_run_cancel
 from genesys.jobs.selectors import run_log_page
-from genesys.models import JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
+from genesys.models import JobKindConfig, JobRun, JobRunLog, KillSwitchChange, WorkerGlobalConfig
 
 admin.site.site_header = _("Genesys")
 admin.site.site_title = _("Genesys")
@@ -33,8 +35,11 @@ admin.site.index_title = _("Back office")
 
 @admin.register(WorkerGlobalConfig)
 class WorkerGlobalConfigAdmin(admin.ModelAdmin):
+    """The kill switch as one page: its state, who changed it and when, a button to flip it."""
+
     list_display = ["__str__", "workers_enabled", "updated_at", "updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
+    KILL_SWITCH_HISTORY = 50
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # The row is created once (by whoever first flips the switch); both need the switch's
@@ -54,9 +59,53 @@ class WorkerGlobalConfigAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: WorkerGlobalConfig, form: Any, change: bool) -> None:
+        kill_switch_set(enabled=obj.workers_enabled, by=request.user.get_username())
         obj.pk = 1
-        obj.updated_by = request.user.get_username()
-        super().save_model(request, obj, form, change)
+        obj.refresh_from_db()
+
+    def _may_toggle(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("genesys.toggle_killswitch") and (  # type: ignore[union-attr]
+            self.has_change_permission(request) or super().has_add_permission(request)
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not self._may_toggle(request):
+                raise PermissionDenied
+            wanted = request.POST.get("workers_enabled")
+            if wanted not in ("on", "off"):
+                return HttpResponseRedirect(request.path)
+            kill_switch_set(
+                enabled=wanted == "on",
+                by=request.user.get_username(),
+                note=request.POST.get("note", "").strip(),
+            )
+            if wanted == "on":
+                self.message_user(request, _("Workers enabled: jobs run again."), messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "Kill switch on: no job runs until it is turned off "
+                        "(jobs are skipped and rescheduled)."
+                    ),
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(request.path)
+        config = WorkerGlobalConfig.objects.filter(pk=1).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Kill switch"),
+            "opts": self.model._meta,
+            "enabled": workers_enabled(),
+            "config": config,
+            "history": KillSwitchChange.objects.order_by("-changed_at", "-id")[: self.KILL_SWITCH_HISTORY],
+            "may_toggle": self._may_toggle(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/genesys/killswitch.html", context)
 
 
 class JobKindConfigForm(forms.ModelForm):
@@ -140,6 +189,7 @@ class JobRunAdmin(ReadOnlyAdmin):
         "key",
         "status_label",
         "priority",
+        "progress_label",
         "attempt",
         "created_at",
         "started_at",
@@ -151,7 +201,7 @@ class JobRunAdmin(ReadOnlyAdmin):
     search_fields = ["key", "rq_job_id", "error"]
     date_hierarchy = "created_at"
     exclude = ["summary", "progress"]
-    readonly_fields = ["summary_pretty", "progress_pretty", "feed_runs_links"]
+    readonly_fields = ["status_label", "progress_label", "summary_pretty", "feed_runs_links"]
     actions = ["cancel_runs"]
 
     def has_cancel_jobs_permission(self, request: HttpRequest) -> bool:
@@ -195,7 +245,7 @@ class JobRunAdmin(ReadOnlyAdmin):
         """The run's log lines after ``after`` (an id), for the live terminal on the run page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        run = JobRun.objects.filter(pk=run_id).values("status").first()
+        run = JobRun.objects.filter(pk=run_id).values("status", "progress").first()
         if run is None:
             return JsonResponse({"error": "not found"}, status=404)
         after = int(request.GET.get("after") or 0)
@@ -208,11 +258,27 @@ class JobRunAdmin(ReadOnlyAdmin):
             }
             for line in run_log_page(run_id=run_id, after=after, limit=500)
         ]
-        return JsonResponse({"status": run["status"], "live": run["status"] in JobRun.ACTIVE, "lines": lines})
+        live = run["status"] in JobRun.ACTIVE
+        return JsonResponse(
+            {
+                "status": run["status"],
+                "live": live,
+                "progress": progress_text(run["progress"]) if live else "",
+                "lines": lines,
+            }
+        )
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj: JobRun) -> str:
-        return status_badge(obj.status, obj.get_status_display())
+        return job_status_badge(
+            status=obj.status, label=obj.get_status_display(), scheduled_for=obj.scheduled_for
+        )
+
+    @admin.display(description=_("progress"))
+    def progress_label(self, obj: JobRun) -> str:
+        if obj.status != JobRun.Status.RUNNING:
+            return "—"
+        return progress_text(obj.progress) or "—"
 
     @admin.display(description=_("duration (s)"))
     def duration(self, obj: JobRun) -> Any:
@@ -222,10 +288,6 @@ class JobRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("summary"))
     def summary_pretty(self, obj: JobRun) -> str:
         return pretty_json(obj.summary)
-
-    @admin.display(description=_("progress"))
-    def progress_pretty(self, obj: JobRun) -> str:
-        return pretty_json(obj.progress) if obj.progress else "-"
 
     @admin.display(description=_("feed runs"))
     def feed_runs_links(self, obj: JobRun) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,6 +59,7 @@ def status_badge(value: str, label: str) -> str:
         "warning": "#ef6c00",
         "skipped": "#757575",
         "queued": "#1565c0",
+        "scheduled": "#00838f",
         "pending": "#1565c0",
         "running": "#6a1b9a",
         "processing": "#6a1b9a",
@@ -71,3 +75,33 @@ def status_badge(value: str, label: str) -> str:
 
 
 EMPTY = _("—")
+
+
+def moment_short(moment: datetime, *, now: datetime | None = None) -> str:
+    """ "14:00" today, "03/12 14:00" another day, in the local time zone."""
+    local, today = timezone.localtime(moment), timezone.localtime(now or timezone.now())
+    return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%d/%m %H:%M")
+
+
+def job_status_badge(
+    *, status: str, label: str, scheduled_for: datetime | None, now: datetime | None = None
+) -> str:
+    """A run's status; a queued run whose time has not come is "scheduled for 14:00", not queued
+    (it is not stuck: it waits for its time)."""
+    now = now or timezone.now()
+    if status == "queued" and scheduled_for is not None and scheduled_for > now:
+        text = gettext("Scheduled for %(time)s") % {"time": moment_short(scheduled_for, now=now)}
+        return status_badge("scheduled", text)
+    return status_badge(status, label)
+
+
+def progress_text(progress: dict[str, Any] | None, *, now: datetime | None = None) -> str:
+    """ "42 %, ends about 14:05" from a run's progress record; "" when the size is not known."""
+    if not progress or progress.get("percent") is None:
+        return ""
+    text = f"{progress['percent']:.0f} %"
+    eta = progress.get("eta")
+    if eta:
+        end = datetime.fromisoformat(eta)
+        text += ", " + gettext("ends about %(time)s") % {"time": moment_short(end, now=now)}
+    return text

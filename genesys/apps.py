@@ -15,8 +15,9 @@ class GenesysConfig(AppConfig):
         from genesys.jobs import maintenance  # noqa: F401  (the maintenance job kind)
 
         # Each app fills the registries of the job framework: its job kinds and maintenance steps
-        # (jobs.py), its /healthz checks (health.py) and its part of the demo (demo.py).
-        autodiscover_modules("jobs", "health", "demo")
+        # (jobs.py), its /healthz checks (health.py), its part of the demo (demo.py) and its blocks
+        # of the admin home page (home.py, genesys.home).
+        autodiscover_modules("jobs", "health", "demo", "home")
         post_migrate.connect(_job_kind_configs_ensure, sender=self)
 
 

@@ -42,6 +42,23 @@ class WorkerGlobalConfig(models.Model):
         return str(_("Workers enabled") if self.workers_enabled else _("Workers stopped (kill switch)"))
 
 
+class KillSwitchChange(models.Model):
+    """Who turned the kill switch on or off, and when (kill_switch_set writes one per change)."""
+
+    workers_enabled = models.BooleanField(_("workers enabled"))
+    changed_by = models.CharField(_("changed by"), max_length=150, blank=True, default="")
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now, db_index=True)
+    note = models.CharField(_("note"), max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("kill switch change")
+        verbose_name_plural = _("kill switch changes")
+
+    def __str__(self) -> str:
+        state = _("workers enabled") if self.workers_enabled else _("workers stopped")
+        return f"{self.changed_at:%Y-%m-%d %H:%M} {state} ({self.changed_by})"
+
+
 class JobKindConfig(models.Model):
     """How one kind of job runs; edited in the admin, read by workers at each job."""
 
@@ -142,6 +159,8 @@ class JobRun(models.Model):
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
+    # How far a running job is, when it can tell: {"done", "total", "unit", "percent", "eta",
+    # "message"} (genesys.jobs.progress); the total and the estimate only when the size is known.
     progress = models.JSONField(
         _("progress"), default=dict, blank=True, help_text=_("Work done so far (and the total, when known).")
     )

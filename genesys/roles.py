@@ -35,6 +35,10 @@ OPERATOR = (
     # approves prices, edits products and their meta, maps categories and brands
     "catalog.approve_prices",
     "catalog.change_product",
+    "catalog.enable_products",
+    "catalog.set_product_margins",
+    "catalog.mark_products_eol",
+    "catalog.resync_products",
     "catalog.add_productmeta",
     "catalog.change_productmeta",
     "catalog.delete_productmeta",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
+from procurement.admin_charts import SupplierRunHistoryMixin
 from procurement.feeds.options import feed_settings_parse
 from procurement.feeds.preview import PREVIEW_MAX_ROWS, feed_preview
 from procurement.feeds.profile import profile_problems
@@ -55,7 +56,7 @@ class FeedInline(admin.TabularInline):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(SupplierRunHistoryMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "is_active",
@@ -69,7 +70,7 @@ class SupplierAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "ingest_enabled"]
     search_fields = ["name"]
-    readonly_fields = ["ingest_next_run_at", "created_at", "updated_at"]
+    readonly_fields = ["ingest_next_run_at", "created_at", "updated_at", "run_history"]
     inlines = [FeedInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Supplier]:

@@ -11,6 +11,8 @@ from genesys.jobs.maintenance import maintenance_step
 from genesys.jobs.registry import JobParam, JobParamsError, KindDefaults, job_kind
 from genesys.models import JobKind, JobRun
 from procurement.models import FeedRun, Supplier
+from procurement.progress import ingest_measure
+from procurement.selectors import feed_expected_rows
 from procurement.services.ingest import IngestProgress, supplier_ingest
 from procurement.services.runs import (
     IngestAlreadyRunning,
@@ -65,9 +67,30 @@ def _ingest_params_check(params: dict[str, Any]) -> None:
     params_check=_ingest_params_check,
 )  # fmt: skip
 def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
+    expected: dict[int, int | None] = {}
+
     def progress(p: IngestProgress) -> None:
         counts = f"{p.rows_read:,} rows read, {p.rows_valid:,} valid, {p.rows_rejected:,} rejected"
-        ctx.progress(f"{p.feed}: {counts} ({p.phase})", done=p.rows_read, unit="rows")
+        if p.feed_id not in expected and p.phase == "rows" and not p.body_bytes:
+            expected[p.feed_id] = feed_expected_rows(feed_id=p.feed_id)
+        measure = ingest_measure(
+            phase=p.phase, rows_read=p.rows_read, rows_done=p.rows_valid + p.rows_rejected,
+                body_bytes=p.body_bytes,
+            body_bytes_read=p.body_bytes_read, expected_rows=expected.get(p.feed_id),
+        )  # fmt: skip
+        if measure is None:
+            ctx.progress(
+                f"{p.feed}: {counts} ({p.phase})",
+                done=p.rows_read,
+                total=None,
+                unit="rows",
+                scope=str(p.feed_id),
+            )
+            return
+        ctx.progress(
+            f"{p.feed}: {counts} ({p.phase})",
+            done=measure.done, total=measure.total, unit=measure.unit, scope=str(p.feed_id),
+        )  # fmt: skip
 
     try:
         runs = supplier_ingest(

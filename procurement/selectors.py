@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from procurement.models import Supplier, SupplierFeed
+from procurement.models import FeedRun, Supplier, SupplierFeed
 
 
 def supplier_find(*, reference: str) -> Supplier:
@@ -27,3 +27,15 @@ def feed_find(*, reference: str, supplier: Supplier | None = None) -> SupplierFe
     if supplier is not None:
         return feeds.get(supplier=supplier, name__iexact=text)
     return feeds.get(name__iexact=text)
+
+
+def feed_expected_rows(*, feed_id: int) -> int | None:
+    """Rows read by the feed's last complete run (not a dry run): an ingest's expected size."""
+    return (
+        FeedRun.objects.filter(
+            feed_id=feed_id, dry_run=False, status__in=[FeedRun.Status.SUCCESS, FeedRun.Status.WARNING]
+        )
+        .order_by("-started_at", "-id")
+        .values_list("rows_read", flat=True)
+        .first()
+    ) or None

@@ -20,8 +20,9 @@ from catalog.models import (
     ProductActiveOffer,
     ProductMeta,
     ProductSupplierEvent,
+    StreamBacklogSample,
 )
-from genesys.models import JobKind, JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
+from genesys.models import JobKind, JobKindConfig, JobRun, JobRunLog, KillSwitchChange, WorkerGlobalConfig
 from prestashop.models import PrestashopCategory, PrestashopManufacturer
 from procurement.models import (
     FeedMapper,
@@ -274,3 +275,20 @@ class IdentityRuleFactory(factory.django.DjangoModelFactory):
     brand = factory.SubFactory(BrandFactory)
     partnumber = factory.Sequence(lambda n: f"PN-{n:05d}")
     partnumber_normalized = factory.LazyAttribute(lambda rule: rule.partnumber.replace("-", "").upper())
+
+
+class StreamBacklogSampleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StreamBacklogSample
+
+    pending = 10
+    failed = 0
+    processing = 0
+
+
+class KillSwitchChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KillSwitchChange
+
+    workers_enabled = False
+    changed_by = "ana"

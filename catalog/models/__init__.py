@@ -2,7 +2,7 @@ from catalog.models.offer import ProductActiveOffer, ProductSupplierEvent
 from catalog.models.pricing import CurrencyRate, PriceApproval, PriceApprovalNotice
 from catalog.models.product import DirtyProduct, Product, ProductMeta
 from catalog.models.taxonomy import Brand, Category
-from catalog.models.update_stream import CatalogUpdateStream
+from catalog.models.update_stream import CatalogUpdateStream, StreamBacklogSample
 
 __all__ = [
     "Brand",
@@ -16,4 +16,5 @@ __all__ = [
     "ProductActiveOffer",
     "ProductMeta",
     "ProductSupplierEvent",
+    "StreamBacklogSample",
 ]

@@ -97,6 +97,11 @@ class Product(models.Model):
         permissions = [
             # The price-approval queue (prices held for a person) checks this one.
             ("approve_prices", _("Can approve held prices")),
+            # The product list's bulk actions (catalog/admin_actions.py), one power each.
+            ("enable_products", _("Can enable and disable products in bulk")),
+            ("set_product_margins", _("Can set the margin of products in bulk")),
+            ("mark_products_eol", _("Can mark products end of life, and back, in bulk")),
+            ("resync_products", _("Can send products to the shop again")),
         ]
         constraints = [
             models.UniqueConstraint(

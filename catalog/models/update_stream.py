@@ -104,3 +104,21 @@ class CatalogUpdateStream(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} #{self.product_id} ({self.get_status_display()})"
+
+
+class StreamBacklogSample(models.Model):
+    """The stream's backlog at one moment, recorded every few minutes by the periodic tick
+    (catalog.services.backlog) for the home page's 24-hour chart; kept two days."""
+
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now, db_index=True)
+    pending = models.PositiveIntegerField(_("pending"))
+    failed = models.PositiveIntegerField(_("parked (failed)"))
+    processing = models.PositiveIntegerField(_("processing"))
+    oldest_pending_age_s = models.PositiveIntegerField(_("oldest pending (s)"), default=0)
+
+    class Meta:
+        verbose_name = _("stream backlog sample")
+        verbose_name_plural = _("stream backlog samples")
+
+    def __str__(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M}: {self.pending}"

@@ -14,6 +14,7 @@ from django.db import connections, reset_queries
 from django.utils import timezone
 
 from genesys.jobs.ledger import kind_config_get, run_log, workers_enabled
+from genesys.jobs.progress import ProgressMeter
 from genesys.jobs.stopping import run_stop_flag_get
 from genesys.models import JobKindConfig, JobRun
 
@@ -100,6 +101,7 @@ class JobContext:
         # Why the job was told to stop: "cancelled" (an operator's request), "kill_switch",
         # "kind_disabled"; empty while it was not.
         self.stop_reason = ""
+        self._meters: dict[tuple[str, str], ProgressMeter] = {}
 
     def log(self, message: str, *, stage: str = "page") -> None:
         run_log(run_id=self.run.pk, stage=stage, message=message)
@@ -107,10 +109,20 @@ class JobContext:
             self.echo(message)
 
     def progress(
-        self, message: str, *, done: int | None = None, total: int | None = None, unit: str = ""
+        self,
+        message: str,
+        *,
+        done: int | None = None,
+        total: int | None = None,
+        unit: str = "",
+        scope: str = "",
     ) -> None:
-        """A progress line in the run's log (at most one every couple of seconds) and a heartbeat;
-        ``done`` of ``total`` (when known) ``unit`` are kept on the run for the API and the admin."""
+        """A progress line in the run's log (at most one every couple of seconds) and a heartbeat.
+
+        With ``done`` and ``total`` (rows of a feed whose size is known, say), the run also
+        records its percentage and estimated end (genesys.jobs.progress), per ``scope``: a new
+        scope (the next feed) starts a new estimate.
+        """
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_LOG_EVERY_SECONDS:
             return
@@ -118,7 +130,12 @@ class JobContext:
         self.log(message)
         fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
         if done is not None:
-            fields["progress"] = {"done": done, "total": total, "unit": unit, "message": message[:500]}
+            meter = self._meters.setdefault((scope, unit), ProgressMeter(unit=unit))
+            reading = meter.reading(done=done, total=total, now=fields["heartbeat_at"])
+            fields["progress"] = {
+                **(reading or {"done": done, "total": None, "unit": unit}),
+                "message": message[:500],
+            }
             self.run.progress = fields["progress"]
         JobRun.objects.filter(pk=self.run.pk).update(**fields)
         # With DEBUG on, Django keeps the text of every query until a request ends; a job has no

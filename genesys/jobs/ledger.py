@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from genesys.jobs.registry import job_spec, job_specs
-from genesys.models import JobKindConfig, JobRun, JobRunLog, WorkerGlobalConfig
+from genesys.models import JobKindConfig, JobRun, JobRunLog, KillSwitchChange, WorkerGlobalConfig
 
 LOG_MESSAGE_MAX = 4000
 
@@ -48,10 +48,18 @@ def workers_enabled() -> bool:
     return True if row is None else row
 
 
-def kill_switch_set(*, enabled: bool, by: str) -> WorkerGlobalConfig:
+@transaction.atomic
+def kill_switch_set(*, enabled: bool, by: str, note: str = "") -> WorkerGlobalConfig:
+    """Turn every job on (``enabled``) or off; a change of state is recorded with who and when
+    (the kill-switch page lists them). Setting the state it already has records nothing."""
+    before = workers_enabled()
     config, _ = WorkerGlobalConfig.objects.update_or_create(
         pk=1, defaults={"workers_enabled": enabled, "updated_by": by[:150]}
     )
+    if before != enabled or not KillSwitchChange.objects.exists():
+        KillSwitchChange.objects.create(
+            workers_enabled=enabled, changed_by=by[:150], changed_at=config.updated_at, note=note[:255]
+        )
     return config
 
 

@@ -49,6 +49,7 @@ logger = logging.getLogger("procurement.feeds")
 
 MAX_WARNINGS = 100
 MAX_WARNINGS_TRACKED = 10_000  # distinct messages remembered to drop repeats
+BODY_POSITION_EVERY = 256  # items between two readings of the parser's position in the body
 
 
 @dataclass
@@ -71,6 +72,10 @@ class ReadStats:
         # Plain attributes, not fields: dataclasses.asdict(stats) stays the documented contract.
         self.warnings_dropped = 0
         self._warnings_seen: set[str] = set()
+        # The size of a one-page feed's body (a file's size, an HTTP body's length) and how much
+        # of it the parser has read: the ingest's percentage. 0 when not known (paginated feeds).
+        self.body_bytes = 0
+        self.body_bytes_read = 0
 
     def warning_add(self, message: str) -> None:
         """Record a feed-level warning once; past ``MAX_WARNINGS`` distinct ones, only count them."""
@@ -212,6 +217,7 @@ def _pages_read(
                     break  # an empty body after the first page: no more pages (e.g. HTTP 204)
                 page.file = body_unpack(file=page.file, source=shown, max_bytes=feed_settings.http.max_bytes)
                 stats.download_seconds += time.perf_counter() - started
+                stats.body_bytes = _body_size(page.file) if pagination.type == "none" else 0
                 logger.debug("%s: page %d downloaded (%d bytes)", shown, request.number, page.size)
                 entries = _items_parse(
                     page.file, feed_settings=feed_settings, compiled=compiled, stats=stats, source=shown
@@ -223,6 +229,7 @@ def _pages_read(
                     known=known,
                     stats=stats,
                     probe=probe,
+                    file=page.file,
                     limit=limit,
                     max_rows=max_rows,
                 )
@@ -319,6 +326,7 @@ def _page_rows(
     known: KnownItems | None,
     stats: ReadStats,
     probe: _ProbeReport,
+    file: IO[bytes],
     limit: ReadLimit | None,
     max_rows: int | None,
 ) -> Generator[MappedRow | RowRejection | SeenRow, None, tuple[int, int] | None]:
@@ -332,6 +340,8 @@ def _page_rows(
             raise FeedReadError(_limit_message(limit, stats.rows_read), phase="parse")
         items += 1
         stats.rows_read += 1
+        if stats.body_bytes and not items % BODY_POSITION_EVERY:
+            stats.body_bytes_read = file.tell()  # how far into a body of known size (progress)
         last_line = entry.line
         probe.observe(entry)
         row = _entry_row(entry, line=entry.line + line_offset, compiled=compiled, known=known)
@@ -341,6 +351,7 @@ def _page_rows(
             return None
         clock = time.perf_counter()
     stats.parse_seconds += time.perf_counter() - clock
+    stats.body_bytes_read = stats.body_bytes
     return items, last_line
 
 
@@ -362,6 +373,16 @@ def _entry_row(
     if type(row) is MappedRow:
         known.listed(row.sku)
     return row
+
+
+def _body_size(file: IO[bytes]) -> int:
+    """The size of a spooled or local body (0 when it cannot tell); the file stays at 0."""
+    try:
+        size = file.seek(0, 2)
+        file.seek(0)
+    except (OSError, ValueError):
+        return 0
+    return size
 
 
 def _page_fetch(

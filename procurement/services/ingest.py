@@ -63,6 +63,11 @@ class IngestProgress:
     rows_valid: int
     rows_rejected: int
     phase: str
+    # The measure of how far the read is (procurement.progress): the body's size and
+    # the parser's position in it, when known; the feed, for the previous run's row count.
+    feed_id: int = 0
+    body_bytes: int = 0
+    body_bytes_read: int = 0
 
 
 @dataclass
@@ -323,8 +328,11 @@ class _ChunkFlusher:
             )
         if self.on_progress:
             self.on_progress(
-                IngestProgress(str(self.feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows")
-            )
+                IngestProgress(
+                    str(self.feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "rows",
+                    feed_id=self.feed.pk, body_bytes=stats.body_bytes, body_bytes_read=stats.body_bytes_read,
+                )
+            )  # fmt: skip
 
 
 def _rows_write(
@@ -435,7 +443,14 @@ def _catalog_update(
     began = time.monotonic()
     if on_progress:
         on_progress(
-            IngestProgress(str(feed), stats.rows_read, tally.rows_valid, tally.rows_rejected, "recompute")
+            IngestProgress(
+                str(feed),
+                stats.rows_read,
+                tally.rows_valid,
+                tally.rows_rejected,
+                "recompute",
+                feed_id=feed.pk,
+            )
         )
     pending = dirty_products_count()
 

@@ -103,7 +103,7 @@ def test_saving_a_margin_in_the_admin_reprices_and_queues_margin_changed(
 )
 def test_product_actions(staff_client, product, action, check):
     url = reverse("admin:catalog_product_changelist")
-    response = staff_client.post(url, {"action": action, "_selected_action": [product.pk]})
+    response = staff_client.post(url, {"action": action, "_selected_action": [product.pk], "confirm": "1"})
     assert response.status_code == 302
     assert check(product)
 

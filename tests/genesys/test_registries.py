@@ -30,7 +30,7 @@ def test_the_maintenance_job_runs_every_registered_step_and_prunes_its_ledger_la
     calls = []
     for name in ("a_deleted", "b_deleted"):
         monkeypatch.setitem(maintenance._STEPS, name, lambda *, before, name=name: calls.append(name) or 7)
-    monkeypatch.setattr(maintenance, "job_runs_prune", lambda *, before: calls.append("job_runs") or 0)
+    monkeypatch.setattr(maintenance, "job_runs_prune", lambda *, before, **_: calls.append("job_runs") or 0)
 
     class Ctx:
         def progress(self, message):

@@ -113,6 +113,9 @@ ACTIONS: dict[tuple[str, str], set[str]] = {
     ("genesys.jobkindconfig", "delete_selected"): ADMINS,
     ("genesys.jobrun", "cancel_runs"): OPERATORS,
     ("catalog.product", "recompute_now"): OPERATORS,
+    ("catalog.product", "enable"): OPERATORS,
+    ("catalog.product", "disable"): OPERATORS,
+    ("catalog.product", "set_margin"): OPERATORS,
     ("catalog.product", "mark_eol"): OPERATORS,
     ("catalog.product", "unmark_eol"): OPERATORS,
     ("catalog.product", "resync"): OPERATORS,
@@ -332,6 +335,10 @@ def test_the_role_groups_are_what_the_docs_say(role_user):
     assert not has("none", "genesys.view_jobrun")
     assert has("viewer", "catalog.view_product") and not has("viewer", "catalog.change_product")
     assert has("operator", "catalog.approve_prices") and has("operator", "genesys.toggle_killswitch")
+    assert has("operator", "catalog.enable_products") and has("operator", "catalog.resync_products")
+    assert not has("viewer", "catalog.enable_products") and not has(
+        "integrator", "catalog.set_product_margins"
+    )
     assert not has("operator", "procurement.change_supplierfeed")
     assert has("integrator", "procurement.change_supplierfeed") and not has("integrator", "genesys.run_jobs")
     assert not has("integrator", "catalog.approve_prices")

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from genesys.admin_tools import moment_short
+from genesys.jobs.progress import ProgressMeter
 from procurement.models import FeedRun, Supplier, SupplierFeed
-from procurement.selectors import feed_find, supplier_find
+from procurement.progress import ingest_measure, progress_bar
+from procurement.selectors import feed_expected_rows, feed_find, supplier_find
 from procurement.services.ingest import IngestProgress, supplier_ingest
 from procurement.services.runs import IngestAlreadyRunning
 
@@ -32,15 +38,33 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         tty = sys.stdout.isatty()
         started = time.monotonic()
+        expected: dict[int, int | None] = {}
+        meters: dict[tuple[int, str], ProgressMeter] = {}
 
         def progress(p: IngestProgress) -> None:
             if not tty:
                 return
             rate = p.rows_read / max(time.monotonic() - started, 0.001)
-            sys.stdout.write(
+            line = (
                 f"\r{p.feed}: {p.rows_read:>10,} rows  {p.rows_valid:>10,} valid"
                 f"  {p.rows_rejected:>8,} rejected  {rate:>9,.0f} rows/s  [{p.phase}]"
             )
+            if p.feed_id not in expected and p.phase == "rows" and not p.body_bytes:
+                expected[p.feed_id] = feed_expected_rows(feed_id=p.feed_id)
+            measure = ingest_measure(
+                phase=p.phase, rows_read=p.rows_read, rows_done=p.rows_valid + p.rows_rejected,
+                body_bytes=p.body_bytes,
+                body_bytes_read=p.body_bytes_read, expected_rows=expected.get(p.feed_id),
+            )  # fmt: skip
+            if measure is not None:
+                meter = meters.setdefault((p.feed_id, measure.unit), ProgressMeter(unit=measure.unit))
+                reading = meter.reading(done=measure.done, total=measure.total, now=timezone.now())
+                line += f"  {progress_bar(percent=reading['percent'])} {reading['percent']:>4.0f} %"
+                if reading["eta"]:
+                    line += "  " + _("ends about %(time)s") % {
+                        "time": moment_short(datetime.fromisoformat(reading["eta"]))
+                    }
+            sys.stdout.write(line)
             sys.stdout.flush()
 
         try:
