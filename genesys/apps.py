@@ -13,8 +13,10 @@ class GenesysConfig(AppConfig):
 
         from genesys import db  # noqa: F401  (registers the any_of lookup)
         from genesys.jobs import maintenance  # noqa: F401  (the maintenance job kind)
+        from genesys.notifications import digest  # noqa: F401  (the digest job kind)
 
         autodiscover_modules("jobs")  # each app's job kinds
+        autodiscover_modules("notifications")  # each app's notification kinds
         post_migrate.connect(_job_kind_configs_ensure, sender=self)
 
 

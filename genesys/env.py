@@ -129,6 +129,21 @@ class Env:
             )
         return items
 
+    def int_list(self, name: str, default: list[int], *, min_value: int = 0) -> list[int]:
+        """A comma-separated list of integers, each at least ``min_value`` (e.g. retry delays)."""
+        items = self.list(name, [str(item) for item in default])
+        try:
+            numbers = [int(item) for item in items]
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of integers; got {self._raw(name)!r}."
+            ) from None
+        if any(number < min_value for number in numbers):
+            raise ImproperlyConfigured(
+                f"{name} must hold integers of at least {min_value}; got {self._raw(name)!r}."
+            )
+        return numbers
+
     def path(self, name: str, default: Path) -> Path:
         value = self._raw(name)
         return Path(value).expanduser().resolve() if value is not None else default

@@ -21,6 +21,8 @@ VIEWER = (
     "view_model:procurement",
     "view_model:prestashop",
     "genesys.view_queues",
+    # chooses which notifications reach them, and how (genesys/notifications)
+    "genesys.subscribe_notifications",
 )
 
 OPERATOR = (
@@ -31,6 +33,7 @@ OPERATOR = (
     "genesys.add_workerglobalconfig",
     "genesys.toggle_killswitch",
     "genesys.manage_queues",
+    "genesys.retry_notificationdelivery",
     # approves prices, edits products and their meta, maps categories and brands
     "catalog.approve_prices",
     "catalog.change_product",
@@ -88,11 +91,12 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def role_permission_keys(*, role: str, available: set[str]) -> set[str]:
+def role_permission_keys(*, role: str, available: set[str], strict: bool = True) -> set[str]:
     """The ``app_label.codename`` permissions of ``role``, with the ``*:app`` patterns expanded.
 
     Raises ``LookupError`` naming a listed permission that does not exist (a typo or a model
-    renamed), so a role never silently loses a power.
+    renamed), so a role never silently loses a power. Not ``strict``: an early data migration
+    runs before later migrations create some permissions; the last roles migration applies all.
     """
     keys: set[str] = set()
     for entry in ROLES[role]:
@@ -109,7 +113,7 @@ def role_permission_keys(*, role: str, available: set[str]) -> set[str]:
             keys |= matched
         elif entry in available:
             keys.add(entry)
-        else:
+        elif strict:
             raise LookupError(f"role {role}: unknown permission {entry}")
     return keys
 
@@ -117,8 +121,9 @@ def role_permission_keys(*, role: str, available: set[str]) -> set[str]:
 def roles_sync(*, apps: Any = None) -> dict[str, int]:
     """Create the role groups and give each exactly its permissions; returns the count per role.
 
-    ``apps`` is a migration's historical registry (or None for the live models).
+    ``apps`` is a migration's historical registry (or None for the live models, checked strictly).
     """
+    strict = apps is None
     if apps is None:
         from django.apps import apps as live_apps
 
@@ -134,7 +139,7 @@ def roles_sync(*, apps: Any = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     with transaction.atomic():
         for role in ROLES:
-            keys = role_permission_keys(role=role, available=set(by_key))
+            keys = role_permission_keys(role=role, available=set(by_key), strict=strict)
             group, _created = group_model.objects.get_or_create(name=role)
             group.permissions.set([by_key[key] for key in sorted(keys)])
             counts[role] = len(keys)

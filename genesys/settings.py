@@ -180,7 +180,8 @@ REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=["redis", "
 
 RQ_RESULT_TTL = env.int("RQ_RESULT_TTL", 24 * 3600, min_value=0)
 RQ_FAILURE_TTL = env.int("RQ_FAILURE_TTL", 14 * 24 * 3600, min_value=60)
-GENESYS_QUEUES = ("ingest", "catalog", "sync", "maintenance")
+# "notify" carries notification deliveries: small jobs that must not wait behind an ingest.
+GENESYS_QUEUES = ("ingest", "catalog", "sync", "maintenance", "notify")
 RQ_QUEUES = {
     name: {
         "URL": REDIS_URL,
@@ -298,6 +299,25 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "genesys@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # "Name <address>" or a bare address, comma-separated: they also receive operator notifications.
 ADMINS = [("", address) for address in env.list("ADMINS", [])]
+
+# Notifications (docs/notifications.md): by email to the users who subscribed (and to ADMINS), and
+# to a webhook: a JSON body signed with HMAC-SHA256 of GENESYS_NOTIFY_WEBHOOK_SECRET.
+GENESYS_NOTIFY_WEBHOOK_URL = env.url("GENESYS_NOTIFY_WEBHOOK_URL", "", schemes=["http", "https"])
+GENESYS_NOTIFY_WEBHOOK_SECRET = env.secret("GENESYS_NOTIFY_WEBHOOK_SECRET", "")
+if GENESYS_NOTIFY_WEBHOOK_URL and len(GENESYS_NOTIFY_WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured(
+        "GENESYS_NOTIFY_WEBHOOK_SECRET must be set (at least 16 characters) when "
+        "GENESYS_NOTIFY_WEBHOOK_URL is set."
+    )
+# The kinds the webhook receives (empty: all of them).
+GENESYS_NOTIFY_WEBHOOK_KINDS = env.list("GENESYS_NOTIFY_WEBHOOK_KINDS", [])
+GENESYS_NOTIFY_WEBHOOK_TIMEOUT = env.int("GENESYS_NOTIFY_WEBHOOK_TIMEOUT", 10, min_value=1, max_value=120)
+# Seconds before each retry of a failed delivery; after the last, the delivery is failed for good.
+GENESYS_NOTIFY_RETRY_SECONDS = env.int_list("GENESYS_NOTIFY_RETRY_SECONDS", [30, 120, 600, 1800, 3600])
+# One notification per kind and object in this many minutes; the others wait for the digest.
+GENESYS_NOTIFY_THROTTLE_MINUTES = env.int("GENESYS_NOTIFY_THROTTLE_MINUTES", 60, min_value=0)
+# "Parked rows" is notified when more than this many shop updates are parked (failed for good).
+GENESYS_NOTIFY_PARKED_ABOVE = env.int("GENESYS_NOTIFY_PARKED_ABOVE", 50, min_value=0)
 
 # --- PrestaShop ------------------------------------------------------------------------------
 PRESTASHOP_URL = env.url("PRESTASHOP_URL", "", schemes=["http", "https"])

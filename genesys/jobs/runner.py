@@ -27,7 +27,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from genesys.db import connections_refresh, db_retry
 from genesys.jobs.causes import run_cause_clear, run_cause_leave
@@ -43,6 +45,8 @@ from genesys.jobs.ledger import (
 )
 from genesys.jobs.registry import job_spec
 from genesys.models import JobKindConfig, JobRun
+from genesys.notifications import notification_send
+from genesys.notifications.kinds import RUN_FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +210,24 @@ def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobR
                 run_id=run.pk, stage="error", message=f"retry {retry.attempt} in {delay} s (run {retry.pk})"
             )
         return retry
+    if run.status in (JobRun.Status.FAILED, JobRun.Status.ABANDONED):
+        run_failed_notify(run=run)
     _after(spec, run)
     return None
+
+
+def run_failed_notify(*, run: JobRun) -> None:
+    """Tell the subscribers of "run failed": this run failed on its last attempt, nothing retries it."""
+    last_line = (run.error or "").strip().splitlines()[-1:] or [""]
+    notification_send(
+        kind=RUN_FAILED.code,
+        subject=_("%(key)s failed (run %(run)s, attempt %(attempt)s)")
+        % {"key": run.key, "run": run.pk, "attempt": run.attempt},
+        body=_("The job %(key)s ended %(status)s on its last attempt: %(error)s")
+        % {"key": run.key, "status": run.get_status_display(), "error": last_line[0][:500]},
+        link=reverse("admin:genesys_jobrun_change", args=[run.pk]),
+        object_key=run.key,
+    )
 
 
 def _after(spec: Any, run: JobRun) -> None:

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from catalog.models.update_stream import DEFAULT_SHOP
 from catalog.services.stream_leases import (
     ClaimedRow,
@@ -28,6 +30,7 @@ from catalog.services.stream_leases import (
 )
 from genesys.failpoints import failpoint
 from prestashop.errors import ShopError
+from prestashop.notifications import shop_refused_notify
 from prestashop.types import ProductUpdate, ShopClient, UpdateResult
 
 logger = logging.getLogger("prestashop.sync")
@@ -118,7 +121,7 @@ def _send(client: ShopClient, rows: Sequence[ClaimedRow]) -> tuple[list[RowOutco
     if len(results) != len(sendable):
         raise RuntimeError(f"the shop client answered {len(results)} results for {len(sendable)} updates")
     refused = ""
-    for (row, _), result in zip(sendable, results, strict=True):
+    for (row, _update), result in zip(sendable, results, strict=True):
         outcomes.append(_outcome(row, result))
         if not result.ok and result.status in AUTH_STATUSES:
             refused = result.error
@@ -183,6 +186,7 @@ def stream_drain(
                 logger.warning("lost the lease of %d rows; their products were queued again", settled.lost)
             if refused:
                 result.stopped, result.error = "shop_refused", refused
+                shop_refused_notify(shop=shop, error=refused, what=_("sending updates"))
                 break
     finally:
         result.seconds = round(time.monotonic() - started, 3)

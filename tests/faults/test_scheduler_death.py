@@ -23,8 +23,8 @@ from tests.support.feed_server import Reply
 from tests.support.processes import cron_process, kill_worker_and_horse, wait_for, worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
-QUEUES = ("sync", "catalog", "ingest", "maintenance", "default")
-GENESYS_QUEUES = ("ingest", "catalog", "sync", "maintenance")
+QUEUES = ("notify", "sync", "catalog", "ingest", "maintenance", "default")
+GENESYS_QUEUES = ("ingest", "catalog", "sync", "maintenance", "notify")
 PROFILE = {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}, "meta": "none"}
 ROWS = 50
 

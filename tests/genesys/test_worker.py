@@ -40,7 +40,7 @@ def test_a_scheduler_takes_over_the_locks_of_one_nobody_refreshes(redis_conn, se
     fresh = RQScheduler.get_locking_key("ingest")
     redis_conn.set(fresh, "alive", ex=SCHEDULER_LOCK_TTL)
     scheduler = GenesysScheduler(settings.GENESYS_QUEUES, connection=django_rq.get_connection("default"))
-    assert scheduler.acquire_locks() == {"catalog", "sync", "maintenance"}
+    assert scheduler.acquire_locks() == {"catalog", "sync", "maintenance", "notify"}
     assert redis_conn.get(fresh) == b"alive"
     assert scheduler.should_reacquire_locks is False  # it just tried
     scheduler.release_locks()
