@@ -282,3 +282,35 @@ def test_a_viewer_chooses_their_notifications_on_their_page(role_user, client):
 
 def test_a_staff_user_without_the_permission_cannot_open_the_page(role_client):
     assert role_client("none").get(reverse("admin:genesys_notificationsubscription_mine")).status_code == 403
+
+
+# -- cron or scheduler silent -------------------------------------------------------------------------
+
+
+def test_silent_cron_and_scheduler_notify_once_the_worker_had_time_to_see_them():
+    from genesys.notifications.silence import scheduling_silence_notify
+
+    assert scheduling_silence_notify(worker_age_seconds=10) is False  # just started: no judgement
+    assert not Notification.objects.exists()
+
+    assert scheduling_silence_notify(worker_age_seconds=3600) is True  # no tick, no scheduler here
+    notification = Notification.objects.get(kind="cron_silent")
+    assert "never ran" in notification.body and "no RQ scheduler holds" in notification.body
+    assert notification.object_key == "scheduling" and notification.link == reverse("healthz")
+
+
+def test_a_ticking_cron_with_a_scheduler_is_not_silent(redis_conn, settings):
+    import time
+
+    from rq.cron_scheduler_registry import get_registry_key
+    from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
+
+    from genesys.jobs.scheduler import CRON_HEARTBEAT_KEY
+    from genesys.notifications.silence import scheduling_silence_notify
+
+    redis_conn.zadd(get_registry_key(), {"cron-1": time.time()})
+    redis_conn.set(CRON_HEARTBEAT_KEY, str(time.time()))
+    for name in settings.GENESYS_QUEUES:
+        redis_conn.set(SCHEDULER_LOCKING_KEY_TEMPLATE % name, "worker-1")
+    assert scheduling_silence_notify(worker_age_seconds=3600) is False
+    assert not Notification.objects.exists()

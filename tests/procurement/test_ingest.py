@@ -422,6 +422,20 @@ def test_an_empty_feed_never_zeroes_the_catalog(distrilusa):
     assert SupplierItem.objects.filter(stock__gt=0).count() == 2
 
 
+def test_a_skipped_guard_notifies_once_per_feed_and_hour(distrilusa):
+    from genesys.models import Notification
+
+    seed_three(distrilusa)
+    distrilusa.serve()  # header only
+    run = distrilusa.ingest()
+    distrilusa.ingest()
+    notification, throttled = Notification.objects.filter(kind="guard_skipped").order_by("id")
+    assert notification.object_key == f"feed:{run.feed_id}" and not notification.throttled
+    assert f"#{run.pk}" in notification.body and "no valid row" in notification.body
+    assert notification.link == f"/admin/procurement/feedrun/{run.pk}/change/"
+    assert throttled.throttled
+
+
 def test_a_failed_download_never_zeroes_the_catalog_and_fails_the_run(distrilusa):
     seed_three(distrilusa)
     distrilusa.serve(status=500)
