@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from genesys.env import Env
+from genesys.env import Env, SettingError
 from genesys.outbound import OutboundPolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,7 +27,7 @@ if DEBUG:
 else:
     SECRET_KEY = env.secret("SECRET_KEY")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured(
+        raise SettingError(
             "SECRET_KEY must be at least 50 characters with at least 5 distinct characters "
             "when DEBUG is off; generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
@@ -36,11 +35,11 @@ else:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
+    raise SettingError("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
 if not DEBUG and any(host.strip() in ("*", ".") for host in ALLOWED_HOSTS):
     # "*" turns off Host-header validation: password-reset links and absolute URLs could then
     # point at an attacker's host. Production names its hosts.
-    raise ImproperlyConfigured(
+    raise SettingError(
         "ALLOWED_HOSTS must name the site's hosts when DEBUG is off; '*' (any host) is refused."
     )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
@@ -232,7 +231,7 @@ OUTBOUND_ALLOW_HOSTS = env.list("OUTBOUND_ALLOW_HOSTS", [])
 try:
     OutboundPolicy.from_entries(OUTBOUND_ALLOW_HOSTS)
 except ValueError as exc:
-    raise ImproperlyConfigured(f"OUTBOUND_ALLOW_HOSTS: {exc}.") from None
+    raise SettingError(f"OUTBOUND_ALLOW_HOSTS: {exc}.") from None
 # The admin's feed preview downloads and parses inside the web request: it stops after this long.
 FEED_PREVIEW_MAX_SECONDS = env.int("FEED_PREVIEW_MAX_SECONDS", 10, min_value=1, max_value=120)
 # Margins are fractions: selling price (net) = cost x (1 + margin); 0.20 means 20 %.
@@ -305,7 +304,7 @@ ADMINS = [("", address) for address in env.list("ADMINS", [])]
 GENESYS_NOTIFY_WEBHOOK_URL = env.url("GENESYS_NOTIFY_WEBHOOK_URL", "", schemes=["http", "https"])
 GENESYS_NOTIFY_WEBHOOK_SECRET = env.secret("GENESYS_NOTIFY_WEBHOOK_SECRET", "")
 if GENESYS_NOTIFY_WEBHOOK_URL and len(GENESYS_NOTIFY_WEBHOOK_SECRET) < 16:
-    raise ImproperlyConfigured(
+    raise SettingError(
         "GENESYS_NOTIFY_WEBHOOK_SECRET must be set (at least 16 characters) when "
         "GENESYS_NOTIFY_WEBHOOK_URL is set."
     )

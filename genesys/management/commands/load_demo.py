@@ -18,10 +18,19 @@ class Command(BaseCommand):
             default=os.environ.get("GENESYS_DEMO_FEEDS_URL", "http://127.0.0.1:8082"),
             help="Where serve_demo_feeds answers (default: $GENESYS_DEMO_FEEDS_URL or http://127.0.0.1:8082).",
         )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Put the demo suppliers' own settings back (by default existing ones are left as they are).",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
-            summary = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
+            summary = demo_load(
+                feeds_root=settings.FEEDS_ROOT,
+                feed_server_url=options["feed_server_url"],
+                reset=options["reset"],
+            )
         except ConfigImportError as exc:
             # Typically the demo feed server on loopback, refused by the outbound policy.
             raise CommandError(
@@ -36,7 +45,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo suppliers ready: {', '.join(summary.names)} "
-                f"({summary.suppliers_created} created, {summary.suppliers_updated} updated; "
+                f"({summary.suppliers_created} created, {summary.suppliers_updated} updated, "
+                f"{summary.suppliers_kept} left as they were; "
                 f"{summary.feeds_created + summary.feeds_updated} feeds, {summary.mappers_saved} mappers). "
                 f"Sample files under {settings.FEEDS_ROOT / 'demo'}."
             )
