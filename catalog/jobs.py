@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext as _
+
 from catalog.models import DirtyProduct
 from catalog.selectors import product_ids_in_category_tree, product_ids_offered_by_supplier
 from catalog.services.dirty import dirty_products_drain
@@ -56,7 +58,7 @@ def catalog_recompute(ctx: JobContext) -> dict:
     scope, scope_id = ctx.params.get("scope", DIRTY_SCOPE), ctx.params.get("id")
     if scope == DIRTY_SCOPE:
         drained = dirty_products_drain(
-            on_chunk=lambda done: ctx.progress(f"{done.products} products recomputed")
+            on_chunk=lambda done: ctx.progress(_("%(count)s products recomputed") % {"count": done.products})
         )
         return {
             "products": drained.products,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext
 
 from catalog.models import Category, Product, ProductSupplierEvent
 from catalog.policies.election import OfferCandidate
@@ -114,7 +115,7 @@ def offer_landed_cost(
     else:
         rate = sources.rates.get(pricing.currency)
         if rate is None:
-            return None, f"no exchange rate for {pricing.currency}"
+            return None, gettext("no exchange rate for %(currency)s") % {"currency": pricing.currency}
     rules = sources.landed_rules.get(supplier_id) or LandedRules()
     return landed_cost_compute(price=price, feed=pricing, rate=rate, rules=rules, weight=weight), ""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from genesys.jobs.context import JobContext, JobOutcome, JobSkip
 from genesys.jobs.registry import KindDefaults, job_kind
 from genesys.models import JobKind, JobRun
@@ -48,8 +50,11 @@ def _feed_runs_abandon(run: JobRun) -> None:
 )  # fmt: skip
 def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
     def progress(p: IngestProgress) -> None:
-        counts = f"{p.rows_read:,} rows read, {p.rows_valid:,} valid, {p.rows_rejected:,} rejected"
-        ctx.progress(f"{p.feed}: {counts} ({p.phase})")
+        ctx.progress(
+            _("%(feed)s: %(read)s rows read, %(valid)s valid, %(rejected)s rejected (%(phase)s)")
+            % {"feed": p.feed, "read": f"{p.rows_read:,}", "valid": f"{p.rows_valid:,}",
+               "rejected": f"{p.rows_rejected:,}", "phase": p.phase}
+        )  # fmt: skip
 
     try:
         runs = supplier_ingest(
@@ -70,8 +75,11 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
                 "stream_rows": run.stream_rows, "error": run.error,
             }
         )  # fmt: skip
-        counts = f"{run.rows_valid:,} valid rows, {run.stream_rows:,} shop updates"
-        ctx.log(f"{run.feed}: {run.get_status_display()}, {counts}")
+        ctx.log(
+            _("%(feed)s: %(status)s, %(valid)s valid rows, %(updates)s shop updates")
+            % {"feed": run.feed, "status": run.get_status_display(), "valid": f"{run.rows_valid:,}",
+               "updates": f"{run.stream_rows:,}"}
+        )  # fmt: skip
     failed = [f for f in feeds if f["status"] == FeedRun.Status.FAILED]
     if failed:
         raise IngestFailed("; ".join(f"{f['feed']}: {f['error']}" for f in failed))

@@ -7,6 +7,7 @@ from datetime import timedelta
 import django_rq
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rq.registry import clean_registries
 
 from genesys.jobs.context import JobContext
@@ -43,7 +44,11 @@ def maintenance(ctx: JobContext) -> dict:
         "feed_runs_deleted": feed_runs_prune(before=before),
         "job_runs_deleted": job_runs_prune(before=before),
     }
-    ctx.progress(f"pruned: {summary}")
+    ctx.progress(
+        _("pruned: %(stream)s shop updates, %(feeds)s feed runs, %(jobs)s job runs (over %(days)s days old)")
+        % {"stream": summary["stream_rows_deleted"], "feeds": summary["feed_runs_deleted"],
+           "jobs": summary["job_runs_deleted"], "days": summary["retention_days"]}
+    )  # fmt: skip
     for name in settings.GENESYS_QUEUES:
         clean_registries(django_rq.get_queue(name))
     watchdog = jobs_watchdog()

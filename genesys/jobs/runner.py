@@ -30,6 +30,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from genesys.db import connections_refresh, db_retry
 from genesys.jobs.causes import run_cause_clear, run_cause_leave
@@ -86,10 +87,19 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         job_requeue_later(
             run=run,
             seconds=max(1, round(settings.JOBS_CONCURRENCY_RETRY_SECONDS * random.uniform(0.5, 1.5))),
-            note=f"{config.max_concurrency} job(s) of this kind already running; waiting",
+            note=ngettext(
+                "%(count)d job of this kind already running; waiting",
+                "%(count)d jobs of this kind already running; waiting",
+                config.max_concurrency,
+            )
+            % {"count": config.max_concurrency},
         )
         return {"deferred": "max concurrency reached"}
-    run_log(run_id=run.pk, stage="start", message=f"attempt {run.attempt} on {run.worker_name}")
+    run_log(
+        run_id=run.pk,
+        stage="start",
+        message=_("attempt %(attempt)s on %(worker)s") % {"attempt": run.attempt, "worker": run.worker_name},
+    )
     try:
         with Heartbeat(run.pk):
             result = spec.func(JobContext(run=run, config=config, echo=echo))
@@ -207,7 +217,10 @@ def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobR
         )
         if retry is not None:
             run_log(
-                run_id=run.pk, stage="error", message=f"retry {retry.attempt} in {delay} s (run {retry.pk})"
+                run_id=run.pk,
+                stage="error",
+                message=_("retry %(attempt)s in %(delay)s s (run %(run)s)")
+                % {"attempt": retry.attempt, "delay": delay, "run": retry.pk},
             )
         return retry
     if run.status in (JobRun.Status.FAILED, JobRun.Status.ABANDONED):
