@@ -88,7 +88,7 @@ def catalog_recompute(ctx: JobContext) -> dict:
         pending = DirtyProduct.objects.count()
         drained = dirty_products_drain(
             on_chunk=lambda done: ctx.progress(
-                f"{done.products} products recomputed",
+                _("%(count)s products recomputed") % {"count": done.products},
                 done=done.products,
                 total=max(pending, done.products),
                 unit="products",

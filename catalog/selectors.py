@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext
 
 from catalog.conf import default_margin, price_rounding
 from catalog.models import Category, CurrencyRate, Product, ProductSupplierEvent
@@ -119,7 +120,7 @@ def offer_landed_cost(
     else:
         rate = sources.rates.get(pricing.currency)
         if rate is None:
-            return None, f"no exchange rate for {pricing.currency}"
+            return None, gettext("no exchange rate for %(currency)s") % {"currency": pricing.currency}
     rules = sources.landed_rules.get(supplier_id) or LandedRules()
     return landed_cost_compute(price=price, feed=pricing, rate=rate, rules=rules, weight=weight), ""
 

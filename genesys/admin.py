@@ -413,3 +413,5 @@ class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
 if admin.site.is_registered(AccessAttempt):
     admin.site.unregister(AccessAttempt)
     admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+from genesys.notifications import admin as notifications_admin  # noqa: E402,F401  (registers its admins)

@@ -13,11 +13,13 @@ class GenesysConfig(AppConfig):
 
         from genesys import db  # noqa: F401  (registers the any_of lookup)
         from genesys.jobs import maintenance  # noqa: F401  (the maintenance job kind)
+        from genesys.notifications import digest  # noqa: F401  (the digest job kind)
 
         # Each app fills the registries of the job framework: its job kinds and maintenance steps
-        # (jobs.py), its /healthz checks (health.py), its part of the demo (demo.py) and its blocks
-        # of the admin home page (home.py, genesys.home).
-        autodiscover_modules("jobs", "health", "demo", "home")
+        # (jobs.py), its /healthz checks (health.py), its part of the demo (demo.py), its blocks
+        # of the admin home page (home.py, genesys.home) and its notification kinds
+        # (notifications.py, genesys.notifications).
+        autodiscover_modules("jobs", "health", "demo", "home", "notifications")
         post_migrate.connect(_job_kind_configs_ensure, sender=self)
 
 

@@ -2,7 +2,7 @@
 
 An app adds a step with ``@demo_step("<name>")`` in its ``demo.py`` (the ``genesys`` app imports
 every app's ``demo`` module at start-up), so this module names no app. A step is
-``func(*, feeds_root: Path, feed_server_url: str) -> str`` and returns one line for the operator;
+``func(*, feeds_root: Path, feed_server_url: str, reset: bool) -> str`` and returns one line for the operator;
 it raises ``DemoLoadError`` with what went wrong and how to fix it. Steps run in the order the
 apps are installed (procurement's suppliers before the shop's first category sync).
 """
@@ -30,7 +30,10 @@ class DemoLoadError(Exception):
 
 
 def demo_step(name: str) -> Callable[[DemoStep], DemoStep]:
-    """Register ``func(*, feeds_root, feed_server_url) -> str`` as the demo step ``name``."""
+    """Register ``func(*, feeds_root, feed_server_url, reset) -> str`` as the demo step ``name``.
+
+    A step leaves what the operator changed as it is (every ``make run`` calls it); ``reset``
+    puts the demo's own settings back."""
 
     def register(func: DemoStep) -> DemoStep:
         _STEPS[name] = func
@@ -43,10 +46,10 @@ def demo_steps() -> dict[str, DemoStep]:
     return dict(_STEPS)
 
 
-def demo_load(*, feeds_root: Path, feed_server_url: str) -> list[str]:
+def demo_load(*, feeds_root: Path, feed_server_url: str, reset: bool = False) -> list[str]:
     """Run every app's demo step; returns their lines for the operator, in order."""
     return [
         line
         for step in _STEPS.values()
-        if (line := step(feeds_root=feeds_root, feed_server_url=feed_server_url))
+        if (line := step(feeds_root=feeds_root, feed_server_url=feed_server_url, reset=reset))
     ]

@@ -19,8 +19,67 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
+# What ``make run`` generates (scripts/run) and what an operator may keep next to it; commands run
+# in another terminal read the same files (real environment variables win).
+ENV_FILES = (".env", "var/genesys.env")
 _FALSE = {"0", "false", "no", "off"}
 _UNSET = object()
+
+
+class SettingError(ImproperlyConfigured):
+    """A setting from the environment is missing or wrong; the message names the variable."""
+
+
+def env_file_parse(text: str) -> dict[str, str]:
+    """``NAME=value`` lines (``export`` and surrounding quotes allowed), comments and blanks skipped."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if is_env_var_name(name):
+            values[name] = value
+    return values
+
+
+def env_files_load(*, base_dir: Path, environ: Any = None) -> list[str]:
+    """Set the variables of ``.env`` and ``var/genesys.env`` that the environment does not set.
+
+    Only for Genesys's own settings module: a test run (``tests.settings``) must not pick up a
+    developer's local files. ``GENESYS_ENV_FILES=`` (empty) turns it off. Returns the names set.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("DJANGO_SETTINGS_MODULE", "genesys.settings") != "genesys.settings":
+        return []
+    names = environ.get("GENESYS_ENV_FILES")
+    files = ENV_FILES if names is None else tuple(n for n in names.split(",") if n.strip())
+    loaded: list[str] = []
+    for relative in files:
+        path = base_dir / relative.strip()
+        if not path.is_file():
+            continue
+        for name, value in env_file_parse(path.read_text(encoding="utf-8")).items():
+            if name not in environ:
+                environ[name] = value
+                loaded.append(name)
+    return loaded
+
+
+def settings_check_or_exit() -> None:
+    """Load the settings now; a bad setting prints one line naming it and exits 2 (no traceback)."""
+    import sys
+
+    try:
+        from django.conf import settings
+
+        settings.INSTALLED_APPS  # noqa: B018  (evaluates the settings module)
+    except SettingError as exc:
+        sys.stderr.write(f"Genesys cannot start: {' '.join(str(exc).split())}\n")
+        raise SystemExit(2) from None
 
 
 class Env:
@@ -43,12 +102,12 @@ class Env:
         value = self._raw(name)
         if value is None:
             if default is _UNSET:
-                raise ImproperlyConfigured(f"{name} is required but not set.")
+                raise SettingError(f"{name} is required but not set.")
             return default
         if choices is not None:
             allowed = list(choices)
             if value not in allowed:
-                raise ImproperlyConfigured(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
+                raise SettingError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
         return value
 
     def secret(self, name: str, default: Any = _UNSET) -> Any:
@@ -61,13 +120,13 @@ class Env:
             try:
                 return Path(file_name).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ImproperlyConfigured(
+                raise SettingError(
                     f"{name}_FILE points at {file_name!r}, which cannot be read: {exc.strerror}."
                 ) from None
         value = self._raw(name)
         if value is None:
             if default is _UNSET:
-                raise ImproperlyConfigured(f"{name} is required but not set.")
+                raise SettingError(f"{name} is required but not set.")
             return default
         return value
 
@@ -80,7 +139,7 @@ class Env:
             return True
         if lowered in _FALSE:
             return False
-        raise ImproperlyConfigured(
+        raise SettingError(
             f"{name} must be a boolean (one of 1/0, true/false, yes/no, on/off); got {value!r}."
         )
 
@@ -93,11 +152,11 @@ class Env:
         try:
             number = int(value)
         except ValueError:
-            raise ImproperlyConfigured(f"{name} must be an integer; got {value!r}.") from None
+            raise SettingError(f"{name} must be an integer; got {value!r}.") from None
         if min_value is not None and number < min_value:
-            raise ImproperlyConfigured(f"{name} must be at least {min_value}; got {number}.")
+            raise SettingError(f"{name} must be at least {min_value}; got {number}.")
         if max_value is not None and number > max_value:
-            raise ImproperlyConfigured(f"{name} must be at most {max_value}; got {number}.")
+            raise SettingError(f"{name} must be at most {max_value}; got {number}.")
         return number
 
     def decimal(
@@ -107,15 +166,15 @@ class Env:
         try:
             number = Decimal(value)
         except InvalidOperation:
-            raise ImproperlyConfigured(
+            raise SettingError(
                 f"{name} must be a decimal number with a dot, e.g. 0.25; got {value!r}."
             ) from None
         if not number.is_finite():
-            raise ImproperlyConfigured(f"{name} must be a finite number; got {value!r}.")
+            raise SettingError(f"{name} must be a finite number; got {value!r}.")
         if min_value is not None and number < Decimal(min_value):
-            raise ImproperlyConfigured(f"{name} must be at least {min_value}; got {value}.")
+            raise SettingError(f"{name} must be at least {min_value}; got {value}.")
         if max_value is not None and number > Decimal(max_value):
-            raise ImproperlyConfigured(f"{name} must be at most {max_value}; got {value}.")
+            raise SettingError(f"{name} must be at most {max_value}; got {value}.")
         return number
 
     def list(self, name: str, default: list[str]) -> list[str]:
@@ -124,10 +183,21 @@ class Env:
             return list(default)
         items = [item.strip() for item in value.split(",")]
         if any(not item for item in items):
-            raise ImproperlyConfigured(
-                f"{name} must be a comma-separated list without empty items; got {value!r}."
-            )
+            raise SettingError(f"{name} must be a comma-separated list without empty items; got {value!r}.")
         return items
+
+    def int_list(self, name: str, default: list[int], *, min_value: int = 0) -> list[int]:
+        """A comma-separated list of integers, each at least ``min_value`` (e.g. retry delays)."""
+        items = self.list(name, [str(item) for item in default])
+        try:
+            numbers = [int(item) for item in items]
+        except ValueError:
+            raise SettingError(
+                f"{name} must be a comma-separated list of integers; got {self._raw(name)!r}."
+            ) from None
+        if any(number < min_value for number in numbers):
+            raise SettingError(f"{name} must hold integers of at least {min_value}; got {self._raw(name)!r}.")
+        return numbers
 
     def path(self, name: str, default: Path) -> Path:
         value = self._raw(name)
@@ -138,7 +208,7 @@ class Env:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ImproperlyConfigured(
+            raise SettingError(
                 f"{name} must be an IANA time zone such as Europe/Lisbon or UTC; got {value!r}."
             ) from None
         return value
@@ -147,12 +217,12 @@ class Env:
         value = self._raw(name)
         if value is None:
             if default is _UNSET:
-                raise ImproperlyConfigured(f"{name} is required but not set.")
+                raise SettingError(f"{name} is required but not set.")
             return default
         allowed = tuple(schemes)
         parts = urlsplit(value)
         if parts.scheme not in allowed or (parts.scheme != "unix" and not parts.netloc):
-            raise ImproperlyConfigured(
+            raise SettingError(
                 f"{name} must be a URL starting with {' or '.join(s + '://' for s in allowed)}; "
                 f"got {_redact_url(value)!r}."
             )
@@ -207,7 +277,7 @@ def parse_database_url(
         # Exactly one slash separates the (empty) host from the path, as in SQLAlchemy's URLs.
         raw_path = ":memory:" if parts.netloc == ":memory:" else parts.path[1:]
         if not raw_path:
-            raise ImproperlyConfigured(f"{variable} names no SQLite file; got {value!r}.")
+            raise SettingError(f"{variable} names no SQLite file; got {value!r}.")
         if raw_path == ":memory:":
             return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
         path = Path(unquote(raw_path)).expanduser()
@@ -215,16 +285,14 @@ def parse_database_url(
     if scheme in {"postgres", "postgresql", "pgsql", "postgis"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:
-            raise ImproperlyConfigured(
+            raise SettingError(
                 f"{variable} must name a database, e.g. postgres://user@127.0.0.1:5432/genesys; "
                 f"got {_redact_url(value)!r}."
             )
         try:
             port = parts.port
         except ValueError:
-            raise ImproperlyConfigured(
-                f"{variable} has an invalid port; got {_redact_url(value)!r}."
-            ) from None
+            raise SettingError(f"{variable} has an invalid port; got {_redact_url(value)!r}.") from None
         options = dict(parse_qsl(parts.query, keep_blank_values=True))
         config: dict[str, Any] = {
             "ENGINE": "django.db.backends.postgresql",
@@ -236,6 +304,4 @@ def parse_database_url(
             "OPTIONS": options,
         }
         return config
-    raise ImproperlyConfigured(
-        f"{variable} must start with postgres:// or sqlite://; got {_redact_url(value)!r}."
-    )
+    raise SettingError(f"{variable} must start with postgres:// or sqlite://; got {_redact_url(value)!r}.")

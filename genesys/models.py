@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +18,7 @@ class JobKind(models.TextChoices):
     PRESTASHOP_SYNC_CATEGORIES = "prestashop_sync_categories", _("Shop categories sync")
     MAINTENANCE = "maintenance", _("Maintenance")
     CURRENCY_RATES_REFRESH = "currency_rates_refresh", _("Exchange rates refresh")
+    NOTIFICATION_DIGEST = "notification_digest", _("Notification digest")
 
 
 class WorkerGlobalConfig(models.Model):
@@ -225,3 +227,102 @@ class JobRunLog(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.stage}] {self.message[:60]}"
+
+
+class Notification(models.Model):
+    """Something an operator should hear about, sent through ``notification_send``.
+
+    A notification throttled (the same kind and object within the hour) is kept, without
+    deliveries: the daily digest still counts it.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True, default="")
+    link = models.CharField(_("link"), max_length=500, blank=True, default="")
+    object_key = models.CharField(
+        _("object"), max_length=200, blank=True, default="", help_text=_('E.g. "supplier_ingest:3".')
+    )
+    throttled = models.BooleanField(
+        _("throttled"),
+        default=False,
+        help_text=_("Not sent: one of the same kind and object was sent less than an hour before."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["kind", "object_key", "-created_at"], name="notification_throttle_idx"),
+            models.Index(fields=["created_at"], name="notification_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NotificationDelivery(models.Model):
+    """One channel's delivery of a notification (an email to its recipients, or the webhook)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("notification"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    target = models.CharField(
+        _("target"), max_length=300, blank=True, default="", help_text=_("The webhook's host and path.")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+        permissions = [("retry_notificationdelivery", _("Can send failed notification deliveries again"))]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notifdelivery_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class NotificationSubscription(models.Model):
+    """How one user hears about one kind of notification."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email at once")
+        DIGEST = "digest", _("Daily digest")
+        NONE = "none", _("Nothing")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_subscriptions",
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification subscription")
+        verbose_name_plural = _("notification subscriptions")
+        permissions = [("subscribe_notifications", _("Can choose which notifications to receive"))]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notificationsub_one_per_user_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.kind}: {self.get_channel_display()}"

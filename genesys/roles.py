@@ -21,6 +21,8 @@ VIEWER = (
     "view_model:procurement",
     "view_model:prestashop",
     "genesys.view_queues",
+    # chooses which notifications reach them, and how (genesys/notifications)
+    "genesys.subscribe_notifications",
 )
 
 OPERATOR = (
@@ -32,6 +34,7 @@ OPERATOR = (
     "genesys.add_workerglobalconfig",
     "genesys.toggle_killswitch",
     "genesys.manage_queues",
+    "genesys.retry_notificationdelivery",
     # approves prices, edits products and their meta, maps categories and brands
     "catalog.approve_prices",
     "catalog.change_product",

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from genesys.env import Env
+from genesys.env import Env, SettingError
 from genesys.outbound import OutboundPolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,7 +27,7 @@ if DEBUG:
 else:
     SECRET_KEY = env.secret("SECRET_KEY")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured(
+        raise SettingError(
             "SECRET_KEY must be at least 50 characters with at least 5 distinct characters "
             "when DEBUG is off; generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
@@ -36,11 +35,11 @@ else:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
+    raise SettingError("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
 if not DEBUG and any(host.strip() in ("*", ".") for host in ALLOWED_HOSTS):
     # "*" turns off Host-header validation: password-reset links and absolute URLs could then
     # point at an attacker's host. Production names its hosts.
-    raise ImproperlyConfigured(
+    raise SettingError(
         "ALLOWED_HOSTS must name the site's hosts when DEBUG is off; '*' (any host) is refused."
     )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
@@ -181,9 +180,10 @@ REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=["redis", "
 RQ_RESULT_TTL = env.int("RQ_RESULT_TTL", 24 * 3600, min_value=0)
 RQ_FAILURE_TTL = env.int("RQ_FAILURE_TTL", 14 * 24 * 3600, min_value=60)
 # Workers listen in this order (RQ takes the first non-empty queue): "urgent" (an operator's
-# "Run now", quick sync), "high", the kinds' own queues (normal priority: scheduled work), then
-# "low" (maintenance). docs/workers.md, "Priorities".
-GENESYS_QUEUES = ("urgent", "high", "sync", "catalog", "ingest", "maintenance", "low")
+# "Run now", quick sync), "high", "notify" (notification deliveries: small jobs that must not wait
+# behind an ingest), the kinds' own queues (normal priority: scheduled work), then "low"
+# (maintenance). docs/workers.md, "Priorities".
+GENESYS_QUEUES = ("urgent", "high", "notify", "sync", "catalog", "ingest", "maintenance", "low")
 RQ_QUEUES = {
     name: {
         "URL": REDIS_URL,
@@ -241,7 +241,7 @@ OUTBOUND_ALLOW_HOSTS = env.list("OUTBOUND_ALLOW_HOSTS", [])
 try:
     OutboundPolicy.from_entries(OUTBOUND_ALLOW_HOSTS)
 except ValueError as exc:
-    raise ImproperlyConfigured(f"OUTBOUND_ALLOW_HOSTS: {exc}.") from None
+    raise SettingError(f"OUTBOUND_ALLOW_HOSTS: {exc}.") from None
 # The admin's feed preview downloads and parses inside the web request: it stops after this long.
 FEED_PREVIEW_MAX_SECONDS = env.int("FEED_PREVIEW_MAX_SECONDS", 10, min_value=1, max_value=120)
 # Margins are fractions: selling price (net) = cost x (1 + margin); 0.20 means 20 %.
@@ -308,6 +308,25 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "genesys@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # "Name <address>" or a bare address, comma-separated: they also receive operator notifications.
 ADMINS = [("", address) for address in env.list("ADMINS", [])]
+
+# Notifications (docs/notifications.md): by email to the users who subscribed (and to ADMINS), and
+# to a webhook: a JSON body signed with HMAC-SHA256 of GENESYS_NOTIFY_WEBHOOK_SECRET.
+GENESYS_NOTIFY_WEBHOOK_URL = env.url("GENESYS_NOTIFY_WEBHOOK_URL", "", schemes=["http", "https"])
+GENESYS_NOTIFY_WEBHOOK_SECRET = env.secret("GENESYS_NOTIFY_WEBHOOK_SECRET", "")
+if GENESYS_NOTIFY_WEBHOOK_URL and len(GENESYS_NOTIFY_WEBHOOK_SECRET) < 16:
+    raise SettingError(
+        "GENESYS_NOTIFY_WEBHOOK_SECRET must be set (at least 16 characters) when "
+        "GENESYS_NOTIFY_WEBHOOK_URL is set."
+    )
+# The kinds the webhook receives (empty: all of them).
+GENESYS_NOTIFY_WEBHOOK_KINDS = env.list("GENESYS_NOTIFY_WEBHOOK_KINDS", [])
+GENESYS_NOTIFY_WEBHOOK_TIMEOUT = env.int("GENESYS_NOTIFY_WEBHOOK_TIMEOUT", 10, min_value=1, max_value=120)
+# Seconds before each retry of a failed delivery; after the last, the delivery is failed for good.
+GENESYS_NOTIFY_RETRY_SECONDS = env.int_list("GENESYS_NOTIFY_RETRY_SECONDS", [30, 120, 600, 1800, 3600])
+# One notification per kind and object in this many minutes; the others wait for the digest.
+GENESYS_NOTIFY_THROTTLE_MINUTES = env.int("GENESYS_NOTIFY_THROTTLE_MINUTES", 60, min_value=0)
+# "Parked rows" is notified when more than this many shop updates are parked (failed for good).
+GENESYS_NOTIFY_PARKED_ABOVE = env.int("GENESYS_NOTIFY_PARKED_ABOVE", 50, min_value=0)
 
 # --- PrestaShop ------------------------------------------------------------------------------
 PRESTASHOP_URL = env.url("PRESTASHOP_URL", "", schemes=["http", "https"])

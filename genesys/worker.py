@@ -35,6 +35,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from rq import worker_registration
 from rq.scheduler import RQScheduler
+from rq.utils import now as now_utc
 from rq.worker import Worker
 
 from genesys.jobs.scheduling import scheduler_locks_reclaim
@@ -189,6 +190,17 @@ class GenesysWorker(Worker):
             self.scheduler_ensure()
         if super().should_run_maintenance_tasks:
             super().run_maintenance_tasks()
+            self.silence_check()
+
+    def silence_check(self) -> None:
+        """Notify "cron or scheduler silent" when the tick or RQ's scheduler stopped (never raises)."""
+        from genesys.notifications.silence import scheduling_silence_notify
+
+        try:
+            age = (now_utc() - self.birth_date).total_seconds() if self.birth_date else 0.0
+            scheduling_silence_notify(worker_age_seconds=age)
+        except Exception:
+            self.log.exception("Worker %s: could not check the cron and the scheduler", self.name)
 
     def maintain_heartbeats(self, job) -> None:
         super().maintain_heartbeats(job)

@@ -12,7 +12,7 @@ from genesys.models import JobKind
 
 
 @demo_step("shop_categories")
-def demo_shop_categories(*, feeds_root: Path, feed_server_url: str) -> str:
+def demo_shop_categories(*, feeds_root: Path, feed_server_url: str, reset: bool) -> str:
     """With a shop configured, queue its category sync so the categories can be mapped at once."""
     if not settings.PRESTASHOP_URL:
         return ""

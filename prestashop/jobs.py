@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import CatalogUpdateStream
 from catalog.services.stream_leases import stream_leases_release
@@ -84,9 +85,11 @@ def catalog_sync(ctx: JobContext) -> JobOutcome:
     with _client() as client:
         result = stream_drain(client=client, max_batches=SYNC_MAX_BATCHES, should_stop=ctx.stop_requested)
     ctx.log(
-        f"{result.claimed} sent in {result.batches} batches: {result.done} done, {result.retried} to retry, "
-        f"{result.failed} parked ({result.seconds} s)"
-    )
+        _("%(claimed)s sent in %(batches)s batches: %(done)s done, %(retried)s to retry, %(failed)s parked "
+          "(%(seconds)s s)")
+        % {"claimed": result.claimed, "batches": result.batches, "done": result.done,
+           "retried": result.retried, "failed": result.failed, "seconds": result.seconds}
+    )  # fmt: skip
     if result.stopped == "shop_refused":
         raise ShopRefused(result.error)
     status = JobRun.Status.WARNING if result.failed or result.retried else JobRun.Status.SUCCESS

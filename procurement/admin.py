@@ -679,7 +679,8 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
                 decide(conflict_id=conflict_id, user=request.user.get_username())
             except IdentityDecisionRefused as exc:
                 conflict = IdentityConflict.objects.select_related("product").get(pk=conflict_id)
-                self.message_user(request, f"{conflict.product}: {exc}", messages.ERROR)
+                text = gettext("%(product)s: %(problem)s") % {"product": conflict.product, "problem": exc}
+                self.message_user(request, text, messages.ERROR)
             else:
                 done += 1
         return done

@@ -12,26 +12,39 @@ import shutil
 from pathlib import Path
 
 from genesys.demo import DEMO_DIR, DEMO_FEED_SERVER_PLACEHOLDER, DemoLoadError, demo_step
+from procurement.models import Supplier
 from procurement.services.config_io import ConfigImportError, ImportSummary, suppliers_import
 
 DEMO_FILES = ("distrilusa/tarifa.csv", "euroelectro/google-merchant.xml")
 
 
-def demo_suppliers_load(*, feeds_root: Path, feed_server_url: str) -> ImportSummary:
-    """Copy the sample files under ``feeds_root/demo`` and create or refresh the demo suppliers."""
+def demo_suppliers_load(*, feeds_root: Path, feed_server_url: str, reset: bool = False) -> ImportSummary:
+    """Copy the sample files under ``feeds_root/demo`` and create the demo suppliers that are missing.
+
+    A demo supplier that exists is left as the operator set it (its margin, schedule, feeds and
+    mappers: every ``make run`` calls this); ``reset`` puts the demo's own settings back.
+    """
     for relative in DEMO_FILES:
         target = feeds_root / "demo" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(DEMO_DIR / "feeds" / relative, target)
+        if reset or not target.exists():
+            shutil.copyfile(DEMO_DIR / "feeds" / relative, target)
     raw = (DEMO_DIR / "suppliers.json").read_text(encoding="utf-8")
     raw = raw.replace(DEMO_FEED_SERVER_PLACEHOLDER, feed_server_url.rstrip("/"))
-    return suppliers_import(data=json.loads(raw))
+    data = json.loads(raw)
+    existing = set(Supplier.objects.values_list("name", flat=True))
+    kept = [] if reset else [s["name"] for s in data["suppliers"] if s["name"] in existing]
+    data["suppliers"] = [s for s in data["suppliers"] if s["name"] not in kept]
+    summary = suppliers_import(data=data)
+    summary.names = [*summary.names, *kept]
+    summary.suppliers_kept = len(kept)
+    return summary
 
 
 @demo_step("suppliers")
-def demo_suppliers(*, feeds_root: Path, feed_server_url: str) -> str:
+def demo_suppliers(*, feeds_root: Path, feed_server_url: str, reset: bool) -> str:
     try:
-        summary = demo_suppliers_load(feeds_root=feeds_root, feed_server_url=feed_server_url)
+        summary = demo_suppliers_load(feeds_root=feeds_root, feed_server_url=feed_server_url, reset=reset)
     except ConfigImportError as exc:
         # Typically the demo feed server on loopback, refused by the outbound policy.
         raise DemoLoadError(
@@ -43,7 +56,8 @@ def demo_suppliers(*, feeds_root: Path, feed_server_url: str) -> str:
         ) from None
     return (
         f"Demo suppliers ready: {', '.join(summary.names)} "
-        f"({summary.suppliers_created} created, {summary.suppliers_updated} updated; "
+        f"({summary.suppliers_created} created, {summary.suppliers_updated} updated, "
+        f"{summary.suppliers_kept} left as they were; "
         f"{summary.feeds_created + summary.feeds_updated} feeds, {summary.mappers_saved} mappers). "
         f"Sample files under {feeds_root / 'demo'}."
     )

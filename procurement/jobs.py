@@ -70,7 +70,12 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
     expected: dict[int, int | None] = {}
 
     def progress(p: IngestProgress) -> None:
-        counts = f"{p.rows_read:,} rows read, {p.rows_valid:,} valid, {p.rows_rejected:,} rejected"
+        counts = _("%(read)s rows read, %(valid)s valid, %(rejected)s rejected") % {
+            "read": f"{p.rows_read:,}",
+            "valid": f"{p.rows_valid:,}",
+            "rejected": f"{p.rows_rejected:,}",
+        }
+        message = _("%(feed)s: %(counts)s (%(phase)s)") % {"feed": p.feed, "counts": counts, "phase": p.phase}
         if p.feed_id not in expected and p.phase == "rows" and not p.body_bytes:
             expected[p.feed_id] = feed_expected_rows(feed_id=p.feed_id)
         measure = ingest_measure(
@@ -80,7 +85,7 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
         )  # fmt: skip
         if measure is None:
             ctx.progress(
-                f"{p.feed}: {counts} ({p.phase})",
+                message,
                 done=p.rows_read,
                 total=None,
                 unit="rows",
@@ -88,7 +93,7 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
             )
             return
         ctx.progress(
-            f"{p.feed}: {counts} ({p.phase})",
+            message,
             done=measure.done, total=measure.total, unit=measure.unit, scope=str(p.feed_id),
         )  # fmt: skip
 
@@ -112,8 +117,11 @@ def supplier_ingest_job(ctx: JobContext) -> JobOutcome:
                 "stream_rows": run.stream_rows, "error": run.error,
             }
         )  # fmt: skip
-        counts = f"{run.rows_valid:,} valid rows, {run.stream_rows:,} shop updates"
-        ctx.log(f"{run.feed}: {run.get_status_display()}, {counts}")
+        ctx.log(
+            _("%(feed)s: %(status)s, %(valid)s valid rows, %(updates)s shop updates")
+            % {"feed": run.feed, "status": run.get_status_display(), "valid": f"{run.rows_valid:,}",
+               "updates": f"{run.stream_rows:,}"}
+        )  # fmt: skip
     failed = [f for f in feeds if f["status"] == FeedRun.Status.FAILED]
     if failed:
         raise IngestFailed("; ".join(f"{f['feed']}: {f['error']}" for f in failed))

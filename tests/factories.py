@@ -22,7 +22,17 @@ from catalog.models import (
     ProductSupplierEvent,
     StreamBacklogSample,
 )
-from genesys.models import JobKind, JobKindConfig, JobRun, JobRunLog, KillSwitchChange, WorkerGlobalConfig
+from genesys.models import (
+    JobKind,
+    JobKindConfig,
+    JobRun,
+    JobRunLog,
+    KillSwitchChange,
+    Notification,
+    NotificationDelivery,
+    NotificationSubscription,
+    WorkerGlobalConfig,
+)
 from prestashop.models import PrestashopCategory, PrestashopManufacturer
 from procurement.models import (
     FeedMapper,
@@ -232,6 +242,47 @@ class JobRunLogFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(JobRunFactory)
     stage = JobRunLog.Stage.START
     message = "started"
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    kind = "run_failed"
+    subject = factory.Sequence(lambda n: f"supplier_ingest:{n} failed")
+    body = "The job failed on its last attempt."
+    object_key = factory.Sequence(lambda n: f"supplier_ingest:{n}")
+
+
+class NotificationDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationDelivery
+
+    notification = factory.SubFactory(NotificationFactory)
+    channel = NotificationDelivery.Channel.EMAIL
+    recipients = factory.LazyFunction(lambda: ["ana@example.com"])
+    status = NotificationDelivery.Status.FAILED
+    attempts = 6
+    last_error = "SMTPServerDisconnected: Connection unexpectedly closed"
+
+
+class NotificationSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationSubscription
+
+    user = factory.SubFactory("tests.factories.UserFactory")
+    kind = "run_failed"
+    channel = NotificationSubscription.Channel.EMAIL
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    is_staff = True
 
 
 class PrestashopCategoryFactory(factory.django.DjangoModelFactory):

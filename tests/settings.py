@@ -21,6 +21,13 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _worker_index = int(_worker[2:]) if _worker.startswith("gw") and _worker[2:].isdigit() else 0
 _base_url = Env().url("TEST_REDIS_URL", "redis://127.0.0.1:6379", schemes=["redis", "rediss"])
 _base_db = Env().int("TEST_REDIS_DB", 15, min_value=1, max_value=15)
+if _base_db - _worker_index < 1:
+    from genesys.env import SettingError
+
+    raise SettingError(
+        f"TEST_REDIS_DB={_base_db} leaves no Redis database for test worker {_worker} (database 0 is "
+        "never flushed); raise TEST_REDIS_DB or lower PYTEST_WORKERS."
+    )
 REDIS_URL = f"{_base_url.rstrip('/')}/{_base_db - _worker_index}"
 for _queue in (*GENESYS_QUEUES, "default"):
     RQ_QUEUES[_queue]["URL"] = REDIS_URL

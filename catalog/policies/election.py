@@ -15,7 +15,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
+
 from catalog.policies.landed import LandedCost
+
+
+def _render(message: str, params: dict) -> str:
+    return gettext(message) % params if params else gettext(message)
+
+
+# A verdict is rendered when it is shown, in the reader's language; the policy itself reads no
+# settings and no database (the message ids are marked for makemessages with gettext_noop).
+_text = lazy(_render, str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +47,11 @@ class OfferCandidate:
         if self.cost_problem:
             return self.cost_problem
         if not self.supplier_active:
-            return "supplier inactive"
+            return _text(gettext_noop("supplier inactive"), {})
         if not self.feed_active:
-            return "feed inactive"
+            return _text(gettext_noop("feed inactive"), {})
         if self.cost <= 0:
-            return "no cost price"
+            return _text(gettext_noop("no cost price"), {})
         return None
 
 
@@ -80,19 +92,28 @@ def offer_election_explain(candidates: Sequence[OfferCandidate]) -> list[tuple[O
 def _verdict(offer: OfferCandidate, winner: OfferCandidate | None, any_in_stock: bool) -> str:
     reason = offer.ineligible_reason
     if reason:
-        return f"not eligible: {reason}"
+        return _text(gettext_noop("not eligible: %(reason)s"), {"reason": reason})
     if winner is None:
-        return "no winner"
+        return _text(gettext_noop("no winner"), {})
     if offer is winner:
         if any_in_stock:
-            return "cheapest landed cost in stock"
-        return "cheapest landed cost; nothing in stock (stock sent 0)"
+            return _text(gettext_noop("cheapest landed cost in stock"), {})
+        return _text(gettext_noop("cheapest landed cost; nothing in stock (stock sent 0)"), {})
     if any_in_stock and offer.stock <= 0:
-        return "out of stock"
+        return _text(gettext_noop("out of stock"), {})
     if offer.cost > winner.cost:
-        return f"more expensive ({offer.cost} > {winner.cost})"
+        return _text(
+            gettext_noop("more expensive (%(cost)s > %(winner)s)"),
+            {"cost": offer.cost, "winner": winner.cost},
+        )
     if offer.stock < winner.stock:
-        return f"same cost, less stock ({offer.stock} < {winner.stock})"
+        return _text(
+            gettext_noop("same cost, less stock (%(stock)s < %(winner)s)"),
+            {"stock": offer.stock, "winner": winner.stock},
+        )
     if offer.supplier_priority < winner.supplier_priority:
-        return f"same cost and stock, lower supplier priority ({offer.supplier_priority})"
-    return "same cost, stock and priority; an older offer won"
+        return _text(
+            gettext_noop("same cost and stock, lower supplier priority (%(priority)s)"),
+            {"priority": offer.supplier_priority},
+        )
+    return _text(gettext_noop("same cost, stock and priority; an older offer won"), {})

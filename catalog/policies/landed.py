@@ -19,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 MONEY_STEP = Decimal("0.0001")
 ZERO = Decimal("0")
 
@@ -98,11 +100,21 @@ class LandedCost:
         else:
             parts = [f"{money_format(self.feed_price)} {symbol}"]
         if self.vat_removed:
-            parts[0] = f"({parts[0]} less {money_format(self.vat_removed * self.rate)} {symbol} VAT)"
+            parts[0] = _("(%(price)s less %(vat)s %(symbol)s VAT)") % {
+                "price": parts[0],
+                "vat": money_format(self.vat_removed * self.rate),
+                "symbol": symbol,
+            }
         if self.shipping:
-            parts.append(f"{money_format(self.shipping)} {symbol} shipping")
+            parts.append(
+                _("%(amount)s %(symbol)s shipping")
+                % {"amount": money_format(self.shipping), "symbol": symbol}
+            )
         if self.percent_amount:
-            parts.append(f"{money_format(self.percent_amount)} {symbol} costs")
+            parts.append(
+                _("%(amount)s %(symbol)s costs")
+                % {"amount": money_format(self.percent_amount), "symbol": symbol}
+            )
         return f"{total} = " + " + ".join(parts)
 
 

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -24,9 +23,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import PriceApproval, PriceApprovalNotice
+from catalog.notifications import APPROVAL_WAITING
 from catalog.selectors import Offer
 from catalog.services.offers import RECOMPUTE_MUTEX, Reason, active_offers_recompute
 from genesys.db import transaction_mutex
+from genesys.notifications import notification_send
 
 logger = logging.getLogger(__name__)
 
@@ -152,9 +153,10 @@ def approvers_emails() -> list[str]:
 
 
 def price_approvals_notify(*, run_ids: Collection[int], now=None) -> PriceApprovalNotice | None:
-    """Email the approvers when a run put more than GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE prices in
-    the queue; at most one email per GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES (the home page of the
-    admin always shows the count). Never raises: a mail failure is logged, the queue stays."""
+    """Notify "prices waiting for approval" (approvers by email unless they chose otherwise) when
+    a run put more than GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE prices in the queue; at most once per
+    GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES (the home page always shows the count). Delivered after
+    commit by the notify queue: a mail failure is recorded and retried, the queue stays."""
     now = now or timezone.now()
     threshold = settings.GENESYS_PRICE_APPROVAL_NOTIFY_ABOVE
     counts = {
@@ -166,38 +168,33 @@ def price_approvals_notify(*, run_ids: Collection[int], now=None) -> PriceApprov
         return None
     run_id, count = max(over.items(), key=lambda item: item[1])
     window = timedelta(minutes=settings.GENESYS_PRICE_APPROVAL_NOTIFY_MINUTES)
-    recipients = approvers_emails()
-    if not recipients:
-        logger.warning("%d prices wait for approval and nobody has an email to be told", count)
-        return None
     with transaction.atomic():
         with connection.cursor() as cursor:
             transaction_mutex(name=NOTICE_MUTEX, cursor=cursor)
         if PriceApprovalNotice.objects.filter(sent_at__gt=now - window).exists():
             return None
         total = PriceApproval.objects.filter(status=Status.PENDING).count()
-        notice = PriceApprovalNotice.objects.create(run_id=run_id, pending=total, recipients=len(recipients),
+        subject = ngettext(
+            "%(count)d price waits for your approval", "%(count)d prices wait for your approval", total
+        ) % {"count": total}
+        body = _(
+            "Feed run #%(run)s held %(count)s new prices back from the shop: they changed more than "
+            "allowed or fell below the minimum margin. %(total)s prices wait in total.\n\n"
+            "Until someone decides, the shop keeps each product's previous price (stock still "
+            "updates)."
+        ) % {"run": run_id, "count": count, "total": total}
+        notification = notification_send(
+            kind=APPROVAL_WAITING.code,
+            subject=subject,
+            body=body,
+            link=reverse("admin:catalog_priceapproval_changelist") + "?status__exact=pending",
+            object_key="price_approvals",
+        )
+        deliveries = notification.deliveries.filter(channel="email") if notification else []
+        recipients = [delivery.recipients for delivery in deliveries]
+        notice = PriceApprovalNotice.objects.create(run_id=run_id, pending=total,
+                                                    recipients=sum(len(r) for r in recipients),
                                                     sent_at=now)  # fmt: skip
-    subject = ngettext(
-        "Genesys: %(count)d price waits for your approval",
-        "Genesys: %(count)d prices wait for your approval",
-        total,
-    ) % {"count": total}
-    body = _(
-        "Feed run #%(run)s held %(count)s new prices back from the shop: they changed more than "
-        "allowed or fell below the minimum margin. %(total)s prices wait in total.\n\n"
-        "Until someone decides, the shop keeps each product's previous price (stock still "
-        "updates).\n\nReview them: %(url)s\n"
-    ) % {
-        "run": run_id,
-        "count": count,
-        "total": total,
-        "url": settings.GENESYS_ADMIN_BASE_URL.rstrip("/")
-        + reverse("admin:catalog_priceapproval_changelist")
-        + "?status__exact=pending",
-    }
-    try:
-        send_mail(subject, body, None, recipients)
-    except Exception:
-        logger.exception("could not send the price-approval notification")
+    if notice.recipients == 0:
+        logger.warning("%d prices wait for approval and nobody has an email to be told", count)
     return notice

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from catalog.models import CatalogUpdateStream, Product
 from catalog.models.update_stream import DEFAULT_SHOP
+from catalog.notifications import parked_rows_notify
 from catalog.services.offers import RECOMPUTE_MUTEX, product_shop_payloads
 from catalog.services.update_stream import StreamChange, stream_changes_enqueue
 from genesys.db import quote, transaction_mutex
@@ -407,6 +408,10 @@ def stream_rows_settle(
     result.lost_product_ids = sorted({by_row[row_id].product_id for row_id in lost_rows})
     if result.lost_product_ids:
         stream_products_resync(product_ids=result.lost_product_ids, shop=shop, now=now)
+    if result.failed:
+        parked_rows_notify(
+            shop=shop, parked=CatalogUpdateStream.objects.filter(shop=shop, status=Status.FAILED).count()
+        )
     return result
 
 

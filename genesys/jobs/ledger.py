@@ -103,7 +103,8 @@ def run_finish(
 
 def _summary_line(status: str, summary: dict[str, Any] | None) -> str:
     parts = ", ".join(f"{k}={v}" for k, v in (summary or {}).items() if not isinstance(v, dict | list))
-    return f"{status}: {parts}" if parts else status
+    label = str(JobRun.Status(status).label) if status in JobRun.Status.values else status
+    return f"{label}: {parts}" if parts else label
 
 
 def error_text(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rq.registry import clean_registries
 
 from genesys.jobs.context import JobContext
@@ -123,7 +124,15 @@ def maintenance(ctx: JobContext) -> dict:
     summary["job_runs_deleted"] = job_runs_prune(
         before=before, keep_per_key=settings.JOBS_KEEP_RUNS_PER_KEY, batch=settings.JOBS_PRUNE_BATCH
     )
-    ctx.progress(f"pruned: {summary}")
+    ctx.progress(
+        _("pruned (over %(days)s days old): %(counts)s")
+        % {
+            "days": summary["retention_days"],
+            "counts": ", ".join(
+                f"{name} {count}" for name, count in summary.items() if name != "retention_days"
+            ),
+        }
+    )
     for name in settings.GENESYS_QUEUES:
         clean_registries(django_rq.get_queue(name))
     watchdog = jobs_watchdog()

@@ -30,7 +30,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from genesys.db import connections_refresh, db_retry
 from genesys.jobs.causes import run_cause_clear, run_cause_leave
@@ -47,6 +50,8 @@ from genesys.jobs.ledger import (
 from genesys.jobs.registry import job_spec
 from genesys.jobs.stopping import run_stop_flag_clear
 from genesys.models import JobKindConfig, JobRun
+from genesys.notifications import notification_send
+from genesys.notifications.kinds import RUN_FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +98,12 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         job_requeue_later(
             run=run,
             seconds=max(1, round(settings.JOBS_CONCURRENCY_RETRY_SECONDS * random.uniform(0.5, 1.5))),
-            note=f"{config.max_concurrency} job(s) of this kind already running; waiting",
+            note=ngettext(
+                "%(count)d job of this kind already running; waiting",
+                "%(count)d jobs of this kind already running; waiting",
+                config.max_concurrency,
+            )
+            % {"count": config.max_concurrency},
         )
         return {"deferred": "max concurrency reached"}
     return _run_claimed(spec=spec, run=run, config=config, echo=echo)
@@ -103,7 +113,11 @@ def _run_claimed(
     *, spec: Any, run: JobRun, config: JobKindConfig, echo: Callable[[str], None] | None
 ) -> dict[str, Any]:
     """Call the kind's function on a claimed run and record how it ended."""
-    run_log(run_id=run.pk, stage="start", message=f"attempt {run.attempt} on {run.worker_name}")
+    run_log(
+        run_id=run.pk,
+        stage="start",
+        message=_("attempt %(attempt)s on %(worker)s") % {"attempt": run.attempt, "worker": run.worker_name},
+    )
     ctx = JobContext(run=run, config=config, echo=echo)
     try:
         try:
@@ -261,9 +275,14 @@ def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobR
         )
         if retry is not None:
             run_log(
-                run_id=run.pk, stage="error", message=f"retry {retry.attempt} in {delay} s (run {retry.pk})"
+                run_id=run.pk,
+                stage="error",
+                message=_("retry %(attempt)s in %(delay)s s (run %(run)s)")
+                % {"attempt": retry.attempt, "delay": delay, "run": retry.pk},
             )
         return retry
+    if run.status in (JobRun.Status.FAILED, JobRun.Status.ABANDONED):
+        run_failed_notify(run=run)
     _after(spec, run)
     return None
 
@@ -271,6 +290,20 @@ def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobR
 def run_after(*, run: JobRun) -> None:
     """What follows a run that ended outside a worker (cancelled while queued)."""
     _after(job_spec(run.kind), run)
+
+
+def run_failed_notify(*, run: JobRun) -> None:
+    """Tell the subscribers of "run failed": this run failed on its last attempt, nothing retries it."""
+    last_line = (run.error or "").strip().splitlines()[-1:] or [""]
+    notification_send(
+        kind=RUN_FAILED.code,
+        subject=_("%(key)s failed (run %(run)s, attempt %(attempt)s)")
+        % {"key": run.key, "run": run.pk, "attempt": run.attempt},
+        body=_("The job %(key)s ended %(status)s on its last attempt: %(error)s")
+        % {"key": run.key, "status": run.get_status_display(), "error": last_line[0][:500]},
+        link=reverse("admin:genesys_jobrun_change", args=[run.pk]),
+        object_key=run.key,
+    )
 
 
 def _after(spec: Any, run: JobRun) -> None:

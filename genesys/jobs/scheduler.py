@@ -27,6 +27,7 @@ from genesys.jobs.registry import job_specs, schedule_parse
 from genesys.jobs.scheduling import scheduled_runs_release
 from genesys.jobs.watchdog import jobs_watchdog
 from genesys.models import JobRun
+from genesys.notifications.services import notification_deliveries_resubmit
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def _tick(*, now: datetime) -> dict[str, Any]:
         watchdog = jobs_watchdog(now=now)
         result["abandoned"] = watchdog.abandoned
         result["resubmitted"] = watchdog.resubmitted
+        result["notifications_resubmitted"] = notification_deliveries_resubmit()
     return result
 
 

@@ -33,13 +33,16 @@ from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import CatalogUpdateStream, Product
+from catalog.models.update_stream import DEFAULT_SHOP
 from catalog.services.offers import RECOMPUTE_MUTEX, active_offers_recompute, products_flags_set
 from genesys.db import transaction_mutex
 from prestashop.errors import ShopAuthError, ShopError, ShopTransientError
 from prestashop.fields import ean13_for_shop
 from prestashop.models import PrestashopCategory
+from prestashop.notifications import shop_refused_notify
 from prestashop.selectors import (
     brands_manufacturer_ids,
     products_auto_import_candidates,
@@ -346,6 +349,8 @@ def _import_one(
         id_ecommerce = found.id_product if found.id_product is not None else client.create_product(draft)
     except (ShopTransientError, ShopAuthError) as exc:
         emit(_describe(product, action=Action.FAILED, message=str(exc), **describe))
+        if isinstance(exc, ShopAuthError):
+            shop_refused_notify(shop=DEFAULT_SHOP, error=str(exc), what=_("importing products"))
         return f"the shop failed: {exc}"
     except (ShopError, ValueError) as exc:
         emit(_describe(product, action=Action.FAILED, message=str(exc), **describe))

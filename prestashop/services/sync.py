@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from catalog.models.update_stream import DEFAULT_SHOP
 from catalog.policies.shop_state import ShopState
 from catalog.services.stream_leases import (
@@ -29,6 +31,7 @@ from catalog.services.stream_leases import (
 )
 from genesys.failpoints import failpoint
 from prestashop.errors import ShopError
+from prestashop.notifications import shop_refused_notify
 from prestashop.types import ProductUpdate, ShopClient, UpdateResult
 
 logger = logging.getLogger("prestashop.sync")
@@ -115,7 +118,7 @@ def _send(client: ShopClient, rows: Sequence[ClaimedRow]) -> tuple[list[RowOutco
     if len(results) != len(sendable):
         raise RuntimeError(f"the shop client answered {len(results)} results for {len(sendable)} updates")
     refused = ""
-    for (row, _), result in zip(sendable, results, strict=True):
+    for (row, _update), result in zip(sendable, results, strict=True):
         outcomes.append(_outcome(row, result))
         if not result.ok and result.status in AUTH_STATUSES:
             refused = result.error
@@ -184,6 +187,7 @@ def stream_drain(
             _settled_count(result, settled)
             if refused:
                 result.stopped, result.error = "shop_refused", refused
+                shop_refused_notify(shop=shop, error=refused, what=_("sending updates"))
                 break
     finally:
         result.seconds = round(time.monotonic() - started, 3)

@@ -50,6 +50,7 @@ class ImportSummary:
     feeds_updated: int = 0
     mappers_saved: int = 0
     names: list[str] = field(default_factory=list)
+    suppliers_kept: int = 0  # left as they were (the demo never overwrites an operator's changes)
 
 
 def _decimal(value: Any) -> Any:

@@ -37,6 +37,7 @@ from procurement.feeds.source import FeedSource
 from procurement.feeds.text import controls_escape
 from procurement.ingest_rules import unseen_guard
 from procurement.models import FeedMapper, FeedRun, Supplier, SupplierFeed, SupplierItem
+from procurement.notifications import guard_skipped_notify
 from procurement.services.ingest_writer import DUPLICATE_SKUS_KEPT, ChunkOutcome, IngestWriter
 from procurement.services.runs import (
     REJECTED_ROWS_KEPT,
@@ -201,6 +202,8 @@ def feed_ingest(
             return run
         raise
     _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
+    if result.get("unseen") == "skipped" and not dry_run and not result.get("read_error"):
+        guard_skipped_notify(feed=feed, run=run, reason=result["unseen_reason"])
     return run
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from catalog.models import CatalogUpdateStream, PriceApproval, Product, ProductActiveOffer
@@ -31,6 +32,7 @@ from tests.factories import (
     SupplierItemFactory,
 )
 from tests.prestashop.conftest import make_config
+from tests.support.jobs import jobs_work
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -335,7 +337,10 @@ def held_in_a_run(shop, count: int):
 
 
 def test_a_run_holding_more_than_n_prices_emails_the_approvers_once_per_window(shop, approvers):
-    run = held_in_a_run(shop, 2)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = held_in_a_run(shop, 2)
+    assert mail.outbox == []  # delivered after commit, by the notify queue
+    jobs_work("notify")
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -343,12 +348,16 @@ def test_a_run_holding_more_than_n_prices_emails_the_approvers_once_per_window(s
     assert "2 prices wait" in message.subject
     assert f"#{run.pk}" in message.body and "/admin/catalog/priceapproval/" in message.body
 
-    held_in_a_run(shop, 3)  # within the throttle window: the home page shows it, no new email
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        held_in_a_run(shop, 3)  # within the throttle window: the home page shows it, no new email
+    jobs_work("notify")
     assert len(mail.outbox) == 1
 
 
 def test_a_run_holding_n_prices_or_fewer_sends_nothing(shop, approvers):
-    held_in_a_run(shop, 1)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        held_in_a_run(shop, 1)
+    jobs_work("notify")
     assert mail.outbox == []
 
 

@@ -23,8 +23,8 @@ from tests.support.feed_server import Reply
 from tests.support.processes import cron_process, kill_worker_and_horse, wait_for, worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
-QUEUES = ("urgent", "high", "sync", "catalog", "ingest", "maintenance", "default", "low")
-GENESYS_QUEUES = ("urgent", "high", "ingest", "catalog", "sync", "maintenance", "low")
+QUEUES = ("urgent", "high", "notify", "sync", "catalog", "ingest", "maintenance", "default", "low")
+GENESYS_QUEUES = ("urgent", "high", "notify", "ingest", "catalog", "sync", "maintenance", "low")
 PROFILE = {"fields": {"sku": "sku", "gtin": "ean", "price": "price", "stock": "stock"}, "meta": "none"}
 ROWS = 50
 

@@ -43,3 +43,22 @@ def test_load_demo_says_how_to_allow_its_loopback_feed_server(feeds_root, settin
     with pytest.raises(CommandError, match=r"OUTBOUND_ALLOW_HOSTS=127\.0\.0\.1,::1"):
         call_command("load_demo", stdout=None)
     assert not Supplier.objects.exists()
+
+
+def test_load_demo_never_overwrites_what_an_operator_changed(feeds_root):
+    call_command("load_demo")
+    Supplier.objects.filter(name="Distrilusa").update(margin="0.3300", ingest_interval_minutes=15)
+    SupplierFeed.objects.filter(supplier__name="Nortech").update(is_active=False)
+    csv_file = feeds_root / "demo" / "distrilusa" / "tarifa.csv"
+    csv_file.write_text("sku;price\n", encoding="utf-8")
+
+    call_command("load_demo")  # what every make run does
+
+    distrilusa = Supplier.objects.get(name="Distrilusa")
+    assert (str(distrilusa.margin), distrilusa.ingest_interval_minutes) == ("0.3300", 15)
+    assert not SupplierFeed.objects.get(supplier__name="Nortech").is_active
+    assert csv_file.read_text(encoding="utf-8") == "sku;price\n"
+
+    call_command("load_demo", "--reset")
+    assert str(Supplier.objects.get(name="Distrilusa").margin) == "0.1800"
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")

@@ -52,7 +52,7 @@ def test_a_registered_health_check_that_raises_is_reported_failed(client, monkey
 
 
 def test_a_demo_step_failure_stops_the_load_with_its_lines(monkeypatch):
-    def failing(*, feeds_root, feed_server_url):
+    def failing(*, feeds_root, feed_server_url, reset):
         raise demo.DemoLoadError(["first problem", "how to fix it"])
 
     monkeypatch.setattr(demo, "_STEPS", {"probe": failing})

@@ -31,6 +31,8 @@ from tests.factories import (
     IdentityRuleFactory,
     JobKindConfigFactory,
     JobRunLogFactory,
+    NotificationDeliveryFactory,
+    NotificationSubscriptionFactory,
     PrestashopCategoryFactory,
     PrestashopManufacturerFactory,
     PriceApprovalFactory,
@@ -84,6 +86,7 @@ RQ_WRITE = {
 # Views besides a model's changelist/add/change/history/delete: who may open them.
 CUSTOM_VIEWS: dict[str, set[str]] = {
     "genesys_jobrun_log": ALL_STAFF,
+    "genesys_notificationsubscription_mine": ALL_STAFF,
     "procurement_supplierfeed_preview": FEED_PEOPLE,
     "procurement_supplierfeed_mapper": INTEGRATORS,  # change_feedmapper + preview_supplierfeed
     "procurement_feedrun_rejected_csv": FEED_PEOPLE,
@@ -112,6 +115,8 @@ ACTIONS: dict[tuple[str, str], set[str]] = {
     ("genesys.jobkindconfig", "run_now"): OPERATORS,
     ("genesys.jobkindconfig", "delete_selected"): ADMINS,
     ("genesys.jobrun", "cancel_runs"): OPERATORS,
+    ("genesys.notification", "retry_failed"): OPERATORS,
+    ("genesys.notificationsubscription", "delete_selected"): ADMINS,
     ("catalog.product", "recompute_now"): OPERATORS,
     ("catalog.product", "enable"): OPERATORS,
     ("catalog.product", "disable"): OPERATORS,
@@ -168,6 +173,8 @@ def records(django_user_model):
 
     WorkerGlobalConfigFactory()
     JobKindConfigFactory()
+    NotificationDeliveryFactory()
+    NotificationSubscriptionFactory()
     log = JobRunLogFactory()
     offer = ProductActiveOfferFactory()
     item = SupplierItemFactory(product=offer.product)

@@ -226,3 +226,124 @@ def test_the_admin_speaks_english_when_configured_so(staff_client, settings, res
     assert "Price sent" in html
     assert "Recompute offers and prices now" in html
     assert "Preço enviado" not in html
+
+
+# -- strings in the code that never reached the catalog, and log lines that skip gettext -----------
+
+SOURCE_DIRS = ("genesys", "catalog", "procurement", "prestashop")
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext",
+                 "pgettext_lazy", "npgettext", "npgettext_lazy"}  # fmt: skip
+ROOT = Path(settings.BASE_DIR)
+
+
+def _source_files():
+    for name in SOURCE_DIRS:
+        for path in sorted((ROOT / name).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path
+
+
+def _gettext_msgids(path: Path) -> list[tuple[int, str]]:
+    """The literal message ids of gettext calls in a Python file (contexts and plurals by their msgid)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in GETTEXT_NAMES or not node.args:
+            continue
+        argument = (
+            node.args[1]
+            if name.startswith(("pgettext", "npgettext")) and len(node.args) > 1
+            else node.args[0]
+        )
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and argument.value:
+            found.append((node.lineno, argument.value))
+    return found
+
+
+def test_every_string_the_code_marks_for_translation_is_in_the_catalog():
+    """makemessages was run after the last change: no marked string falls back to English."""
+    translated = {
+        entry.msgid for entry in po_entries(PO_FILE)[1:] if entry.msgstr and "fuzzy" not in entry.flags
+    }
+    missing = [
+        f"{path.relative_to(ROOT)}:{line}: {msgid!r}"
+        for path in _source_files()
+        for line, msgid in _gettext_msgids(path)
+        if msgid not in translated
+    ]
+    assert not missing, "run makemessages and translate (README, Translations):\n" + "\n".join(missing)
+
+
+# Calls whose text an operator reads (the run's log, admin messages): the text must go through
+# gettext, so a plain literal or an f-string there is English in the Portuguese interface.
+OPERATOR_TEXT_CALLS = {"log", "progress", "run_log", "message_user", "success", "warning", "error", "info"}
+
+
+def _untranslated_operator_text(path: Path) -> list[str]:
+    problems = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in OPERATOR_TEXT_CALLS:
+            continue
+        receiver = getattr(getattr(node.func, "value", None), "id", "")
+        if name in {"log", "progress"} and receiver != "ctx":
+            continue  # ctx.log / ctx.progress: the job's log lines
+        if name in {"success", "warning", "error", "info"} and receiver != "messages":
+            continue  # django.contrib.messages, not a logger
+        texts = [kw.value for kw in node.keywords if kw.arg in ("message", "note")]
+        if name == "message_user" and len(node.args) > 1:
+            texts.append(node.args[1])
+        elif name in {"success", "warning", "error", "info"} and len(node.args) > 1:
+            texts.append(node.args[1])
+        elif name in {"log", "progress"} and node.args:
+            texts.append(node.args[0])
+        for text in texts:
+            if isinstance(text, ast.JoinedStr) or (
+                isinstance(text, ast.Constant) and isinstance(text.value, str)
+            ):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(text)[:80]}")
+    return problems
+
+
+def test_log_lines_and_admin_messages_an_operator_reads_go_through_gettext():
+    problems = [problem for path in _source_files() for problem in _untranslated_operator_text(path)]
+    assert not problems, "wrap these in gettext (_('... %(name)s') % {...}):\n" + "\n".join(problems)
+
+
+def test_the_django_rq_template_copies_are_those_of_the_installed_django_rq():
+    """templates/django_rq/ is django-rq's templates with their text through gettext; after an
+    upgrade of django-rq, run scripts/django_rq_templates.py (and translate the new strings)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "django_rq_templates", ROOT / "scripts" / "django_rq_templates.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.templates_translated()
+    committed = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in (ROOT / "templates" / "django_rq").glob("*.html")
+    }
+    assert committed == expected, "stale copies: run scripts/django_rq_templates.py"
+
+
+def test_strings_django_lacks_in_portuguese_come_from_genesyss_catalog(restore_language):
+    from genesys.locale_django import DJANGO_STRINGS_MISSING_IN_PT
+
+    with translation.override("pt-pt"):
+        english = [text for text in DJANGO_STRINGS_MISSING_IN_PT if translation.gettext(text) == text]
+        assert translation.gettext("Queued Jobs") == "Tarefas em fila"  # a django-rq heading
+    assert not english
+
+
+@pytest.mark.django_db
+def test_the_queues_page_speaks_portuguese(staff_client, restore_language):
+    response = staff_client.get(reverse("admin:django_rq_home"), HTTP_ACCEPT_LANGUAGE="pt-PT")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Tarefas em fila" in html and "Queued Jobs" not in html

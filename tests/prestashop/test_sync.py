@@ -24,6 +24,7 @@ from catalog.services.stream_leases import (
     stream_rows_retry,
     stream_rows_settle,
 )
+from genesys.models import Notification
 from prestashop.fake import running_fake_shop
 from prestashop.r_genesys import RGenesysClient
 from prestashop.services.sync import SyncPolicy, stream_drain
@@ -214,6 +215,21 @@ def test_too_many_transient_failures_park_the_row(fake_shop, client_for):
     assert stream_drain(client=client, policy=policy, now=now + timedelta(hours=1)).failed == 1
     row = CatalogUpdateStream.objects.get()
     assert row.status == Status.FAILED and row.last_error.startswith("gave up after 2 attempts")
+    assert not Notification.objects.filter(kind="parked_rows").exists()  # 1 is not above 50
+
+
+def test_parked_rows_above_the_threshold_notify(fake_shop, client_for, settings):
+    settings.GENESYS_NOTIFY_PARKED_ABOVE = 0
+    product = in_shop(fake_shop)
+    recompute([product])
+    client = client_for(fake_shop, "r_genesys", retries=0)
+    fake_shop.add_fault(status=500, path_contains="updateproducts", times=1)
+    policy = SyncPolicy(retry=StreamRetrySchedule(max_attempts=1))
+    assert stream_drain(client=client, policy=policy).failed == 1
+    [notification] = Notification.objects.filter(kind="parked_rows")
+    assert (
+        notification.subject == "1 shop update is parked" and notification.object_key == "parked:prestashop"
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -356,6 +372,9 @@ def test_a_refused_key_stops_the_drain_without_parking_rows(fake_shop, client_fo
     result = stream_drain(client=client)
     assert result.stopped == "shop_refused" and "401" in result.error
     assert CatalogUpdateStream.objects.get().status == Status.PENDING
+    [notification] = Notification.objects.filter(kind="shop_refused")
+    assert "401" in notification.body and notification.object_key == "shop:prestashop"
+    assert "WRONGKEY" not in notification.body  # the key itself is never told
 
 
 def test_a_payload_without_shop_state_is_parked(fake_shop, client_for):

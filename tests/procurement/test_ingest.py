@@ -15,6 +15,7 @@ from catalog.models import (
     ProductMeta,
     ProductSupplierEvent,
 )
+from genesys.models import Notification
 from procurement.models import FeedRun, SupplierItem
 from procurement.services.ingest import feed_ingest
 from procurement.services.runs import IngestAlreadyRunning
@@ -422,6 +423,18 @@ def test_an_empty_feed_never_zeroes_the_catalog(distrilusa):
     assert SupplierItem.objects.filter(stock__gt=0).count() == 2
 
 
+def test_a_skipped_guard_notifies_once_per_feed_and_hour(distrilusa):
+    seed_three(distrilusa)
+    distrilusa.serve()  # header only
+    run = distrilusa.ingest()
+    distrilusa.ingest()
+    notification, throttled = Notification.objects.filter(kind="guard_skipped").order_by("id")
+    assert notification.object_key == f"feed:{run.feed_id}" and not notification.throttled
+    assert f"#{run.pk}" in notification.body and "no valid row" in notification.body
+    assert notification.link == f"/admin/procurement/feedrun/{run.pk}/change/"
+    assert throttled.throttled
+
+
 def test_a_failed_download_never_zeroes_the_catalog_and_fails_the_run(distrilusa):
     seed_three(distrilusa)
     distrilusa.serve(status=500)
@@ -430,6 +443,8 @@ def test_a_failed_download_never_zeroes_the_catalog_and_fails_the_run(distrilusa
     assert "500" in run.error
     assert run.unseen_handling == "skipped"
     assert SupplierItem.objects.filter(stock__gt=0).count() == 2
+    # the failed run is what operators hear about ("run failed"), not the guard
+    assert not Notification.objects.filter(kind="guard_skipped").exists()
 
 
 def test_a_feed_much_smaller_than_the_last_good_one_skips_zeroing(distrilusa):

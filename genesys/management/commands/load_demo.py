@@ -17,10 +17,19 @@ class Command(BaseCommand):
             default=os.environ.get("GENESYS_DEMO_FEEDS_URL", "http://127.0.0.1:8082"),
             help="Where serve_demo_feeds answers (default: $GENESYS_DEMO_FEEDS_URL or http://127.0.0.1:8082).",
         )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Put the demo suppliers' own settings back (by default existing ones are left as they are).",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
-            lines = demo_load(feeds_root=settings.FEEDS_ROOT, feed_server_url=options["feed_server_url"])
+            lines = demo_load(
+                feeds_root=settings.FEEDS_ROOT,
+                feed_server_url=options["feed_server_url"],
+                reset=options["reset"],
+            )
         except DemoLoadError as exc:
             raise CommandError("\n".join(exc.errors)) from None
         for line in lines:
