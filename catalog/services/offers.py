@@ -38,6 +38,7 @@ from catalog.services.events import EventRow, product_events_insert
 from catalog.services.update_stream import StreamChange, stream_changes_enqueue
 from catalog.sql import dialect
 from catalog.sql.tables import RECOMPUTE_SET
+from genesys.counters import counters_add
 from genesys.db import bulk_update, bulk_upsert, transaction_mutex
 
 CHUNK_SIZE = 5000  # the reference path and the flag changes
@@ -58,13 +59,7 @@ class RecomputeResult:
     changed_product_ids: list[int] = field(default_factory=list)
 
     def add(self, other: RecomputeResult) -> None:
-        self.prices_held += other.prices_held
-        self.products += other.products
-        self.offers_created += other.offers_created
-        self.offers_updated += other.offers_updated
-        self.offers_removed += other.offers_removed
-        self.stream_rows += other.stream_rows
-        self.changed_product_ids.extend(other.changed_product_ids)
+        counters_add(self, other)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from catalog.services.stream_leases import (
     stream_rows_claim,
     stream_rows_settle,
 )
+from genesys.counters import counters_add
 from genesys.failpoints import failpoint
 from prestashop.errors import ShopError
 from prestashop.notifications import shop_refused_notify
@@ -126,11 +127,7 @@ def _send(client: ShopClient, rows: Sequence[ClaimedRow]) -> tuple[list[RowOutco
 
 
 def _settled_count(result: StreamDrainResult, settled: SettleResult) -> None:
-    result.done += settled.done
-    result.retried += settled.retried
-    result.failed += settled.failed
-    result.merged += settled.merged
-    result.lost += settled.lost
+    counters_add(result, settled, fields=("done", "retried", "failed", "merged", "lost"))
     if settled.lost:
         logger.warning("lost the lease of %d rows; their products were queued again", settled.lost)
 

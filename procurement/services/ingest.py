@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.services.dirty import DrainResult, dirty_products_count, dirty_products_drain
+from genesys.counters import counters_add
 from genesys.db import commit_without_waiting_for_disk
 from genesys.failpoints import failpoint
 from procurement.feeds.errors import FeedReadError
@@ -89,6 +90,20 @@ class IngestResult:
     stopped: bool = False  # asked to stop: ended after a committed chunk, before the unseen step
 
 
+# The chunk counters a run adds up (the rows, the duplicates and the products the holds marked
+# are counted elsewhere: by the run's own tally and by the dirty set).
+CHUNK_TOTALS = (
+    "products_created",
+    "products_updated",
+    "offers_created",
+    "offers_changed",
+    "offers_unchanged",
+    "events",
+    "identity_conflict_product_ids",
+    "price_outlier_item_ids",
+)
+
+
 @dataclass
 class _Tally:
     """Counters of one run as it goes."""
@@ -105,15 +120,8 @@ class _Tally:
     rejected_kept: int = 0  # offers whose row was rejected, kept as they were (not missing)
 
     def add(self, chunk: ChunkOutcome) -> None:
-        total = self.outcome
-        total.products_created += chunk.products_created
-        total.products_updated += chunk.products_updated
-        total.offers_created += chunk.offers_created
-        total.offers_changed += chunk.offers_changed
-        total.offers_unchanged += chunk.offers_unchanged
-        total.events += chunk.events
-        total.identity_conflict_product_ids |= chunk.identity_conflict_product_ids
-        total.price_outlier_item_ids |= chunk.price_outlier_item_ids
+        """Add a chunk's counters (its duplicate SKUs kept to the first few)."""
+        counters_add(self.outcome, chunk, fields=CHUNK_TOTALS)
         self.duplicates += chunk.duplicates
         for sku in chunk.duplicate_skus:
             if len(self.duplicate_skus) < DUPLICATE_SKUS_KEPT and sku not in self.duplicate_skus:
