@@ -187,13 +187,16 @@ def _run_hurried(*, run: JobRun, priority: str, not_before: datetime | None, by:
             **fields
         ):
             return JobRun.objects.get(pk=run.pk)
-        when = (
-            "now" if sooner and wanted_at is None else f"at {fields.get('scheduled_for', run.scheduled_for)}"
-        )
-        priority_now = fields.get("priority", run.priority)
-        run_log(
-            run_id=run.pk, stage="page", message=f"moved forward by {by}: priority {priority_now}, {when}"
-        )
+        if sooner and wanted_at is None:
+            when = _("now")
+        else:
+            when = _("at %(time)s") % {"time": fields.get("scheduled_for", run.scheduled_for)}
+        message = _("moved forward by %(by)s: priority %(priority)s, %(when)s") % {
+            "by": by,
+            "priority": fields.get("priority", run.priority),
+            "when": when,
+        }
+        run_log(run_id=run.pk, stage="page", message=message)
         transaction.on_commit(partial(rq_cancel, job_id=old_job_id))
         transaction.on_commit(partial(rq_submit, run_id=run.pk))
     run.refresh_from_db()
@@ -317,7 +320,7 @@ def _running_stop(*, run: JobRun, by: str) -> bool:
             run_log(
                 run_id=run.pk,
                 stage="page",
-                message=f"cancel requested by {by}; stopping at the next safe point",
+                message=_("cancel requested by %(by)s; stopping at the next safe point") % {"by": by},
             )
             transaction.on_commit(partial(run_stop_flag_set, run_id=run.pk, by=by))
         elif not JobRun.objects.filter(pk=run.pk, status=JobRun.Status.RUNNING).exists():

@@ -210,8 +210,8 @@ def feed_ingest(
             return run
         raise
     _run_finish(run=run, stats=stats, tally=tally, result=result, started=started)
-    if result.get("unseen") == "skipped" and not dry_run and not result.get("read_error"):
-        guard_skipped_notify(feed=feed, run=run, reason=result["unseen_reason"])
+    if result.unseen == "skipped" and not dry_run and not result.read_error:
+        guard_skipped_notify(feed=feed, run=run, reason=result.unseen_reason)
     return run
 
 
