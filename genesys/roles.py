@@ -78,6 +78,8 @@ ADMIN = (
     "all_models:axes",
     "all_models:otp_totp",
     "all_models:django_rq",
+    # API tokens (docs/api.md): create, revoke, see when they were last used
+    "all_models:api",
 )
 
 ROLES: dict[str, tuple[str, ...]] = {
