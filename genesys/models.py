@@ -102,12 +102,32 @@ class JobRun(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
         ABANDONED = "abandoned", _("Abandoned")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Priority(models.TextChoices):
+        # Workers listen to "urgent", then "high", then the kinds' own queues, then "low".
+        URGENT = "urgent", _("Urgent")
+        HIGH = "high", _("High")
+        NORMAL = "normal", _("Normal")
+        LOW = "low", _("Low")
 
     kind = models.CharField(_("kind"), max_length=40, choices=JobKind.choices)
     key = models.CharField(_("key"), max_length=120, help_text=_('E.g. "supplier_ingest:3".'))
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
     triggered_by = models.CharField(_("triggered by"), max_length=64, blank=True, default="")
+    after_run = models.ForeignKey(
+        "self",
+        verbose_name=_("after run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followers",
+        help_text=_("Starts only once this run has ended."),
+    )
     rq_job_id = models.CharField(_("RQ job id"), max_length=128, blank=True, default="")
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     worker_name = models.CharField(_("worker"), max_length=255, blank=True, default="")
@@ -122,9 +142,15 @@ class JobRun(models.Model):
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
+    progress = models.JSONField(
+        _("progress"), default=dict, blank=True, help_text=_("Work done so far (and the total, when known).")
+    )
     error = models.TextField(_("error"), blank=True, default="")
+    cancel_requested_at = models.DateTimeField(_("cancel requested at"), null=True, blank=True)
+    cancel_requested_by = models.CharField(_("cancel requested by"), max_length=150, blank=True, default="")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    PRIORITY_ORDER = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
 
     class Meta:
         verbose_name = _("job run")
@@ -132,6 +158,7 @@ class JobRun(models.Model):
         permissions = [
             ("view_queues", _("Can see the RQ queues, jobs and workers (django-rq)")),
             ("manage_queues", _("Can delete, requeue and stop RQ jobs and empty queues (django-rq)")),
+            ("cancel_jobs", _("Can cancel queued and running jobs")),
         ]
         constraints = [
             # One pending or running job per key (e.g. per supplier), however often scheduling

@@ -25,8 +25,9 @@ VIEWER = (
 
 OPERATOR = (
     *VIEWER,
-    # runs jobs, stops everything in an emergency, handles the RQ queues
+    # runs and cancels jobs, stops everything in an emergency, handles the RQ queues
     "genesys.run_jobs",
+    "genesys.cancel_jobs",
     "genesys.change_workerglobalconfig",
     "genesys.add_workerglobalconfig",
     "genesys.toggle_killswitch",
@@ -90,11 +91,12 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def role_permission_keys(*, role: str, available: set[str]) -> set[str]:
+def role_permission_keys(*, role: str, available: set[str], strict: bool = True) -> set[str]:
     """The ``app_label.codename`` permissions of ``role``, with the ``*:app`` patterns expanded.
 
     Raises ``LookupError`` naming a listed permission that does not exist (a typo or a model
-    renamed), so a role never silently loses a power.
+    renamed), so a role never silently loses a power; unless not ``strict`` (a migration, see
+    ``roles_sync``), which leaves out the permissions a later migration creates.
     """
     keys: set[str] = set()
     for entry in ROLES[role]:
@@ -111,7 +113,7 @@ def role_permission_keys(*, role: str, available: set[str]) -> set[str]:
             keys |= matched
         elif entry in available:
             keys.add(entry)
-        else:
+        elif strict:
             raise LookupError(f"role {role}: unknown permission {entry}")
     return keys
 
@@ -119,8 +121,12 @@ def role_permission_keys(*, role: str, available: set[str]) -> set[str]:
 def roles_sync(*, apps: Any = None) -> dict[str, int]:
     """Create the role groups and give each exactly its permissions; returns the count per role.
 
-    ``apps`` is a migration's historical registry (or None for the live models).
+    ``apps`` is a migration's historical registry (or None for the live models). A migration
+    runs before the later ones that add permissions (genesys 0005 before 0009 adds
+    ``cancel_jobs``): it gives the permissions that exist then, and the migration that adds a
+    permission syncs the roles again; ``manage.py roles_sync`` (live models) stays strict.
     """
+    strict = apps is None
     if apps is None:
         from django.apps import apps as live_apps
 
@@ -136,7 +142,7 @@ def roles_sync(*, apps: Any = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     with transaction.atomic():
         for role in ROLES:
-            keys = role_permission_keys(role=role, available=set(by_key))
+            keys = role_permission_keys(role=role, available=set(by_key), strict=strict)
             group, _created = group_model.objects.get_or_create(name=role)
             group.permissions.set([by_key[key] for key in sorted(keys)])
             counts[role] = len(keys)

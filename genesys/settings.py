@@ -184,7 +184,10 @@ REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=["redis", "
 
 RQ_RESULT_TTL = env.int("RQ_RESULT_TTL", 24 * 3600, min_value=0)
 RQ_FAILURE_TTL = env.int("RQ_FAILURE_TTL", 14 * 24 * 3600, min_value=60)
-GENESYS_QUEUES = ("ingest", "catalog", "sync", "maintenance")
+# Workers listen in this order (RQ takes the first non-empty queue): "urgent" (an operator's
+# "Run now", quick sync), "high", the kinds' own queues (normal priority: scheduled work), then
+# "low" (maintenance). docs/workers.md, "Priorities".
+GENESYS_QUEUES = ("urgent", "high", "sync", "catalog", "ingest", "maintenance", "low")
 RQ_QUEUES = {
     name: {
         "URL": REDIS_URL,
@@ -217,6 +220,13 @@ JOBS_SCHEDULED_OVERDUE_SECONDS = env.int("JOBS_SCHEDULED_OVERDUE_SECONDS", 60, m
 JOBS_WORKER_MONITOR_SECONDS = env.int("JOBS_WORKER_MONITOR_SECONDS", 10, min_value=1, max_value=300)
 JOBS_REDIS_BACKOFF_MAX_SECONDS = env.int("JOBS_REDIS_BACKOFF_MAX_SECONDS", 10, min_value=1)
 JOBS_RECORD_RETRY_SECONDS = env.int("JOBS_RECORD_RETRY_SECONDS", 600, min_value=0)
+# A cancelled run that has not reached a safe point this long after the request is stopped by
+# force (RQ's stop-job command, which kills its work horse); 0: never by force.
+JOBS_CANCEL_FORCE_SECONDS = env.int("JOBS_CANCEL_FORCE_SECONDS", 900, min_value=0)
+# Retention: the nightly maintenance removes ended runs older than RETENTION_DAYS but keeps the
+# last JOBS_KEEP_RUNS_PER_KEY runs of each key whatever their age, JOBS_PRUNE_BATCH rows at a time.
+JOBS_KEEP_RUNS_PER_KEY = env.int("JOBS_KEEP_RUNS_PER_KEY", 20, min_value=0)
+JOBS_PRUNE_BATCH = env.int("JOBS_PRUNE_BATCH", 2000, min_value=10, max_value=50_000)
 # A job finding its kind at max concurrency waits about this long before trying again.
 JOBS_CONCURRENCY_RETRY_SECONDS = env.int("JOBS_CONCURRENCY_RETRY_SECONDS", 15, min_value=1)
 # /healthz turns unhealthy when a shop update waits longer than this to be sent.

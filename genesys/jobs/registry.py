@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from croniter import croniter
+from django.utils.translation import gettext as _
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h)$")
 
@@ -27,6 +28,26 @@ class KindDefaults:
     timeout_seconds: int = 3600
     stale_after_seconds: int = 7200
     schedule: str = ""
+
+
+class JobParamsError(ValueError):
+    """A kind's parameters are not what it declares; ``field`` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class JobParam:
+    """One parameter a kind accepts from outside (the API, the admin): its type and whether it
+    is required; ``choices`` limits a string to a few values."""
+
+    type: type
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,14 @@ class JobSpec:
     reconcile: Callable[[], Any] | None = None
     # Turns a key given on the command line ("supplier_ingest:3") back into parameters.
     params_from_key: Callable[[str], dict[str, Any]] | None = None
+    # The parameters a request from outside may carry (anything else is refused), and a check
+    # across them (raising JobParamsError) for rules one parameter alone cannot say.
+    params: dict[str, JobParam] | None = None
+    params_check: Callable[[dict[str, Any]], None] | None = None
+    # The priority of the kind's own runs (scheduled, retried): "normal", or "low" for maintenance.
+    priority: str = "normal"
+    # Keys that name one run each (operator requests): retention keeps the last runs per kind.
+    retention_per_kind: bool = False
 
 
 _REGISTRY: dict[str, JobSpec] = {}
@@ -62,6 +91,10 @@ def job_kind(
     abandoned: Callable[[Any], None] | None = None,
     reconcile: Callable[[], Any] | None = None,
     params_from_key: Callable[[str], dict[str, Any]] | None = None,
+    params: dict[str, JobParam] | None = None,
+    params_check: Callable[[dict[str, Any]], None] | None = None,
+    priority: str = "normal",
+    retention_per_kind: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function ``func(ctx: JobContext)`` as the job of ``kind``."""
 
@@ -77,6 +110,10 @@ def job_kind(
             abandoned=abandoned,
             reconcile=reconcile,
             params_from_key=params_from_key,
+            params=params,
+            params_check=params_check,
+            priority=priority,
+            retention_per_kind=retention_per_kind,
         )
         return func
 
@@ -92,6 +129,51 @@ def job_spec(kind: str) -> JobSpec:
 
 def job_specs() -> dict[str, JobSpec]:
     return dict(_REGISTRY)
+
+
+def job_params_validate(*, spec: JobSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters as the kind declares them (JSON numbers that are whole become ints), or
+    JobParamsError naming the first one that is unknown, missing or of the wrong type."""
+    declared = spec.params or {}
+    cleaned: dict[str, Any] = {}
+    for name, value in params.items():
+        param = declared.get(name)
+        if param is None:
+            raise JobParamsError(
+                name,
+                _("unknown parameter (accepted: %(names)s)") % {"names": ", ".join(sorted(declared)) or "-"},
+            )
+        cleaned[name] = _param_value(name=name, param=param, value=value)
+    for name, param in declared.items():
+        if param.required and name not in cleaned:
+            raise JobParamsError(name, _("this parameter is required"))
+    if spec.params_check is not None:
+        spec.params_check(cleaned)
+    return cleaned
+
+
+def _param_value(*, name: str, param: JobParam, value: Any) -> Any:
+    if param.type is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise JobParamsError(name, _("must be a whole number"))
+    elif param.type is list:
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise JobParamsError(name, _("must be a list of whole numbers"))
+    elif param.type is str:
+        if not isinstance(value, str) or not value.strip():
+            raise JobParamsError(name, _("must be a non-empty text"))
+        if param.choices and value not in param.choices:
+            raise JobParamsError(
+                name, _("must be one of %(choices)s") % {"choices": ", ".join(param.choices)}
+            )
+    elif param.type is bool:
+        if not isinstance(value, bool):
+            raise JobParamsError(name, _("must be true or false"))
+    return value
 
 
 def schedule_parse(schedule: str) -> tuple[str, int | str] | None:

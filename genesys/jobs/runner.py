@@ -7,6 +7,9 @@ One wrapper for all kinds:
 4. mark the run running, beat a heartbeat, call the kind's function with a ``JobContext``;
 5. record the summary or the error; on failure retry with the kind's backoff up to its attempts;
 6. when the run is over for good, let the kind schedule what comes next.
+A run that follows another (``after_run``) waits while that one is queued or running. A run an
+operator cancelled while it ran ends ``cancelled`` when its job returns (it stopped at a safe
+point, ``JobContext.stop_requested``) or raises: never retried, and what follows it carries on.
 Stale database connections are closed before and after, as RQ forks and keeps workers alive.
 
 A run's end must reach the ledger even through a database blip: it is retried with backoff for
@@ -31,7 +34,7 @@ from django.utils import timezone
 
 from genesys.db import connections_refresh, db_retry
 from genesys.jobs.causes import run_cause_clear, run_cause_leave
-from genesys.jobs.context import Heartbeat, JobContext, JobOutcome, JobSkip
+from genesys.jobs.context import Heartbeat, JobCancelled, JobContext, JobOutcome, JobSkip
 from genesys.jobs.enqueue import job_enqueue, job_requeue_later
 from genesys.jobs.ledger import (
     backoff_seconds,
@@ -42,6 +45,7 @@ from genesys.jobs.ledger import (
     workers_enabled,
 )
 from genesys.jobs.registry import job_spec
+from genesys.jobs.stopping import run_stop_flag_clear
 from genesys.models import JobKindConfig, JobRun
 
 logger = logging.getLogger(__name__)
@@ -75,6 +79,13 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         ):
             _after(spec, run)
         return {"skipped": reason}
+    if run.after_run_id and JobRun.objects.filter(pk=run.after_run_id, status__in=JobRun.ACTIVE).exists():
+        job_requeue_later(
+            run=run,
+            seconds=settings.JOBS_CONCURRENCY_RETRY_SECONDS,
+            note=f"waiting for run {run.after_run_id} to end",
+        )
+        return {"deferred": f"waiting for run {run.after_run_id}"}
     claimed = _claim(run=run, config=config)
     if claimed is None:
         return {"ignored": f"run {run_id} was claimed by another delivery"}
@@ -86,21 +97,50 @@ def _execute(run_id: int, echo: Callable[[str], None] | None) -> dict[str, Any]:
         )
         return {"deferred": "max concurrency reached"}
     run_log(run_id=run.pk, stage="start", message=f"attempt {run.attempt} on {run.worker_name}")
+    ctx = JobContext(run=run, config=config, echo=echo)
     try:
-        with Heartbeat(run.pk):
-            result = spec.func(JobContext(run=run, config=config, echo=echo))
-    except JobSkip as exc:
-        if _record_end(run=run, status=JobRun.Status.SKIPPED, summary={"skipped": str(exc)}):
+        try:
+            with Heartbeat(run.pk):
+                result = spec.func(ctx)
+        except JobSkip as exc:
+            if _record_end(run=run, status=JobRun.Status.SKIPPED, summary={"skipped": str(exc)}):
+                _after(spec, run)
+            return {"skipped": str(exc)}
+        except Exception as exc:
+            if isinstance(exc, JobCancelled) or _cancel_requested(ctx):
+                return _cancelled(
+                    spec=spec,
+                    run=run,
+                    summary={},
+                    error="" if isinstance(exc, JobCancelled) else error_text(exc),
+                )
+            logger.exception("Job %s (run %s) failed", run.key, run.pk)
+            _failed(spec=spec, run=run, config=config, error=error_text(exc))
+            raise
+        outcome = result if isinstance(result, JobOutcome) else JobOutcome(summary=dict(result or {}))
+        if ctx.cancelled:
+            return _cancelled(spec=spec, run=run, summary=outcome.summary, error="")
+        if _record_end(run=run, status=outcome.status, summary=outcome.summary):
             _after(spec, run)
-        return {"skipped": str(exc)}
-    except Exception as exc:
-        logger.exception("Job %s (run %s) failed", run.key, run.pk)
-        _failed(spec=spec, run=run, config=config, error=error_text(exc))
-        raise
-    outcome = result if isinstance(result, JobOutcome) else JobOutcome(summary=dict(result or {}))
-    if _record_end(run=run, status=outcome.status, summary=outcome.summary):
+        return outcome.summary
+    finally:
+        if ctx.stop_reason == "cancelled" or run.cancel_requested_at:
+            run_stop_flag_clear(run_id=run.pk)
+
+
+def _cancel_requested(ctx: JobContext) -> bool:
+    """Whether an operator asked this run to stop (the job may have failed while stopping)."""
+    return ctx.cancelled or JobRun.objects.filter(pk=ctx.run.pk, cancel_requested_at__isnull=False).exists()
+
+
+def _cancelled(*, spec: Any, run: JobRun, summary: dict[str, Any], error: str) -> dict[str, Any]:
+    """End a run an operator cancelled: final (no retry), with what it finished in its summary."""
+    by = JobRun.objects.filter(pk=run.pk).values_list("cancel_requested_by", flat=True).first() or ""
+    summary = {**summary, "cancelled_by": by}
+    if _record_end(run=run, status=JobRun.Status.CANCELLED, summary=summary, error=error):
         _after(spec, run)
-    return outcome.summary
+    run_stop_flag_clear(run_id=run.pk)
+    return summary
 
 
 def _claim(*, run: JobRun, config: JobKindConfig) -> bool | None:
@@ -190,8 +230,10 @@ def _failed(*, spec: Any, run: JobRun, config: JobKindConfig, error: str) -> Non
 
 
 def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobRun | None:
-    """After a failed or abandoned run: the next attempt with backoff, or the regular schedule."""
-    if run.attempt <= config.retry_attempts:
+    """After a failed or abandoned run: the next attempt with backoff, or the regular schedule.
+
+    A cancelled run is final: never retried, only what comes next is scheduled."""
+    if run.status != JobRun.Status.CANCELLED and run.attempt <= config.retry_attempts:
         delay = backoff_seconds(config=config, attempt=run.attempt)
         retry = job_enqueue(
             kind=run.kind,
@@ -200,6 +242,7 @@ def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobR
             at=timezone.now() + timedelta(seconds=delay),
             triggered_by="retry",
             attempt=run.attempt + 1,
+            priority=run.priority,
         )
         if retry is not None:
             run_log(
@@ -208,6 +251,11 @@ def job_retry_or_after(*, spec: Any, run: JobRun, config: JobKindConfig) -> JobR
         return retry
     _after(spec, run)
     return None
+
+
+def run_after(*, run: JobRun) -> None:
+    """What follows a run that ended outside a worker (cancelled while queued)."""
+    _after(job_spec(run.kind), run)
 
 
 def _after(spec: Any, run: JobRun) -> None:

@@ -34,7 +34,7 @@ from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 from rq.scripts import acquire_or_refresh_lock, release_lock
 from rq.serializers import JSONSerializer
 
-from genesys.jobs.registry import job_spec
+from genesys.jobs.enqueue import queue_name as run_queue_name
 from genesys.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -89,12 +89,12 @@ def scheduled_runs_release(*, now: datetime | None = None) -> list[int]:
     due = (
         JobRun.objects.filter(status=JobRun.Status.QUEUED, scheduled_for__lte=cutoff)
         .order_by("scheduled_for")
-        .values_list("pk", "kind", "rq_job_id")[:1000]
+        .values_list("pk", "kind", "priority", "rq_job_id")[:1000]
     )
     by_queue: dict[str, dict[str, int]] = defaultdict(dict)
-    for run_id, kind, rq_job_id in due:
+    for run_id, kind, priority, rq_job_id in due:
         try:
-            by_queue[job_spec(kind).queue][rq_job_id] = run_id
+            by_queue[run_queue_name(kind=kind, priority=priority)][rq_job_id] = run_id
         except LookupError:
             continue
     if not by_queue:

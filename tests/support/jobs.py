@@ -52,6 +52,8 @@ def _test_job(ctx):
 
     CALLS.append({"ran": ctx.run.pk, "attempt": ctx.run.attempt})
     ctx.progress("working")
+    if ctx.params.get("steps"):
+        return _test_steps(ctx)
     if ctx.params.get("fail"):
         raise RuntimeError(f"boom on attempt {ctx.run.attempt}")
     if ctx.params.get("skip"):
@@ -61,8 +63,25 @@ def _test_job(ctx):
     return {"done": 1}
 
 
+def _test_steps(ctx):
+    """``steps`` units of work, each a safe point; at step ``cancel_at`` an operator cancels."""
+    from genesys.jobs.requests import job_run_cancel
+
+    done = 0
+    for step in range(ctx.params["steps"]):
+        if step == ctx.params.get("cancel_at"):
+            job_run_cancel(run_id=ctx.run.pk, by="operator-in-test")
+        if ctx.stop_requested():
+            break
+        done += 1
+        ctx.progress(f"step {done}", done=done, total=ctx.params["steps"], unit="steps")
+    if ctx.params.get("fail_when_stopped") and done < ctx.params["steps"]:
+        raise RuntimeError("failed while stopping")
+    return {"steps_done": done}
+
+
 def test_kind_register() -> None:
-    from genesys.jobs.registry import KindDefaults, job_kind
+    from genesys.jobs.registry import JobParam, KindDefaults, job_kind
 
     job_kind(
         TEST_KIND,
@@ -71,4 +90,13 @@ def test_kind_register() -> None:
         defaults=KindDefaults(retry_attempts=2, retry_backoff_seconds=(30, 120)),
         after=_test_after,
         params_from_key=lambda key: {"n": int(key.rsplit(":", 1)[-1])},
+        params={
+            "n": JobParam(int),
+            "fail": JobParam(bool),
+            "skip": JobParam(bool),
+            "warn": JobParam(bool),
+            "steps": JobParam(int),
+            "cancel_at": JobParam(int),
+            "fail_when_stopped": JobParam(bool),
+        },
     )(_test_job)
