@@ -98,7 +98,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj.plaintext_once = token  # only in this request's memory: rendered by response_add
 
     @never_cache
-    def response_add(self, request: HttpRequest, obj: ApiToken, post_url_continue: Any = None) -> HttpResponse:
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: Any = None
+    ) -> HttpResponse:
         """The page after saving shows the token, once: it is not stored, logged or put in a
         message (messages can travel in a cookie)."""
         token = getattr(obj, "plaintext_once", None)

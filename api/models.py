@@ -44,7 +44,7 @@ class ApiToken(models.Model):
         return f"{self.name} (gsy_{self.public_id}_…)"
 
     def state(self, now: datetime | None = None) -> str:
-        """"active", "expired" or "revoked"."""
+        """ "active", "expired" or "revoked"."""
         now = now or timezone.now()
         if self.revoked_at is not None:
             return "revoked"

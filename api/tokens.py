@@ -12,7 +12,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
-TOKEN_PREFIX = "gsy"
+TOKEN_PREFIX = "gsy"  # noqa: S105 - a public marker, not a secret
 PUBLIC_ID_LENGTH = 8
 _PUBLIC_ALPHABET = string.ascii_lowercase + string.digits
 _SECRET_BYTES = 32

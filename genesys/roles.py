@@ -108,7 +108,7 @@ def role_permission_keys(*, role: str, available: set[str], strict: bool = True)
                 if key.startswith(f"{app_label}.")
                 and (kind == "all_models" or key.split(".", 1)[1].startswith("view_"))
             }
-            if not matched:
+            if not matched and strict:
                 raise LookupError(f"role {role}: no permissions found for {entry}")
             keys |= matched
         elif entry in available:

@@ -18,7 +18,9 @@ class OfferSerializer(serializers.Serializer):
     currency = serializers.CharField(read_only=True, help_text="The feed's currency (ISO 4217).")
     stock = serializers.IntegerField(source="supplier_item.stock", read_only=True)
     hold_reason = serializers.CharField(source="supplier_item.hold_reason", read_only=True)
-    landed_cost = money(allow_null=True, help_text="In the shop's currency; null when none can be worked out.")
+    landed_cost = money(
+        allow_null=True, help_text="In the shop's currency; null when none can be worked out."
+    )
     landed_explained = serializers.CharField(read_only=True)
     margin = margin()
     price_if_elected = money(allow_null=True)
@@ -81,5 +83,7 @@ class ProductSerializer(serializers.Serializer):
         read_only=True, allow_null=True, help_text="Why the active offer won the election."
     )
     offers = OfferSerializer(many=True, read_only=True)
-    pending_stream_row = StreamRowSerializer(source="state.pending_stream_row", read_only=True, allow_null=True)
+    pending_stream_row = StreamRowSerializer(
+        source="state.pending_stream_row", read_only=True, allow_null=True
+    )
     price_waiting = PriceWaitingSerializer(source="state.price_waiting", read_only=True, allow_null=True)

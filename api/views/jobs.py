@@ -110,7 +110,9 @@ class JobListCreateView(ApiView, ListAPIView):
         responses=documented(
             {
                 201: JobRunSerializer,
-                409: OpenApiResponse(JobExistsSerializer, description="Already queued or running, or refused."),
+                409: OpenApiResponse(
+                    JobExistsSerializer, description="Already queued or running, or refused."
+                ),
             },
             400,
         ),
@@ -166,7 +168,10 @@ class JobBulkView(ApiView):
             results = job_requests_bulk(items=body.validated_data["items"], by=_by(request))
         except JobRequestError as exc:
             raise _refused(exc) from None
-        counts = {state: sum(1 for r in results if r["status"] == state) for state in ("created", "existing", "rejected")}
+        counts = {
+            state: sum(1 for r in results if r["status"] == state)
+            for state in ("created", "existing", "rejected")
+        }
         return Response({"results": results, **counts})
 
 
@@ -330,7 +335,12 @@ class QuickSyncView(ApiView):
                 )
         except JobRequestError as exc:
             raise _refused(exc) from None
-        answer = {"ingest": ingest, "ingest_created": ingest_created, "sync": sync, "sync_created": sync_created}
+        answer = {
+            "ingest": ingest,
+            "ingest_created": ingest_created,
+            "sync": sync,
+            "sync_created": sync_created,
+        }
         code = status.HTTP_201_CREATED if ingest_created else status.HTTP_200_OK
         return Response(QuickSyncResponseSerializer(answer).data, status=code)
 
@@ -347,4 +357,3 @@ def _supplier(reference: str) -> Any:
             "supplier": reference
         }
     raise Refused(field="supplier", message=message, code="invalid", status_code=status.HTTP_400_BAD_REQUEST)
-

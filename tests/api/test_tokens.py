@@ -13,7 +13,6 @@ from api.services.tokens import api_token_create, api_token_expiry, api_token_to
 from api.tokens import token_digest, token_generate, token_matches, token_parse
 from tests.factories import StaffUserFactory
 
-
 # --- the format, without a database ------------------------------------------------------------
 
 
@@ -37,7 +36,15 @@ def test_parse_gives_the_id_and_digest_of_one_of_our_tokens():
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "gsy", "gsy_abc", "xyz_abcdefgh_" + "s" * 43, "gsy_ABCDEFGH_" + "s" * 43, "gsy_abcdefgh_short", "gsy_abcdéfgh_" + "s" * 43],
+    [
+        "",
+        "gsy",
+        "gsy_abc",
+        "xyz_abcdefgh_" + "s" * 43,
+        "gsy_ABCDEFGH_" + "s" * 43,
+        "gsy_abcdefgh_short",
+        "gsy_abcdéfgh_" + "s" * 43,
+    ],
 )
 def test_parse_refuses_what_is_not_a_token(raw):
     assert token_parse(raw) is None
