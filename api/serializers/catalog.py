@@ -82,7 +82,7 @@ class ProductSerializer(serializers.Serializer):
     active_offer_why = serializers.CharField(
         read_only=True, allow_null=True, help_text="Why the active offer won the election."
     )
-    offers = OfferSerializer(many=True, read_only=True)
+    offers = OfferSerializer(source="election", many=True, read_only=True)
     pending_stream_row = StreamRowSerializer(
         source="state.pending_stream_row", read_only=True, allow_null=True
     )
