@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
 
 from api.models import ApiToken
 from api.services.tokens import api_token_create, api_tokens_revoke
@@ -97,7 +97,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj._state.adding = False
         obj.plaintext_once = token  # only in this request's memory: rendered by response_add
 
-    @never_cache
     def response_add(
         self, request: HttpRequest, obj: ApiToken, post_url_continue: Any = None
     ) -> HttpResponse:
@@ -114,6 +113,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "title": _("API token created"),
         }
         response = TemplateResponse(request, "admin/api/apitoken/created.html", context)
+        add_never_cache_headers(response)
         response["Cache-Control"] = "no-store"
         return response
 
