@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from api.views import base as views_base
 from api.views import catalog, feeds, jobs
 
 app_name = "api"
@@ -30,4 +31,6 @@ urlpatterns = [
     path("docs/", admin.site.admin_view(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
     path("redoc/", admin.site.admin_view(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     path("v1/", include(v1)),
+    # Anything else under /api/ is a JSON 404, not the site's HTML page.
+    re_path(r"^.*$", views_base.not_found),
 ]

@@ -31,7 +31,8 @@ class ErrorSerializer(serializers.Serializer):
     """A refusal (api/exceptions.py): ``detail`` says why, ``code`` what kind of refusal it is;
     for invalid input ``field`` names the (first) field at fault and ``errors`` lists them all."""
 
-    detail = serializers.CharField(read_only=True)
-    code = serializers.CharField(read_only=True)
-    field = serializers.CharField(read_only=True, allow_null=True, required=False)
-    errors = serializers.JSONField(read_only=True, required=False)
+    # Not read-only: the schema then marks only the first two as always present.
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    field = serializers.CharField(allow_null=True, required=False)
+    errors = serializers.JSONField(required=False)

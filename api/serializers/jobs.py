@@ -95,12 +95,13 @@ class JobBulkRequestSerializer(serializers.Serializer):
 
 
 class JobBulkResultSerializer(serializers.Serializer):
-    index = serializers.IntegerField(read_only=True)
-    status = serializers.ChoiceField(choices=["created", "existing", "rejected"], read_only=True)
-    run_id = serializers.IntegerField(read_only=True, required=False)
-    field = serializers.CharField(read_only=True, required=False)
-    reason = serializers.CharField(read_only=True, required=False)
-    code = serializers.CharField(read_only=True, required=False)
+    # Not read-only: the schema then says which keys each result may leave out.
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "existing", "rejected"])
+    run_id = serializers.IntegerField(required=False, help_text="created and existing")
+    field = serializers.CharField(required=False, help_text="rejected: the field at fault")
+    reason = serializers.CharField(required=False, help_text="rejected: why")
+    code = serializers.CharField(required=False, help_text="rejected: what kind of refusal")
 
 
 class JobBulkResponseSerializer(serializers.Serializer):

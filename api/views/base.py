@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
@@ -44,3 +47,9 @@ class NewestFirst(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
     invalid_cursor_message = _("Invalid cursor: use the “next” or “previous” link of a page.")
+
+
+@csrf_exempt  # it changes nothing: every method gets the same 404
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """No such endpoint (or an id that is not a number): the API's 404, in JSON."""
+    return JsonResponse({"detail": gettext("No such API endpoint."), "code": "not_found"}, status=404)
