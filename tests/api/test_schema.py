@@ -73,6 +73,4 @@ def operator_token(role_user, settings):
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_keeps_to_its_schema(case, operator_token, wsgi_app):
-    case.call_and_validate(
-        app=wsgi_app, headers={"Authorization": f"Bearer {operator_token}"}, checks=CHECKS
-    )
+    case.call_and_validate(app=wsgi_app, headers={"Authorization": f"Bearer {operator_token}"}, checks=CHECKS)
