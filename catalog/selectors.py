@@ -315,3 +315,55 @@ def product_election_explain(*, product: Product) -> list[OfferExplanation]:
             )
         )
     return explained
+
+
+@dataclass(frozen=True, slots=True)
+class ProductShopState:
+    """What the shop was, or is about to be, told about a product (the API's product page)."""
+
+    active_offer: Any  # ProductActiveOffer | None, with its supplier
+    pending_stream_row: Any  # CatalogUpdateStream | None: the change not sent yet
+    price_waiting: Any  # PriceApproval | None: a new price held for an operator
+
+
+PRODUCT_ID_MAX = 2**63 - 1
+
+
+def product_find(*, reference: str) -> Product | None:
+    """A product by GTIN (its 8, 12, 13 or 14-digit form, with a valid check digit) or by id.
+
+    A number that is a valid GTIN is looked up as one first, then as an id: ids and GTINs do not
+    overlap in practice (ids are small, GTINs long), and when they do the GTIN is what a caller
+    holding a barcode meant.
+    """
+    from catalog.gtin import gtin_is_valid
+
+    text = reference.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    products = Product.objects.select_related("brand", "category")
+    if gtin_is_valid(text):
+        found = products.filter(gtin=text.zfill(14)).first()
+        if found is not None:
+            return found
+    number = int(text)
+    return products.filter(pk=number).first() if 0 < number <= PRODUCT_ID_MAX else None
+
+
+def product_shop_state(*, product_id: int) -> ProductShopState:
+    """The active offer, the shop update waiting to be sent (pending, or being sent) and the price
+    waiting for approval of one product; three indexed reads."""
+    from catalog.models import CatalogUpdateStream, PriceApproval, ProductActiveOffer
+
+    waiting = (CatalogUpdateStream.Status.PENDING, CatalogUpdateStream.Status.PROCESSING)
+    return ProductShopState(
+        active_offer=ProductActiveOffer.objects.select_related("supplier")
+        .filter(product_id=product_id)
+        .first(),
+        pending_stream_row=CatalogUpdateStream.objects.filter(product_id=product_id, status__in=waiting)
+        .order_by("-id")
+        .first(),
+        price_waiting=PriceApproval.objects.filter(
+            product_id=product_id, status=PriceApproval.Status.PENDING
+        ).first(),
+    )

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "catalog.apps.CatalogConfig",
     "procurement.apps.ProcurementConfig",
     "prestashop.apps.PrestashopConfig",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc files, served from here (no CDN)
+    "api.apps.ApiConfig",  # the top layer: imports every app, imported by none
 ]
 
 MIDDLEWARE = [
@@ -229,6 +233,14 @@ JOBS_CONCURRENCY_RETRY_SECONDS = env.int("JOBS_CONCURRENCY_RETRY_SECONDS", 15, m
 HEALTH_STREAM_MAX_AGE_SECONDS = env.int("HEALTH_STREAM_MAX_AGE_SECONDS", 3600, min_value=1)
 # ... and when a product an ingest changed waits longer than this for the catalog step.
 HEALTH_RECOMPUTE_MAX_AGE_SECONDS = env.int("HEALTH_RECOMPUTE_MAX_AGE_SECONDS", 900, min_value=1)
+# Django's cache lives in Redis so that every web process sees the same API throttle counts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.url("CACHE_URL", REDIS_URL, schemes=["redis", "rediss", "unix"]),
+        "KEY_PREFIX": "genesys",
+    }
+}
 RQ_SHOW_ADMIN_LINK = True
 # Monitoring reads django-rq's stats.json with "Authorization: Bearer <token>" (never in the URL).
 RQ_API_TOKEN = env.secret("RQ_API_TOKEN", "")
@@ -341,6 +353,50 @@ PRESTASHOP_RETRIES = env.int("PRESTASHOP_RETRIES", 3, min_value=0, max_value=10)
 # Parallel requests of one batch update; the shop's PHP workers are the limit.
 PRESTASHOP_CONCURRENCY = env.int("PRESTASHOP_CONCURRENCY", 8, min_value=1, max_value=64)
 PRESTASHOP_BATCH_SIZE = env.int("PRESTASHOP_BATCH_SIZE", 200, min_value=1, max_value=500)  # r_genesys
+
+# --- the job API (docs/api.md) ----------------------------------------------------------------
+# Requests per minute and token (or per staff session): every request, and the jobs a token may
+# ask for (a bulk request counts each of its items), so a runaway script cannot flood the queues.
+API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", 600, min_value=1)
+API_JOBS_PER_MINUTE = env.int("API_JOBS_PER_MINUTE", 120, min_value=1)
+# A token's last-used time is written at most this often (one write per token per interval).
+API_TOKEN_TOUCH_SECONDS = env.int("API_TOKEN_TOUCH_SECONDS", 60, min_value=1)
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.StaffWithModelPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRequestThrottle"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,  # money stays exact: "12.30", never a float
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Genesys API",
+    "DESCRIPTION": "Jobs, queues, products and feed runs of the Genesys back office (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.permissions.StaffOnly"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "genesys.models.JobRun.Status",
+        "FeedRunStatusEnum": "procurement.models.FeedRun.Status",
+    },
+}
 
 # --- logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from genesys import views
@@ -7,5 +7,6 @@ from genesys import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

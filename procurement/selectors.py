@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from procurement.models import FeedRun, Supplier, SupplierFeed
 
@@ -39,3 +39,18 @@ def feed_expected_rows(*, feed_id: int) -> int | None:
         .values_list("rows_read", flat=True)
         .first()
     ) or None
+
+
+def feed_runs_filter(*, supplier_id: int | None = None, status: str | None = None) -> QuerySet[FeedRun]:
+    """Feed runs, newest first, without their big JSON columns (rejected rows, warnings)."""
+    runs = FeedRun.objects.select_related("feed__supplier").defer("rejected_rows", "warnings")
+    if supplier_id is not None:
+        runs = runs.filter(feed__supplier_id=supplier_id)
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-id")
+
+
+def feed_run_get(*, run_id: int) -> FeedRun | None:
+    """One feed run with everything it recorded (counters, warnings, rejected rows)."""
+    return FeedRun.objects.select_related("feed__supplier").filter(pk=run_id).first()

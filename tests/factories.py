@@ -7,6 +7,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from api.models import ApiToken
+from api.tokens import token_generate
 from catalog.gtin import gtin_check_digit
 from catalog.models import (
     Brand,
@@ -343,3 +345,26 @@ class KillSwitchChangeFactory(factory.django.DjangoModelFactory):
 
     workers_enabled = False
     changed_by = "ana"
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row; its secret is not known (use api_token_create to get a usable token)."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(
+        "tests.factories.StaffUserFactory",
+    )
+    name = factory.Sequence(lambda n: f"script {n}")
+    public_id = factory.LazyFunction(lambda: token_generate()[1].public_id)
+    secret_hash = factory.LazyFunction(lambda: token_generate()[1].digest)
+
+
+class StaffUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"staff-{n}")
+    is_staff = True

@@ -14,7 +14,7 @@ os.environ.setdefault("LANGUAGE_CODE", "en")
 
 from genesys.env import Env
 from genesys.settings import *
-from genesys.settings import DATABASES, GENESYS_QUEUES, RQ_QUEUES, VAR_DIR
+from genesys.settings import CACHES, DATABASES, GENESYS_QUEUES, RQ_QUEUES, VAR_DIR
 
 # Each pytest-xdist worker gets its own Redis database, counting down from TEST_REDIS_DB.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
@@ -31,6 +31,8 @@ if _base_db - _worker_index < 1:
 REDIS_URL = f"{_base_url.rstrip('/')}/{_base_db - _worker_index}"
 for _queue in (*GENESYS_QUEUES, "default"):
     RQ_QUEUES[_queue]["URL"] = REDIS_URL
+# The cache (API throttles) shares the tests' Redis database: flushed around every test.
+CACHES["default"]["LOCATION"] = REDIS_URL
 
 # A file, not memory: subprocess workers in the worker tests open the same test database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

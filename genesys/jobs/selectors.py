@@ -9,7 +9,7 @@ from typing import Any
 
 import django_rq
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 from rq.queue import Queue
 from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
@@ -83,6 +83,36 @@ def run_log_page(*, run_id: int, after: int = 0, limit: int = 200) -> list[JobRu
     a client follows a run by passing the last id it has seen."""
     limit = max(1, min(int(limit), LOG_PAGE_MAX))
     return list(JobRunLog.objects.filter(run_id=run_id, id__gt=max(0, int(after))).order_by("id")[:limit])
+
+
+def run_log_tail(*, run_id: int, lines: int = 20) -> list[JobRunLog]:
+    """The run's last ``lines`` log lines, oldest first (a run's page shows where it is now)."""
+    newest = JobRunLog.objects.filter(run_id=run_id).order_by("-id")[: max(1, min(int(lines), LOG_PAGE_MAX))]
+    return list(reversed(newest))
+
+
+def runs_filter(
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    key: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[JobRun]:
+    """Runs by kind, status, exact key and creation time (``since`` included, ``until`` not),
+    newest first; the key and (kind, status) filters use the ledger's indexes."""
+    runs = JobRun.objects.all()
+    if kind:
+        runs = runs.filter(kind=kind)
+    if status:
+        runs = runs.filter(status=status)
+    if key:
+        runs = runs.filter(key=key)
+    if since:
+        runs = runs.filter(created_at__gte=since)
+    if until:
+        runs = runs.filter(created_at__lt=until)
+    return runs.order_by("-id")
 
 
 def run_progress(*, run: JobRun) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from django_rq.queues import get_queue_by_index
 from rq import Queue, Worker
 
 from tests.factories import (
+    ApiTokenFactory,
     BrandFactory,
     CatalogUpdateStreamFactory,
     CategoryFactory,
@@ -157,6 +158,8 @@ ACTIONS: dict[tuple[str, str], set[str]] = {
     ("axes.accesslog", "delete_selected"): ADMINS,
     ("axes.accessfailurelog", "delete_selected"): ADMINS,
     ("otp_totp.totpdevice", "delete_selected"): ADMINS,
+    ("api.apitoken", "revoke"): ADMINS,
+    ("api.apitoken", "delete_selected"): ADMINS,
 }
 # The kill switch: creating (and changing, see the kill-switch tests) the switch needs its own
 # permission on top of the model one; seeing it needs only the view permission.
@@ -191,6 +194,7 @@ def records(django_user_model):
     IdentityRuleFactory(supplier=item.supplier)
     BrandFactory()
     CategoryFactory()
+    ApiTokenFactory(user=owner_of_token(django_user_model))
     PrestashopCategoryFactory()
     PrestashopManufacturerFactory()
     owner = django_user_model.objects.create_user(username="device-owner", is_staff=True)
@@ -207,6 +211,10 @@ def records(django_user_model):
     worker = Worker([queue], connection=rq_queue.connection, name="matrix-worker")
     worker.register_birth()  # a worker record to show (no process: nothing runs the job)
     return {"job_id": queue.enqueue("genesys.jobs.runner.job_execute", 1).id, "worker_key": worker.key}
+
+
+def owner_of_token(user_model):
+    return user_model.objects.create_user(username="token-owner", is_staff=True)
 
 
 def _standard_suffix(name: str, model) -> str | None:
@@ -353,3 +361,5 @@ def test_the_role_groups_are_what_the_docs_say(role_user):
     assert has("operator", "genesys.run_jobs") and has("operator", "genesys.cancel_jobs")
     assert has("admin", "genesys.cancel_jobs") and not has("viewer", "genesys.cancel_jobs")
     assert not has("integrator", "genesys.cancel_jobs")
+    assert has("admin", "api.add_apitoken") and has("admin", "api.change_apitoken")
+    assert not any(has(role, "api.view_apitoken") for role in ("viewer", "operator", "integrator"))
