@@ -46,13 +46,15 @@ def product_history_series(*, product_id: int) -> dict[str, list[Series]]:
         Series(
             label=_("price sent to the shop"),
             kind="step",
-            points=[(at, _money((payload.get("shop") or {}).get("price"))) for at, payload in sent],
+            points=[(at, _money((payload.get("shop") or {}).get("price"))) for at, payload in sent if at],
         ),
         Series(
             label=_("landed cost"),
             kind="step",
             points=[
-                (at, _money((payload.get("active_offer") or {}).get("unit_cost"))) for at, payload in sent
+                (at, _money((payload.get("active_offer") or {}).get("unit_cost")))
+                for at, payload in sent
+                if at
             ],
         ),
     ]
@@ -60,7 +62,7 @@ def product_history_series(*, product_id: int) -> dict[str, list[Series]]:
         Series(
             label=_("stock sent to the shop"),
             kind="step",
-            points=[(at, (payload.get("shop") or {}).get("quantity")) for at, payload in sent],
+            points=[(at, (payload.get("shop") or {}).get("quantity")) for at, payload in sent if at],
         )
     ]
     suppliers = sorted({name for _at, name, _price, _stock in events})

@@ -13,7 +13,7 @@ from catalog.models import CatalogUpdateStream
 from catalog.services.stream_leases import stream_leases_release
 from genesys.jobs.context import JobContext, JobOutcome, JobSkip
 from genesys.jobs.enqueue import job_enqueue
-from genesys.jobs.registry import KindDefaults, job_kind
+from genesys.jobs.registry import JobParam, KindDefaults, job_kind
 from genesys.models import JobKind, JobRun
 from prestashop.clients import prestashop_client
 from prestashop.errors import ShopConfigError
@@ -72,14 +72,24 @@ def _sync_abandoned(run: JobRun) -> None:
         )  # fmt: skip
 
 
+def _sync_key(params: dict) -> str:
+    """The drain's key; a drain that follows one run (a quick sync: ingest, then send what it
+    produced) has a key of its own, so a drain already queued or running cannot stand in for it."""
+    after = params.get("after_run")
+    return f"{JobKind.CATALOG_SYNC}:after:{after}" if after else JobKind.CATALOG_SYNC
+
+
 @job_kind(
     JobKind.CATALOG_SYNC,
     queue="sync",
+    key=_sync_key,
     defaults=KindDefaults(max_concurrency=1, retry_attempts=3, retry_backoff_seconds=(30, 120, 600),
                           timeout_seconds=900, stale_after_seconds=1200, schedule="every 10s"),
     has_work=_stream_has_work,
     after=_sync_again_if_due,
     abandoned=_sync_abandoned,
+    params={"after_run": JobParam(int, help="the run this drain follows (set by the quick sync)")},
+    retention_per_kind=True,  # a quick sync's drain has a key of its own
 )  # fmt: skip
 def catalog_sync(ctx: JobContext) -> JobOutcome:
     with _client() as client:

@@ -87,19 +87,19 @@ def run_history_series(*, runs: list[dict]) -> list[Series]:
     ]
 
 
-def _active_ingests() -> dict[str, dict]:
+def _active_ingests() -> dict[str, dict[str, Any]]:
     """Supplier ingest job key -> its queued or running ledger row (at most one per key)."""
     rows = JobRun.objects.filter(kind=JobKind.SUPPLIER_INGEST, status__in=JobRun.ACTIVE).values(
         "id", "key", "status", "scheduled_for", "started_at", "progress"
     )
-    return {row["key"]: row for row in rows}
+    return {row["key"]: dict(row) for row in rows}
 
 
 def _next_ingest_html(*, ingest: dict | None, now: datetime) -> str:
     """The supplier's ingest job: "scheduled for 14:00", queued (waiting for a worker), running."""
     if ingest is None:
         return "—"
-    label = JobRun.Status(ingest["status"]).label
+    label = str(JobRun.Status(ingest["status"]).label)
     return job_status_badge(
         status=ingest["status"], label=label, scheduled_for=ingest["scheduled_for"], now=now
     )
@@ -138,7 +138,7 @@ def suppliers_section(user: Any) -> dict[str, Any] | None:
         )
         rows.append(
             {
-                "status_html": status_badge(last["status"], FeedRun.Status(last["status"]).label)
+                "status_html": status_badge(last["status"], str(FeedRun.Status(last["status"]).label))
                 if last
                 else "",
                 "progress": progress_text(ingest["progress"], now=now) if ingest else "",

@@ -56,14 +56,14 @@ def field_rows(profile: Any) -> list[FieldRow]:
         source = spec.get("source")
         sources = [source] if isinstance(source, str) else [s for s in source or [] if isinstance(s, str)]
         constant = spec.get("constant")
-        transforms = spec.get("transforms") if isinstance(spec.get("transforms"), list) else []
+        transforms = found if isinstance(found := spec.get("transforms"), list) else []
         rows.append(
             FieldRow(
                 name=name,
                 required=name in REQUIRED_FIELDS,
                 sources=sources,
                 constant="" if constant is None else str(constant),
-                inherit=spec.get("inherit") if isinstance(spec.get("inherit"), str) else "",
+                inherit=inherit if isinstance(inherit := spec.get("inherit"), str) else "",
                 transforms=[_transform_row(i, t) for i, t in enumerate(transforms)],
             )
         )

@@ -309,7 +309,8 @@ class QuickSyncView(ApiView):
         operation_id="sync_quick",
         summary="Ingest a supplier now (urgent), then send the shop the updates it produced",
         description=(
-            "Queues the supplier's ingest at urgent priority and a shop sync that waits for it; "
+            "Queues the supplier's ingest at urgent priority and a shop sync of its own that waits "
+            "for it (a sync already queued or running does not stand in for it); "
             "answers with both runs. 201 when the ingest was queued by this request, 200 when it "
             "was queued or running already (it is then moved forward, and the sync follows it)."
         ),
@@ -330,8 +331,14 @@ class QuickSyncView(ApiView):
                     priority=JobRun.Priority.URGENT,
                     by=by,
                 )
+                # Its own drain, after this ingest: a drain already queued or running may end
+                # before the ingest has produced anything.
                 sync, sync_created = job_request(
-                    kind=JobKind.CATALOG_SYNC, priority=JobRun.Priority.URGENT, after_run_id=ingest.pk, by=by
+                    kind=JobKind.CATALOG_SYNC,
+                    params={"after_run": ingest.pk},
+                    priority=JobRun.Priority.URGENT,
+                    after_run_id=ingest.pk,
+                    by=by,
                 )
         except JobRequestError as exc:
             raise _refused(exc) from None

@@ -172,12 +172,12 @@ def _run_hurried(*, run: JobRun, priority: str, not_before: datetime | None, by:
     now = timezone.now()
     wanted_at = not_before if not_before and not_before > now else None
     sooner = run.scheduled_for is not None and (wanted_at is None or wanted_at < run.scheduled_for)
-    higher = order.index(priority) < order.index(run.priority)
+    higher = order.index(JobRun.Priority(priority)) < order.index(JobRun.Priority(run.priority))
     if not sooner and not higher:
         return run
     old_job_id = run.rq_job_id
     new_job_id = f"genesys-{uuid.uuid4().hex}"
-    fields = {"rq_job_id": new_job_id}
+    fields: dict[str, Any] = {"rq_job_id": new_job_id}
     if sooner:
         fields["scheduled_for"] = wanted_at
     if higher:

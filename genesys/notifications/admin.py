@@ -32,7 +32,7 @@ def _kind_label(code: str) -> str:
 
 class DeliveryInline(ReadOnlyInline):
     model = NotificationDelivery
-    fields = [
+    fields = (
         "channel",
         "recipients",
         "target",
@@ -41,7 +41,7 @@ class DeliveryInline(ReadOnlyInline):
         "last_error",
         "next_attempt_at",
         "sent_at",
-    ]
+    )
     readonly_fields = fields
     show_change_link = False
 

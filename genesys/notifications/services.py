@@ -107,10 +107,11 @@ def notification_recipients(*, spec: NotificationKind) -> list[str]:
     for email, channel in subscriptions:
         if not email:
             continue
-        chosen[email.lower()] = channel
+        chosen[str(email).lower()] = channel
         if channel == Choice.EMAIL:
             immediate.append(email)
-    defaults = [address for _name, address in settings.ADMINS] + list(spec.default_recipients())
+    defaults: list[str] = [str(address) for _name, address in settings.ADMINS]
+    defaults += [str(address) for address in spec.default_recipients()]
     immediate += [address for address in defaults if address and address.lower() not in chosen]
     return list(dict.fromkeys(immediate))
 
@@ -201,7 +202,7 @@ def _attempt(*, delivery_id: int, attempt: int) -> dict[str, Any]:
 
 
 def _attempt_failed(*, delivery: NotificationDelivery, attempt: int, error: str) -> dict[str, Any]:
-    delays = settings.GENESYS_NOTIFY_RETRY_SECONDS
+    delays: list[int] = list(settings.GENESYS_NOTIFY_RETRY_SECONDS)
     logger.warning("Notification delivery %s (%s) failed on attempt %s: %s", delivery.pk,
                    delivery.channel, attempt, error)  # fmt: skip
     if attempt > len(delays):

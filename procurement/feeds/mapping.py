@@ -640,7 +640,7 @@ class CompiledProfile:
     def _rebuild(self) -> None:
         """Resolve the sources through the aliases and generate ``item_map`` for them."""
         used = {self.aliases.get(s, s) for plan in self.plans for s in plan.sources}
-        ancestors = set()
+        ancestors: set[str] = set()
         for source in used:
             parts = source.split(".")
             ancestors.update(".".join(parts[:i]) for i in range(1, len(parts)))
