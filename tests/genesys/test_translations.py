@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import django
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -347,3 +348,17 @@ def test_the_queues_page_speaks_portuguese(staff_client, restore_language):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Tarefas em fila" in html and "Queued Jobs" not in html
+
+
+@pytest.mark.django_db
+def test_the_admins_javascript_strings_django_lacks_come_from_genesyss_catalog(
+    staff_client, restore_language
+):
+    """Django's "pt" catalog leaves some of the admin's JavaScript strings (the selector widgets,
+    the action warnings) in English; Genesys's djangojs catalog covers every one of them."""
+    django_js = Path(django.__file__).parent / "contrib/admin/locale/pt/LC_MESSAGES/djangojs.po"
+    missing = {e.msgid for e in po_entries(django_js)[1:] if not e.msgstr or not any(e.msgstr.values())}
+    ours = {e.msgid: e for e in po_entries(CATALOG_DIR / "djangojs.po")[1:]}
+    assert missing <= set(ours), f"translate in locale/pt_PT/LC_MESSAGES/djangojs.po: {missing - set(ours)}"
+    response = staff_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="pt-PT")
+    assert "Escolher todos os %s" in response.content.decode()
