@@ -83,7 +83,13 @@ class ProductCockpitMixin:
             query = request.GET.copy()
             del query["_columns"]
             return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
-        extra = {"all_columns": request.session.get(COLUMNS_SESSION_KEY) == "all", **(extra_context or {})}
+        extra = {
+            "all_columns": request.session.get(COLUMNS_SESSION_KEY) == "all",
+            # The toggle keeps the operator's filters, search and ordering.
+            "columns_main_query": _query_with(request, _columns="main"),
+            "columns_all_query": _query_with(request, _columns="all"),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=extra)  # type: ignore[misc]
 
     # --- charts --------------------------------------------------------------------------
@@ -189,3 +195,11 @@ class ProductCockpitMixin:
             title=gettext("Send to the shop again"),
             verb=gettext("Shop updates queued"),
         )
+
+
+def _query_with(request: HttpRequest, **values: str) -> str:
+    """The request's query string with ``values`` set (for links that keep the list's filters)."""
+    query = request.GET.copy()
+    for name, value in values.items():
+        query[name] = value
+    return query.urlencode()

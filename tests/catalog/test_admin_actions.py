@@ -3,8 +3,10 @@ the column choice; the price and stock charts on the product page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -157,3 +159,15 @@ def test_the_product_page_charts_sent_price_cost_and_each_suppliers_price_and_st
     assert 'aria-label="Price over time"' in block and "<title>Price over time</title>" in block
     assert "Rival Lda: price in the feed" in block and "Rival Lda: stock" in block
     assert "120" in block and "110" in block and "95" in block  # the text table
+
+
+def test_the_column_choice_keeps_the_lists_filters_and_search(staff_client):
+    ProductActiveOfferFactory()
+    page = staff_client.get(reverse(CHANGELIST), {"q": "fridge", "is_enabled__exact": "1"}).content.decode()
+    link = re.search(r'href="\?([^"]*)" id="columns-toggle"', page).group(1).replace("&amp;", "&")
+    assert parse_qs(link) == {"q": ["fridge"], "is_enabled__exact": ["1"], "_columns": ["all"]}
+
+    response = staff_client.get(reverse(CHANGELIST) + "?" + link)
+
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response["Location"]).query) == {"q": ["fridge"], "is_enabled__exact": ["1"]}
