@@ -31,10 +31,18 @@ FACTORIES = {
     "genesys.JobKindConfig": factories.JobKindConfigFactory,
     "genesys.JobRun": factories.JobRunFactory,
     "genesys.JobRunLog": factories.JobRunLogFactory,
+    "genesys.Notification": factories.NotificationFactory,
+    "genesys.NotificationSubscription": factories.NotificationSubscriptionFactory,
     "prestashop.PrestashopCategory": factories.PrestashopCategoryFactory,
     "prestashop.PrestashopManufacturer": factories.PrestashopManufacturerFactory,
 }
 OUR_APPS = {"catalog", "procurement", "genesys", "prestashop"}
+# Tables with no admin page of their own, and where an operator sees them instead.
+SHOWN_ELSEWHERE = {
+    "catalog.StreamBacklogSample": "the home page's 24 h backlog chart",
+    "genesys.KillSwitchChange": "the kill switch page's history",
+    "genesys.NotificationDelivery": "the notification page's deliveries",
+}
 
 
 def registered_models():
@@ -51,7 +59,7 @@ def admin_url(model, view, *args):
 def test_every_model_of_ours_is_in_the_admin():
     from django.apps import apps
 
-    ours = {m._meta.label for m in apps.get_models() if m._meta.app_label in OUR_APPS}
+    ours = {m._meta.label for m in apps.get_models() if m._meta.app_label in OUR_APPS} - set(SHOWN_ELSEWHERE)
     assert ours == {m._meta.label for m in registered_models()}
     assert ours == set(FACTORIES)
 
