@@ -13,7 +13,8 @@ from django.utils.translation import gettext_noop
 # ruff: noqa: RUF001
 
 DJANGO_STRINGS_MISSING_IN_PT = (
-    # django.contrib.admin
+    # django.contrib.admin ("View" is in Django's pt catalog, left in English: the app list's links)
+    gettext_noop("View"),
     gettext_noop("Error:"),
     gettext_noop("Forgotten your login credentials?"),
     gettext_noop("In case you’ve forgotten, you are:"),

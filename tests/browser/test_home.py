@@ -41,6 +41,12 @@ def test_the_home_page_says_what_happened_and_what_needs_the_operator(
     assert page.locator("#home-health").is_visible()
     # Everything the operator reads first fits the 1400 px screen: no horizontal scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    # ... and reads across: no heading squeezed to a letter per line (Django's dashboard CSS gives
+    # every header cell 100 % of a 600 px column).
+    narrowest = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('#genesys-home th')].map(th => th.clientWidth))"
+    )
+    assert narrowest >= 48
     screenshot(page, "home-after-ingests")
 
 
