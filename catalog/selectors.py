@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext
 
 from catalog.conf import default_margin, price_rounding
@@ -187,11 +187,6 @@ def offer_candidates_by_product(
     return by_product
 
 
-def offers_in_stock(*, product: Any) -> QuerySet:
-    """A product's sellable offers in stock (not on hold); ``product`` may be an ``OuterRef``."""
-    return SupplierItem.objects.filter(product=product, stock__gt=0, hold_reason="")
-
-
 def supplier_margins_get() -> dict[int, Decimal | None]:
     """Every supplier's margin (suppliers are few; read once per recompute)."""
     return dict(Supplier.objects.values_list("id", "margin"))
@@ -204,19 +199,6 @@ def product_ids_offered_in_currencies(*, currencies: Sequence[str]) -> QuerySet:
         .values_list("product_id", flat=True)
         .distinct()
     )
-
-
-def offers_held_count_by_reason() -> dict[str, int]:
-    """How many offers wait on hold, per hold reason (every reason, zero included; the table has
-    a partial index on held rows)."""
-    held = dict(
-        SupplierItem.objects.exclude(hold_reason="")
-        .order_by()
-        .values_list("hold_reason")
-        .annotate(n=Count("id"))
-        .values_list("hold_reason", "n")
-    )
-    return {reason.value: held.get(reason.value, 0) for reason in SupplierItem.HoldReason if reason.value}
 
 
 def product_eol_rule(*, cutoff) -> Q:

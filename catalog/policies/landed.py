@@ -13,7 +13,6 @@ precision of money in the database) once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import pairwise
@@ -181,12 +180,3 @@ def rate_format(rate: Decimal) -> str:
     if rate == 0:
         return "0"
     return f"{rate:.4g}" if Decimal("0.0001") <= abs(rate) < 10000 else f"{rate:.4e}"
-
-
-def rates_latest(rows: Sequence[tuple[str, Any, Decimal]]) -> dict[str, Decimal]:
-    """The newest rate per currency from (currency, date, rate) rows."""
-    best: dict[str, tuple[Any, Decimal]] = {}
-    for currency, day, rate in rows:
-        if currency not in best or day > best[currency][0]:
-            best[currency] = (day, rate)
-    return {currency: rate for currency, (_, rate) in best.items()}

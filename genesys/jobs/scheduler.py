@@ -92,8 +92,3 @@ def schedule_due(*, kind: str, schedule: tuple[str, Any], since: datetime, now: 
         return last is None or last + timedelta(seconds=value) <= now
     base = max(last, since) if last else since
     return croniter(value, base).get_next(datetime) <= now
-
-
-def cron_last_tick() -> float | None:
-    raw = django_rq.get_connection("default").get(CRON_HEARTBEAT_KEY)
-    return float(raw) if raw else None
