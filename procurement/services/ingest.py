@@ -307,13 +307,17 @@ class _ChunkFlusher:
         if not self.pending and not self.rejected_skus:
             return
         began = time.monotonic()
+        chunk = None
         with transaction.atomic():
             commit_without_waiting_for_disk()
             if self.pending:
-                self.tally.add(self.writer.write(self.pending))
+                chunk = self.writer.write(self.pending)
+                self.tally.add(chunk)
             if self.rejected_skus:
                 self.tally.rejected_kept += self.writer.rejected_seen(skus=self.rejected_skus)
         failpoint("ingest.chunk_committed")
+        if chunk is not None and self.live:
+            self.writer.statistics_follow(chunk=chunk)
         self.tally.write_seconds += time.monotonic() - began
         self.pending.clear()
         self.rejected_skus.clear()

@@ -16,7 +16,16 @@ from genesys.db import db_dialect
 from procurement.sql import postgresql, sqlite
 from procurement.sql.shape import STAGE_COLUMNS, MergeCounts
 
-__all__ = ["STAGE_COLUMNS", "MergeCounts", "chunk_merge", "chunk_stage", "dialect", "meta_merge"]
+__all__ = [
+    "STAGE_COLUMNS",
+    "MergeCounts",
+    "chunk_merge",
+    "chunk_stage",
+    "dialect",
+    "meta_merge",
+    "tables_analyze",
+    "tables_rows",
+]
 
 _DIALECTS: dict[str, ModuleType] = {"postgresql": postgresql, "sqlite": sqlite}
 
@@ -41,3 +50,13 @@ def chunk_merge(*, cursor: Any, feed_id: int, supplier_id: int, run_id: int, now
 def meta_merge(*, cursor: Any, now: datetime) -> int:
     """Upsert the staged rows' product attributes."""
     return dialect().meta_merge(cursor=cursor, now=now)
+
+
+def tables_rows(*, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
+    """How many rows the planner believes each table has (empty where it keeps no such count)."""
+    return dialect().tables_rows(cursor=cursor, tables=tables)
+
+
+def tables_analyze(*, cursor: Any, tables: Sequence[str]) -> None:
+    """Refresh the planner's statistics of these tables."""
+    dialect().tables_analyze(cursor=cursor, tables=tables)
