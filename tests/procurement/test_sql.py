@@ -227,3 +227,70 @@ def test_two_ingests_creating_the_same_product_at_once_share_it():
     product_id = Product.objects.get(gtin=gtin).pk
     assert results["first"].product_of == {"first": product_id} and results["first"].created == 1
     assert results["second"].product_of == {"second": product_id} and results["second"].created == 0
+
+
+def _planner_rows(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def _rows(first, count):
+    return [row(f"S{n}", "10", 1, pn=f"PN-{n}") for n in range(first, first + count)]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_grows_the_catalog_keeps_the_planners_row_counts_in_step():
+    """Autovacuum follows a table growing from nothing far behind: the run analyses the offers
+    and products itself each time it has doubled what the planner knew, and never on a re-run."""
+    items, products = SupplierItem._meta.db_table, Product._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {items}, {products}")  # empty: the planner knows of no row
+    feed = SupplierFeedFactory()
+    writer = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    analysed = [writer.statistics_follow(chunk=chunk(writer, *_rows(n * 1500, 1500))) for n in range(4)]
+    # 1,500 rows are fewer than worth it; 3,000 are more than the 0 known; 6,000 double 3,000.
+    assert analysed == [[], [items, products], [], [items, products]]
+    assert _planner_rows(items) == _planner_rows(products) == 6000
+    again = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    assert again.statistics_follow(chunk=chunk(again, *_rows(0, 1500))) == []
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_the_merge_looks_each_staged_offer_up_by_its_key_whatever_the_statistics():
+    """With statistics that say the feed has no offer, the merge still probes the (feed, SKU) key
+    per staged row: a scan of the feed's offers per chunk made a first ingest quadratic."""
+    from procurement.sql.postgresql import _MERGE
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {SupplierItem._meta.db_table}")
+    feed = SupplierFeedFactory()
+    run = FeedRunFactory(feed=feed)
+    writer = IngestWriter(feed=feed, run=run, now=timezone.now())
+    chunk(writer, *_rows(0, 3000))  # the planner still believes the table is empty
+    staged = [(n, f"S{n}", 1, "", "", "", "", D("9"), 1, "h", "", None) for n in range(500)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql.chunk_stage(cursor=cursor, rows=staged)
+        params = {"feed": feed.pk, "supplier": feed.supplier_id, "run": run.pk, "now": timezone.now()}
+        cursor.execute("EXPLAIN " + _MERGE, params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Seq Scan on procurement_supplieritem" not in plan
+    assert "Filter: ((sku)::text = ANY" not in plan
+    assert "Index Cond: ((feed_id = " in plan and "(sku)::text = s.sku" in plan, plan
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_offer_and_product_pages_keep_room_for_updates_in_place():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN (%s, %s)",
+            [SupplierItem._meta.db_table, Product._meta.db_table],
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        SupplierItem._meta.db_table: ["fillfactor=60"],
+        Product._meta.db_table: ["fillfactor=85"],
+    }
