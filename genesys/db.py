@@ -31,15 +31,35 @@ class AnyOf(Lookup):
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
         array_type = self.lhs.output_field.db_type(connection) or "text"
         array_type = {"serial": "integer", "bigserial": "bigint"}.get(array_type, array_type)
-        return f"{lhs} = ANY(%s::{array_type}[])", [*lhs_params, values]
+        return f"{lhs} = ANY(%s::{array_type}[])", [*lhs_params, pg_array_literal(self.rhs)]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 (lhs is a column name)
         return sql, [*lhs_params, json.dumps(list(self.rhs))]
+
+
+def pg_array_literal(values: Iterable[Any]) -> str:
+    """``values`` as one PostgreSQL array literal (``{1,2}``, ``{"a","b\\"c"}``), to be cast.
+
+    Django's PostgreSQL cursors bind parameters client-side, and psycopg quotes a list's
+    elements one by one in Python (about 10 µs each): a chunk's 5,000 SKUs cost 50 ms before
+    the query left. One string is quoted once, in C.
+    """
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, bool):
+            parts.append("t" if value else "f")
+        elif isinstance(value, int):
+            parts.append(str(value))
+        else:
+            text = str(value)
+            parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
 
 
 Field.register_lookup(AnyOf)

@@ -55,3 +55,31 @@ def test_db_retry_gives_up_after_its_bound_and_never_retries_other_errors(transa
     with pytest.raises(IntegrityError):
         db_retry(broken, what="a test write", seconds=30)
     assert len(calls) == 1
+
+
+AWKWARD_VALUES = ["plain", "", 'with "quotes"', "back\\slash", "a,b", "{braces}", "NULL", " spaced ", "ção €"]
+
+
+@pytest.mark.django_db
+def test_any_of_matches_every_value_exactly_whatever_its_characters():
+    from procurement.models import SupplierItem
+    from tests.factories import SupplierFeedFactory, SupplierItemFactory
+
+    feed = SupplierFeedFactory()
+    for sku in AWKWARD_VALUES:
+        SupplierItemFactory(feed=feed, supplier=feed.supplier, sku=sku)
+    found = SupplierItem.objects.filter(sku__any_of=AWKWARD_VALUES).values_list("sku", flat=True)
+    assert sorted(found) == sorted(AWKWARD_VALUES)
+    assert not SupplierItem.objects.filter(sku__any_of=["null", "back\\\\slash", "a"]).exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_a_pg_array_literal_round_trips_text_numbers_and_nulls():
+    from genesys.db import pg_array_literal
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT unnest(%s::text[])", [pg_array_literal([*AWKWARD_VALUES, None])])
+        assert [row[0] for row in cursor.fetchall()] == [*AWKWARD_VALUES, None]
+        cursor.execute("SELECT unnest(%s::bigint[])", [pg_array_literal([1, -2, 3_000_000_000])])
+        assert [row[0] for row in cursor.fetchall()] == [1, -2, 3_000_000_000]
