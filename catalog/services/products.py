@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -212,7 +213,9 @@ def brands_resolve(*, names: Iterable[str], known: dict[str, int], now: datetime
     return known
 
 
-def category_key(path: Sequence[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=16_384)
+def category_key(path: tuple[str, ...]) -> tuple[str, ...]:
+    """The normalised path (cached: a feed repeats a few hundred paths over all its rows)."""
     return tuple(name_normalize(p) for p in path)
 
 
