@@ -71,3 +71,17 @@ def test_row_messages_are_translated_in_the_operators_language():
 
     with translation.override("pt-pt"):
         assert list(items_read_ahead(items())) == [["pt-pt"]]
+
+
+def test_the_gil_switch_interval_is_short_while_reading_ahead_and_restored_after():
+    """The writer's statements wait on the database; a busy reader must hand the GIL back soon."""
+    import sys
+
+    before = sys.getswitchinterval()
+    seen = [sys.getswitchinterval() for _ in items_read_ahead(iter(range(3)), batch=1)]
+    assert seen and all(interval <= 0.0005 for interval in seen)
+    assert sys.getswitchinterval() == before
+    reader = items_read_ahead(iter(range(10)), batch=1)
+    next(reader)
+    reader.close()  # a consumer that stops early restores it too
+    assert sys.getswitchinterval() == before
