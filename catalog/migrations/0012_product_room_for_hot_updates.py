@@ -1,0 +1,26 @@
+"""Product pages keep room for the updates a recompute makes (shop price, EOL flag, updated at),
+so they stay on the page and touch no index (PostgreSQL's HOT updates): a first ingest inserts
+every product and its recompute then prices each one, which with full pages moved every row and
+added an entry to each of the product's seven indexes. Existing pages take the setting as they
+are rewritten.
+"""
+
+from django.db import migrations
+
+FILLFACTOR = 85
+
+
+def fillfactor_set(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"ALTER TABLE catalog_product SET (fillfactor = {FILLFACTOR})")
+
+
+def fillfactor_reset(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE catalog_product RESET (fillfactor)")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0011_stream_backlog_samples_and_bulk_permissions")]
+
+    operations = [migrations.RunPython(fillfactor_set, fillfactor_reset, elidable=False)]
