@@ -397,6 +397,7 @@ def recompute_facts(rules: RecomputeRules) -> dict[str, Any] | None:
         "feeds": feeds,
         "suppliers": suppliers,
         "categories": categories,
+        "auto_import": sorted(rules.categories.auto_import),
         "default_margin": _text(rules.default_margin),
         "max_change": _text(rules.guard.max_change),
         "min_margin": _text(rules.guard.min_margin),
@@ -463,10 +464,12 @@ def recompute_set_apply(
     """``recompute_chunk_apply`` for the staged set, deciding in SQL what SQL can decide.
 
     PostgreSQL elects (the policy's ranking as a window over the set's offers), costs (landed
-    cost) and prices every staged product in one statement, and returns only the products whose
+    cost) and prices every staged product in one statement, and keeps only the products whose
     shop state may change: a different election or price, an open price approval, a shop price
-    out of step, a forced row. Those go through the price guard and the writes in Python. The
-    policy decides instead, per product, where SQL cannot:
+    out of step, a forced row. It writes itself those it settles alone (a price the guard lets
+    through, no approval, nothing to stream: most of a first ingest); the rest go through the
+    price guard and the writes in Python. The policy decides instead, per product, where SQL
+    cannot:
 
     * an eligible offer from a supplier with a weight table (shipping depends on the band);
     * every product, when the rounding step is 1 or more and not whole (``recompute_facts``);
@@ -485,7 +488,11 @@ def recompute_set_apply(
         batches = [(decisions, run_of, 0)]
     else:
         cursor = connection.chunked_cursor()
-        rows = sql.recompute_set_elect(cursor, facts=facts, force=force_stream)
+        settled, rows = sql.recompute_set_elect(cursor, facts=facts, now=rules.now, force=force_stream)
+        total.offers_created += settled.offers_created
+        total.offers_updated += settled.offers_updated
+        total.offers_removed += settled.offers_removed
+        total.changed_product_ids.extend(settled.changed_product_ids)
         batches = (_sql_decisions(rows=batch, rules=rules, reverted=reverted) for batch in rows)
     try:
         for decisions, run_of, still_held in batches:

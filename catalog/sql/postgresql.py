@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from catalog.sql.tables import ACTIVE_OFFER, APPROVAL, DIRTY, OFFER, PRODUCT, RECOMPUTE_SET, STREAM
+from catalog.sql.tables import (
+    ACTIVE_OFFER,
+    APPROVAL,
+    DIRTY,
+    ELECTED,
+    OFFER,
+    PRODUCT,
+    RECOMPUTE_SET,
+    STREAM,
+)
+from genesys.db import pg_array_literal
 
 # Whether ``recompute_set_elect`` elects and prices (True) or leaves it all to the policy.
 ELECTS_IN_SQL = True
@@ -196,7 +207,10 @@ SELECT id, gtin, partnumber, name, product_margin, category_id, is_enabled, is_e
        weight, shop_price,
        a_supplier_id, a_item_id, a_cost, a_margin, a_price, a_stock,
        item_id, supplier_id, cost, margin, price, stock_sent, costs, policy, forced, run_id,
-       NOT changed AS still_held
+       NOT changed AS still_held,
+       changed AND open_n IS NULL AND NOT policy AND NOT forced AND NOT %(force)s
+           AND NOT COALESCE(held, false) AND id_ecommerce IS NULL
+           AND (category_id IS NULL OR category_id <> ALL(%(auto_import)s::bigint[])) AS settled
 FROM (
     SELECT j.*,
            %(force)s OR j.forced OR j.policy OR CASE
@@ -208,26 +222,79 @@ FROM (
     FROM judged AS j
 ) AS v
 WHERE changed OR open_n IS NOT NULL
-ORDER BY id
+"""  # noqa: S608 (table names from the models)
+
+# The staged products the election settled in SQL alone (``settled``): a change, no open
+# approval, no weight table, not forced, a price the guard lets through, and a product the shop
+# does not know (nothing to stream). The policy would write for them exactly the active offer
+# (new or changed), its removal when nothing is eligible any more, and the shop price; this
+# writes the same, and returns what the policy's counters would say. Rows in
+# ``tests/catalog/test_recompute_set.py`` are compared both ways on random catalogs.
+_SETTLE = f"""
+WITH settled AS (
+    SELECT * FROM {ELECTED} WHERE settled
+), removed AS (
+    DELETE FROM {ACTIVE_OFFER} AS a USING settled AS e
+    WHERE a.product_id = e.id AND e.item_id IS NULL AND e.a_supplier_id IS NOT NULL
+    RETURNING a.product_id
+), written AS (
+    INSERT INTO {ACTIVE_OFFER} AS a (product_id, supplier_id, supplier_item_id, unit_cost,
+        margin_applied, unit_price_sent, stock_sent, updated_at)
+    SELECT id, supplier_id, item_id, cost, margin, price, stock_sent, %(now)s FROM settled
+    WHERE item_id IS NOT NULL AND (a_supplier_id, a_item_id, a_cost, a_margin, a_price, a_stock)
+        IS DISTINCT FROM (supplier_id, item_id, cost, margin, price, stock_sent)
+    ORDER BY id
+    ON CONFLICT (product_id) DO UPDATE SET supplier_id = excluded.supplier_id,
+        supplier_item_id = excluded.supplier_item_id, unit_cost = excluded.unit_cost,
+        margin_applied = excluded.margin_applied, unit_price_sent = excluded.unit_price_sent,
+        stock_sent = excluded.stock_sent, updated_at = excluded.updated_at
+    RETURNING product_id
+), priced AS (
+    UPDATE {PRODUCT} AS p SET shop_price = e.price FROM settled AS e
+    WHERE p.id = e.id AND e.item_id IS NOT NULL AND e.price IS DISTINCT FROM e.shop_price
+    RETURNING p.id
+), counted AS (
+    SELECT count(*) FILTER (WHERE e.a_supplier_id IS NULL) AS created,
+        count(*) FILTER (WHERE e.a_supplier_id IS NOT NULL) AS updated
+    FROM written JOIN settled AS e ON e.id = written.product_id
+)
+SELECT (SELECT created FROM counted), (SELECT updated FROM counted),
+    (SELECT count(*) FROM removed), (SELECT count(*) FROM priced),
+    ARRAY(SELECT id FROM settled
+          WHERE (a_supplier_id, a_price, COALESCE(a_stock, 0))
+              IS DISTINCT FROM (supplier_id, price, COALESCE(stock_sent, 0))
+          ORDER BY id)
 """  # noqa: S608 (table names from the models)
 
 
-def recompute_set_elect(
-    cursor: Any, *, facts: dict[str, Any], force: bool = False, batch: int = 5000
-) -> Iterator[list[tuple]] | None:
-    """Elect and price the staged products; the rows of those whose state may change, in batches.
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What the election wrote itself (``_SETTLE``), as the policy's counters would count it."""
 
-    ``cursor`` is a server-side cursor (``connection.chunked_cursor()``): a first recompute
-    returns every product, and only ``batch`` rows are in memory at a time. ``facts`` are the
-    rules as plain JSON-able values (``catalog.services.offers``). Each row: the product's
-    fields, its active offer, the winner (item, supplier, cost, margin, price, stock sent), the
-    other eligible offers' costs, whether the policy must decide it, forced, run.
+    offers_created: int = 0
+    offers_updated: int = 0
+    offers_removed: int = 0
+    prices_written: int = 0
+    changed_product_ids: list[int] = field(default_factory=list)
+
+
+def recompute_set_elect(
+    cursor: Any, *, facts: dict[str, Any], now: datetime, force: bool = False, batch: int = 5000
+) -> tuple[Settled, Iterator[list[tuple]]]:
+    """Elect and price the staged products; write those SQL settles; the rest's rows, in batches.
+
+    ``cursor`` is a server-side cursor (``connection.chunked_cursor()``): a recompute may return
+    every product, and only ``batch`` rows are in memory at a time. ``facts`` are the rules as
+    plain JSON-able values (``catalog.services.offers``). Each row: the product's fields, its
+    active offer, the winner (item, supplier, cost, margin, price, stock sent), the other eligible
+    offers' costs, whether the policy must decide it, forced, run, still held.
     """
     sql = _ELECT.replace("%(round)s", _ROUND[facts["rounding_mode"]])
     params = {
         "feeds": json.dumps(facts["feeds"]),
         "suppliers": json.dumps(facts["suppliers"]),
         "categories": json.dumps(facts["categories"]),
+        "auto_import": pg_array_literal(facts["auto_import"]),
         "default_margin": facts["default_margin"],
         "max_change": facts["max_change"],
         "min_margin": facts["min_margin"],
@@ -235,12 +302,27 @@ def recompute_set_elect(
         "places": facts["rounding_places"],
         "force": force,
     }
-    with cursor.db.cursor() as settings:
+    with cursor.db.cursor() as plain:
         # For this transaction: sorts of a whole catalog in memory, and no JIT (compiling the
         # expressions took longer than evaluating them).
-        settings.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
-    cursor.execute(sql, params)
-    return iter(lambda: cursor.fetchmany(batch), [])
+        plain.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+        plain.execute(f"DROP TABLE IF EXISTS {ELECTED}")
+        plain.execute(f"CREATE TEMP TABLE {ELECTED} ON COMMIT DROP AS {sql}", params)
+        plain.execute(f"ANALYZE {ELECTED}")  # the writes below join it to the big tables
+        plain.execute(_SETTLE, {"now": now})
+        created, updated, removed, priced, changed = plain.fetchone()
+    cursor.execute(
+        f"SELECT {_ROW_COLUMNS} FROM {ELECTED} WHERE NOT settled ORDER BY id"  # noqa: S608
+    )
+    settled = Settled(created, updated, removed, priced, list(changed))
+    return settled, iter(lambda: cursor.fetchmany(batch), [])
+
+
+_ROW_COLUMNS = (
+    "id, gtin, partnumber, name, product_margin, category_id, is_enabled, is_eol, id_ecommerce, "
+    "weight, shop_price, a_supplier_id, a_item_id, a_cost, a_margin, a_price, a_stock, "
+    "item_id, supplier_id, cost, margin, price, stock_sent, costs, policy, forced, run_id, still_held"
+)
 
 
 def stream_merge_sql() -> str:

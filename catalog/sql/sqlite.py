@@ -8,7 +8,7 @@ returns None and the Python policy elects and prices every staged product (the s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -88,9 +88,9 @@ def recompute_set_marks_delete(cursor: Any) -> int:
 
 
 def recompute_set_elect(
-    cursor: Any, *, facts: dict[str, Any], force: bool = False, batch: int = 5000
-) -> Iterator[list[tuple]] | None:
-    """None: on SQLite the policy elects and prices every staged product."""
+    cursor: Any, *, facts: dict[str, Any], now: datetime, force: bool = False, batch: int = 5000
+) -> None:
+    """None: on SQLite the policy elects and prices every staged product (``ELECTS_IN_SQL``)."""
     return None
 
 

@@ -13,3 +13,5 @@ STREAM = CatalogUpdateStream._meta.db_table
 OFFER = Product._meta.get_field("offers").related_model._meta.db_table
 # The staging table of one recompute chunk: the products, and for a drain the marks read.
 RECOMPUTE_SET = "catalog_recompute_set"
+# The election of one recompute chunk, every staged product's row (PostgreSQL).
+ELECTED = "catalog_recompute_elected"

@@ -261,3 +261,31 @@ def test_the_drain_does_what_the_python_policy_does(random_catalog):
     products_mark_dirty(product_ids=[pid for pid in ids if rnd.random() < 0.8], run_id=run.pk)
     reference, set_based = both_ways(lambda: reference_drain(run_id=run.pk), dirty_products_drain)
     assert set_based == reference
+
+
+@pytest.mark.postgres_only
+def test_sql_settles_the_products_the_shop_does_not_know_and_hands_the_rest_to_the_policy():
+    """A first recompute of new products writes their offers and prices in SQL alone; a product
+    the shop knows comes back as a row for the guard and the stream."""
+    from django.db import connection
+
+    from catalog.services.offers import recompute_facts, recompute_set_stage
+    from catalog.sql import dialect
+
+    unknown = [ProductFactory(id_ecommerce=None) for _ in range(3)]
+    known = ProductFactory(id_ecommerce=501)
+    for product in [*unknown, known]:
+        SupplierItemFactory(product=product, price=D("10.0000"), stock=4)
+    rules = recompute_rules(None)
+    with transaction.atomic():
+        recompute_set_stage(product_ids=[p.pk for p in [*unknown, known]])
+        cursor = connection.chunked_cursor()
+        settled, batches = dialect().recompute_set_elect(cursor, facts=recompute_facts(rules), now=rules.now)
+        rows = [row for batch in batches for row in batch]
+        cursor.close()
+        assert (settled.offers_created, settled.offers_updated, settled.offers_removed) == (3, 0, 0)
+        assert settled.changed_product_ids == sorted(p.pk for p in unknown)
+        assert [row[0] for row in rows] == [known.pk]
+        assert ProductActiveOffer.objects.filter(product__in=unknown).count() == 3
+        assert not ProductActiveOffer.objects.filter(product=known).exists()
+        assert all(p.shop_price for p in Product.objects.filter(pk__in=[p.pk for p in unknown]))
