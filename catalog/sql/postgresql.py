@@ -102,12 +102,6 @@ def _step(expression: str, function: str) -> str:
 
 _ROUND = {"half_up": "round", "up": "ceil", "down": "floor"}
 
-# The big tables (offers, products, active offers, approvals) are reached with an extra
-# ``= ANY(ARRAY(SELECT product_id FROM the set))``: an index probe per staged product whatever the
-# planner believes of their sizes (a first ingest grows them faster than their statistics), where
-# a join alone let it hash a scan of the whole catalog for each chunk (quadratic: a 300,000-row
-# first ingest spent 89 s in its recompute, against 6.5 s for 100,000).
-#
 # The staged products whose shop state may change, each with its old state and the SQL's
 # election and price. Costs are the landed costs of catalog.policies.landed; VAT is divided at
 # 40 decimal places, far past the 4 the total is rounded to, so the result is Python's.
@@ -130,8 +124,7 @@ WITH feeds AS (
     SELECT product_id, count(*) AS n, max(status) AS status, max(supplier_item_id) AS supplier_item_id,
            max(new_price) AS new_price
     FROM {APPROVAL}
-    WHERE (status = 'pending' OR (status = 'approved' AND applied_at IS NULL))
-        AND product_id = ANY(ARRAY(SELECT product_id FROM {RECOMPUTE_SET}))
+    WHERE status = 'pending' OR (status = 'approved' AND applied_at IS NULL)
     GROUP BY product_id
 ), offers AS MATERIALIZED (
     SELECT i.product_id, i.id AS item_id, i.supplier_id, i.stock, s.priority, s.policy,
@@ -142,7 +135,6 @@ WITH feeds AS (
                  + round(c.converted * s.percent, 4), 4) AS cost
     FROM {RECOMPUTE_SET} AS r
     JOIN {OFFER} AS i ON i.product_id = r.product_id AND i.hold_reason = ''
-        AND i.product_id = ANY(ARRAY(SELECT product_id FROM {RECOMPUTE_SET}))
     JOIN feeds AS f ON f.feed_id = i.feed_id AND f.usable
     JOIN suppliers AS s ON s.supplier_id = i.supplier_id AND s.usable
     CROSS JOIN LATERAL (
@@ -182,9 +174,7 @@ WITH feeds AS (
            q.n AS open_n, q.status AS open_status, q.supplier_item_id AS open_item, q.new_price AS open_price
     FROM {RECOMPUTE_SET} AS r
     JOIN {PRODUCT} AS p ON p.id = r.product_id
-        AND p.id = ANY(ARRAY(SELECT product_id FROM {RECOMPUTE_SET}))
     LEFT JOIN {ACTIVE_OFFER} AS a ON a.product_id = p.id
-        AND a.product_id = ANY(ARRAY(SELECT product_id FROM {RECOMPUTE_SET}))
     LEFT JOIN winners AS w ON w.product_id = p.id
     LEFT JOIN others AS o ON o.product_id = p.id
     LEFT JOIN categories AS c ON c.category_id = p.category_id
