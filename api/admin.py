@@ -66,10 +66,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
             kwargs["form"] = ApiTokenAddForm
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["user", "name", "expires_at"]
-        return ["user", "name", "token_id", "state_label", "expires_at", *self.readonly_fields[3:]]
+            return ("user", "name", "expires_at")
+        return ("user", "name", "token_id", "state_label", "expires_at", *self.readonly_fields[3:])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [] if obj is None else list(self.readonly_fields)
@@ -102,7 +102,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         """The page after saving shows the token, once: it is not stored, logged or put in a
         message (messages can travel in a cookie)."""
-        token = getattr(obj, "plaintext_once", None)
+        token = obj.plaintext_once
         if token is None:
             return super().response_add(request, obj, post_url_continue)
         context = {

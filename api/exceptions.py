@@ -15,12 +15,13 @@ from rest_framework.views import exception_handler
 class Refused(APIException):
     """A request the job framework (or the API) turned down, naming the field and the reason."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail = _("Refused.")
     default_code = "invalid"
 
     def __init__(self, *, field: str | None, message: str, code: str, status_code: int) -> None:
         super().__init__(detail=message, code=code)
+        self.code = code
         self.field = field
         self.status_code = status_code
 
@@ -48,7 +49,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
         field, message = _first_error(exc.detail)
         response.data = {"detail": message, "code": "invalid", "field": field, "errors": exc.detail}
     elif isinstance(exc, Refused):
-        response.data = {"detail": str(exc.detail), "code": exc.detail.code, "field": exc.field}
+        response.data = {"detail": str(exc.detail), "code": exc.code, "field": exc.field}
     elif isinstance(exc, APIException):
         detail = exc.detail
         response.data = {"detail": str(detail), "code": getattr(detail, "code", exc.default_code)}

@@ -35,6 +35,10 @@ class ApiToken(models.Model):
     revoked_by = models.CharField(_("revoked by"), max_length=150, blank=True, default="", editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
+    # Not a field: the admin sets the plaintext token on the row it has just created, for the page
+    # after saving to show it once; it only ever lives in that request's memory.
+    plaintext_once: str | None = None
+
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class StaffOnly(BasePermission):
     """Active staff users; anonymous callers get 401 (the view asks for a token), others 403."""
 
-    message = _("The API is for staff users only.")
+    # DRF's refusal text: lazy by default, a plain string once it names the permission lacking.
+    message: StrOrPromise = _("The API is for staff users only.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         user = request.user

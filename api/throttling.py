@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
@@ -16,6 +17,15 @@ from api.models import ApiToken
 
 class ApiRequestThrottle(SimpleRateThrottle):
     scope = "api_requests"
+    num_requests: int
+    duration: int
+
+    def parse_rate(self, rate: str | None) -> tuple[int, int]:
+        """DRF's, for the rate get_rate always names (DRF's allows none, meaning no limit)."""
+        num_requests, duration = super().parse_rate(rate)
+        if num_requests is None or duration is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a rate, not {rate!r}")
+        return num_requests, duration
 
     def get_rate(self) -> str:
         return f"{settings.API_REQUESTS_PER_MINUTE}/min"

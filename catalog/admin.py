@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from weakref import WeakKeyDictionary
 
 from django import forms
 from django.contrib import admin, messages
@@ -44,6 +46,16 @@ from catalog.services.rates import currency_rate_delete, currency_rate_save
 from catalog.services.stream_leases import stream_rows_retry
 from genesys.admin_tools import ReadOnlyAdmin, pretty_json, status_badge
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+    from catalog.selectors import SourceFacts
+
+
+class _ProductCount(TypedDict):
+    _product_count: int
+
+
 RECENT_EVENTS_SHOWN = 50
 
 
@@ -57,7 +69,7 @@ class BrandAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(_product_count=Count("products"))
 
     @admin.display(description=_("products"), ordering="_product_count")
-    def product_count(self, obj: Brand) -> int:
+    def product_count(self, obj: WithAnnotations[Brand, _ProductCount]) -> int:
         return obj._product_count
 
 
@@ -85,14 +97,14 @@ class CategoryAdmin(admin.ModelAdmin):
         category_save(category=obj, changed_fields=form.changed_data if change else ())
 
     @admin.display(description=_("products"), ordering="_product_count")
-    def product_count(self, obj: Category) -> int:
+    def product_count(self, obj: WithAnnotations[Category, _ProductCount]) -> int:
         return obj._product_count
 
 
 class ActiveOfferInline(admin.StackedInline):
     model = ProductActiveOffer
     can_delete = False
-    fields = [
+    fields = (
         "supplier",
         "supplier_item",
         "unit_cost",
@@ -100,7 +112,7 @@ class ActiveOfferInline(admin.StackedInline):
         "unit_price_sent",
         "stock_sent",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -157,7 +169,7 @@ class ProductAdmin(ProductCockpitMixin, admin.ModelAdmin):
         return request.user.has_perm("genesys.run_jobs")  # type: ignore[union-attr]
 
     # Other apps add their own inlines with product_inline_add (procurement: every supplier's offer).
-    inlines: list[type[InlineModelAdmin]] = [ActiveOfferInline, ProductMetaInline]
+    inlines: ClassVar[list[type[InlineModelAdmin]]] = [ActiveOfferInline, ProductMetaInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "brand", "partnumber", "partnumber_normalized", "gtin", "category"]}),
@@ -295,7 +307,7 @@ class StreamReasonFilter(admin.SimpleListFilter):
     title = _("reason")
     parameter_name = "reason"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Sequence[tuple[str, StrOrPromise]]:
         return CatalogUpdateStream.Reason.choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -409,9 +421,14 @@ def landed_cost_explained(request: HttpRequest, item: Offer | None, weight: Any)
     rate facts are read once per request."""
     if item is None:
         return "—"
-    if not hasattr(request, "_genesys_sources"):
-        request._genesys_sources = source_facts_get()
-    return offer_landed_cost_explain(item=item, weight=weight, sources=request._genesys_sources)
+    sources = _sources_of_request.get(request)
+    if sources is None:
+        sources = _sources_of_request[request] = source_facts_get()
+    return offer_landed_cost_explain(item=item, weight=weight, sources=sources)
+
+
+# The supplier, feed and rate facts of each request being answered (gone with the request).
+_sources_of_request: WeakKeyDictionary[HttpRequest, SourceFacts] = WeakKeyDictionary()
 
 
 @admin.register(PriceApproval)
@@ -485,10 +502,11 @@ class PriceApprovalAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("offer"))
     def offer(self, obj: PriceApproval) -> str:
-        if obj.supplier_item_id is None:
+        item = obj.supplier_item  # None without a query when there is no supplier_item_id
+        if item is None:
             return "—"
-        url = reverse("admin:procurement_supplieritem_change", args=[obj.supplier_item_id])
-        return format_html('<a href="{}">{}</a>', url, obj.supplier_item.sku)
+        url = reverse("admin:procurement_supplieritem_change", args=[item.pk])
+        return format_html('<a href="{}">{}</a>', url, item.sku)
 
     @admin.display(description=_("feed run"), ordering="run")
     def run_link(self, obj: PriceApproval) -> str:

@@ -8,6 +8,7 @@ permission (genesys/roles.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -71,10 +72,10 @@ class ProductCockpitMixin:
 
     # --- columns -------------------------------------------------------------------------
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Any], str | bool]]:
         if request.session.get(COLUMNS_SESSION_KEY) == "all":
             return [*PRODUCT_MAIN_COLUMNS, *PRODUCT_MORE_COLUMNS]
-        return list(PRODUCT_MAIN_COLUMNS)
+        return [*PRODUCT_MAIN_COLUMNS]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         choice = request.GET.get("_columns")

@@ -83,7 +83,7 @@ def _recompute_params_check(params: dict) -> None:
     reconcile=stream_backlog_sample,
 )  # fmt: skip
 def catalog_recompute(ctx: JobContext) -> dict:
-    scope, scope_id = ctx.params.get("scope", DIRTY_SCOPE), ctx.params.get("id")
+    scope = ctx.params.get("scope", DIRTY_SCOPE)
     if scope == DIRTY_SCOPE:
         pending = DirtyProduct.objects.count()
         drained = dirty_products_drain(
@@ -102,9 +102,9 @@ def catalog_recompute(ctx: JobContext) -> dict:
             "eol_reverted": len(drained.eol_reverted_product_ids),
         }
     if scope == "category":
-        ids = list(product_ids_in_category_tree(category_id=scope_id))
+        ids = list(product_ids_in_category_tree(category_id=ctx.params["id"]))  # params_check: set
     elif scope == "supplier":
-        ids = list(product_ids_offered_by_supplier(supplier_id=scope_id))
+        ids = list(product_ids_offered_by_supplier(supplier_id=ctx.params["id"]))
     else:
         ids = list(ctx.params.get("product_ids") or [])
     result = active_offers_recompute(product_ids=ids, reason=ctx.params["reason"])

@@ -115,6 +115,7 @@ def offer_landed_cost(
 ) -> tuple[LandedCost | None, str]:
     """An offer's landed cost in the shop's currency, or why there is none."""
     pricing = sources.feed_pricing.get(feed_id) or FeedPricing(sources.shop_currency)
+    rate: Decimal | None
     if pricing.currency == sources.shop_currency:
         rate = Decimal(1)
     else:
@@ -266,7 +267,8 @@ def product_election_explain(*, product: Product) -> list[OfferExplanation]:
         item.pk: item
         for item in SupplierItem.objects.filter(product=product).select_related("supplier", "feed")
     }
-    category_margin = category_facts_get().margins.get(product.category_id)
+    category_id = product.category_id
+    category_margin = category_facts_get().margins.get(category_id) if category_id is not None else None
     rounding = price_rounding()
     explained = []
     for candidate, won, verdict in offer_election_explain(candidates):

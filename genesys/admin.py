@@ -152,7 +152,9 @@ class JobKindConfigAdmin(admin.ModelAdmin):
     @admin.action(description=_("Run now"), permissions=["run_jobs"])
     def run_now(self, request: HttpRequest, queryset: Any) -> None:
         """Queue one job of each selected kind now (per-supplier ingests are run from Suppliers)."""
-        queued, busy, per_key = [], [], []
+        queued: list[str] = []
+        busy: list[str] = []
+        per_key: list[str] = []
         for config in queryset:
             if job_spec(config.kind).params_from_key is not None:
                 per_key.append(config.kind)
@@ -211,7 +213,9 @@ class JobRunAdmin(ReadOnlyAdmin):
     def cancel_runs(self, request: HttpRequest, queryset: Any) -> None:
         """Cancel the selected runs: queued ones at once, running ones at their next safe point."""
         by = f"admin:{request.user.get_username()}"
-        cancelled, stopping, ended = [], [], []
+        cancelled: list[str] = []
+        stopping: list[str] = []
+        ended: list[str] = []
         for run_id in queryset.values_list("pk", flat=True):
             try:
                 run = job_run_cancel(run_id=run_id, by=by)

@@ -7,6 +7,7 @@ instead of running with a silently wrong configuration.
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -110,7 +111,7 @@ class Env:
                 raise SettingError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
         return value
 
-    def secret(self, name: str, default: Any = _UNSET) -> Any:
+    def secret(self, name: builtins.str, default: Any = _UNSET) -> Any:
         """Like ``str`` but the value never appears in an error message.
 
         ``<NAME>_FILE`` may point at a file holding the secret (Docker/Kubernetes secrets).
@@ -130,7 +131,7 @@ class Env:
             return default
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -144,8 +145,13 @@ class Env:
         )
 
     def int(
-        self, name: str, default: int, *, min_value: int | None = None, max_value: int | None = None
-    ) -> int:
+        self,
+        name: builtins.str,
+        default: builtins.int,
+        *,
+        min_value: builtins.int | None = None,
+        max_value: builtins.int | None = None,
+    ) -> builtins.int:
         value = self._raw(name)
         if value is None:
             return default
@@ -160,7 +166,12 @@ class Env:
         return number
 
     def decimal(
-        self, name: str, default: str, *, min_value: str | None = None, max_value: str | None = None
+        self,
+        name: builtins.str,
+        default: builtins.str,
+        *,
+        min_value: builtins.str | None = None,
+        max_value: builtins.str | None = None,
     ) -> Decimal:
         value = self._raw(name) or default
         try:
@@ -177,7 +188,7 @@ class Env:
             raise SettingError(f"{name} must be at most {max_value}; got {value}.")
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, default: builtins.list[builtins.str]) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None:
             return list(default)
@@ -186,7 +197,9 @@ class Env:
             raise SettingError(f"{name} must be a comma-separated list without empty items; got {value!r}.")
         return items
 
-    def int_list(self, name: str, default: list[int], *, min_value: int = 0) -> list[int]:
+    def int_list(
+        self, name: builtins.str, default: builtins.list[builtins.int], *, min_value: builtins.int = 0
+    ) -> builtins.list[builtins.int]:
         """A comma-separated list of integers, each at least ``min_value`` (e.g. retry delays)."""
         items = self.list(name, [str(item) for item in default])
         try:
@@ -199,11 +212,11 @@ class Env:
             raise SettingError(f"{name} must hold integers of at least {min_value}; got {self._raw(name)!r}.")
         return numbers
 
-    def path(self, name: str, default: Path) -> Path:
+    def path(self, name: builtins.str, default: Path) -> Path:
         value = self._raw(name)
         return Path(value).expanduser().resolve() if value is not None else default
 
-    def timezone(self, name: str, default: str) -> str:
+    def timezone(self, name: builtins.str, default: builtins.str) -> builtins.str:
         value = self._raw(name) or default
         try:
             ZoneInfo(value)
@@ -213,7 +226,7 @@ class Env:
             ) from None
         return value
 
-    def url(self, name: str, default: Any = _UNSET, *, schemes: Iterable[str]) -> Any:
+    def url(self, name: builtins.str, default: Any = _UNSET, *, schemes: Iterable[builtins.str]) -> Any:
         value = self._raw(name)
         if value is None:
             if default is _UNSET:
@@ -228,7 +241,7 @@ class Env:
             )
         return value
 
-    def database(self, name: str, *, base_dir: Path) -> dict[str, Any]:
+    def database(self, name: builtins.str, *, base_dir: Path) -> dict[builtins.str, Any]:
         """Parse ``DATABASE_URL`` into ``DATABASES['default']``; unset means SQLite under ``var/``."""
         value = self._raw(name)
         if value is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -91,7 +91,9 @@ def check_cron() -> dict[str, Any]:
     client = _redis()
     try:
         now = time.time()
-        beats = [score for _, score in client.zrange(cron_registry_key(), 0, -1, withscores=True)]
+        # withscores=True gives (member, score) pairs, which redis's types do not tie to the flag
+        scored = cast("list[tuple[bytes, float]]", client.zrange(cron_registry_key(), 0, -1, withscores=True))
+        beats = [score for _, score in scored]
         raw_tick = client.get(CRON_HEARTBEAT_KEY)
     finally:
         client.close()

@@ -186,8 +186,9 @@ def host_resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
-        if sockaddr[0] not in seen:
-            seen.append(sockaddr[0])
+        address = str(sockaddr[0])  # always a str for the IPv4 and IPv6 families
+        if address not in seen:
+            seen.append(address)
     return seen
 
 

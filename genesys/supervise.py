@@ -42,7 +42,7 @@ def _stop_with_parent() -> None:
 def supervise(name: str, command: Sequence[str]) -> int:
     stop = threading.Event()
     child: dict[str, subprocess.Popen | None] = {"process": None}
-    stop_signal = {"number": signal.SIGTERM}
+    stop_signal: dict[str, int] = {"number": signal.SIGTERM}
 
     def on_signal(number: int, _frame: object) -> None:
         if stop.is_set():

@@ -6,7 +6,7 @@ shop columns, filters and actions), so the catalog app keeps no dependency on th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -35,6 +35,29 @@ from prestashop.services.mapping import (
     categories_map,
     categories_map_by_path,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class _Mapped(TypedDict):
+    _mapped: int
+
+
+class _Brands(TypedDict):
+    _brands: int
+
+
+class _ShopFacts(TypedDict):
+    _not_in_shop: int
+    _shop_path: str | None
+    _shop_usable: bool
+
+
+class _Manufacturer(TypedDict):
+    _manufacturer_id: int | None
+    _manufacturer_name: str | None
+
 
 SEARCH_PAGE_SIZE = 20
 
@@ -68,7 +91,7 @@ class PrestashopCategoryAdmin(ReadOnlyAdmin):
         return queryset.filter(pk__in=shop_categories_search(term=search_term).values("pk")), False
 
     @admin.display(description=_("Genesys categories mapped to it"), ordering="_mapped")
-    def mapped_categories(self, obj: PrestashopCategory) -> int:
+    def mapped_categories(self, obj: WithAnnotations[PrestashopCategory, _Mapped]) -> int:
         return obj._mapped
 
     def get_urls(self) -> list[Any]:
@@ -109,7 +132,7 @@ class PrestashopManufacturerAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).annotate(_brands=Coalesce(Subquery(brands), 0))
 
     @admin.display(description=_("Genesys brands with this name"), ordering="_brands")
-    def matched_brands(self, obj: PrestashopManufacturer) -> int:
+    def matched_brands(self, obj: WithAnnotations[PrestashopManufacturer, _Brands]) -> int:
         return obj._brands
 
 
@@ -198,7 +221,7 @@ class CategoryShopAdmin(CategoryAdmin):
         category_save(category=obj, changed_fields=changed)
 
     @admin.display(description=_("shop category"), ordering="_shop_path")
-    def shop_category(self, obj: Category) -> str:
+    def shop_category(self, obj: WithAnnotations[Category, _ShopFacts]) -> StrOrPromise:
         if obj.id_ps_category is None:
             return EMPTY
         label = f"{obj._shop_path or obj.ps_category_name or '?'} (#{obj.id_ps_category})"
@@ -208,7 +231,7 @@ class CategoryShopAdmin(CategoryAdmin):
         return format_html('{} <strong style="color: #c62828">{}</strong>', label, warning)
 
     @admin.display(description=_("not in the shop yet"), ordering="_not_in_shop")
-    def products_not_in_shop(self, obj: Category) -> int:
+    def products_not_in_shop(self, obj: WithAnnotations[Category, _ShopFacts]) -> int:
         return obj._not_in_shop
 
     @admin.action(description=_("Map to a shop category…"), permissions=["change"])
@@ -354,7 +377,7 @@ class BrandShopAdmin(BrandAdmin):
         )
 
     @admin.display(description=_("shop manufacturer"), ordering="_manufacturer_id")
-    def shop_manufacturer(self, obj: Brand) -> str:
+    def shop_manufacturer(self, obj: WithAnnotations[Brand, _Manufacturer]) -> str:
         if obj._manufacturer_id is None:
             return format_html('<span style="color: #c62828">{}</span>', _("not in the shop"))
         return f"{obj._manufacturer_name} (#{obj._manufacturer_id})"

@@ -29,7 +29,7 @@ from prestashop.errors import (
     shop_error_for_status,
 )
 from prestashop.fields import prepare_product
-from prestashop.transport import ShopTransport, describe_body
+from prestashop.transport import ShopTransport, describe_body, response_attempts
 from prestashop.types import (
     ProductDraft,
     ProductUpdate,
@@ -116,7 +116,7 @@ class RGenesysClient:
 
     def _error(self, response: requests.Response, data: Any, label: str) -> ShopError:
         status = response.status_code
-        tries = attempts_note(getattr(response, "attempts", 1))
+        tries = attempts_note(response_attempts(response))
         code, message = rg_json.error_body(data)
         detail = f"r_genesys error {code}: {message}" if code else describe_body(response.content)
         text = self.http.scrub(f"{label}: HTTP {status}{tries}, {detail}"[:600])

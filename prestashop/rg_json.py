@@ -189,7 +189,8 @@ class ItemError:
 
 
 def item_error(item: Mapping[str, Any]) -> ItemError:
-    error = item.get("error") if isinstance(item.get("error"), dict) else {}
+    raw = item.get("error")
+    error: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
     return ItemError(
         code=str(error.get("code") or "unknown"),
         message=str(error.get("message") or "no message"),

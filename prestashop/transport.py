@@ -61,6 +61,17 @@ def snippet(text: str) -> str:
     return flat[:160] + ("…" if len(flat) > 160 else "")
 
 
+_ATTEMPTS = "genesys_attempts"
+
+
+def response_attempts(response: requests.Response) -> int:
+    """How many tries ShopTransport.request made for ``response`` (1 for one it did not send).
+
+    requests' Response has no place for it, so the transport keeps it in the instance's own
+    attributes, under a name of ours; this is the one place that reads it."""
+    return int(vars(response).get(_ATTEMPTS, 1))
+
+
 def describe_body(body: bytes) -> str:
     """What an unexpected body looks like (HTML page, PHP notices, other text), for messages."""
     text = clean_text(body.decode("utf-8", errors="replace")).strip()
@@ -219,6 +230,6 @@ class ShopTransport:
                 response.close()
                 schedule.sleep(delay)
                 continue
-            response.attempts = attempt  # read by the clients for their error messages
+            vars(response)[_ATTEMPTS] = attempt  # for the clients' error messages: response_attempts
             return response
         raise AssertionError("unreachable: the loop returns or raises")

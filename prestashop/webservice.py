@@ -30,7 +30,7 @@ from prestashop.errors import (
     shop_error_for_status,
 )
 from prestashop.fields import filter_value_is_exact, format_decimal, prepare_product
-from prestashop.transport import RETRYABLE_STATUSES, ShopTransport, describe_body
+from prestashop.transport import RETRYABLE_STATUSES, ShopTransport, describe_body, response_attempts
 from prestashop.types import (
     ProductDraft,
     ProductUpdate,
@@ -139,7 +139,7 @@ class WebserviceClient:
 
     def _error(self, response: requests.Response, label: str) -> ShopError:
         status = response.status_code
-        tries = attempts_note(getattr(response, "attempts", 1))
+        tries = attempts_note(response_attempts(response))
         errors = ws_xml.parse_errors(response.content)
         if errors:
             detail = "; ".join(f"PrestaShop error {code}: {message}" for code, message in errors)

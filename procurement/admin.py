@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -42,11 +43,24 @@ from procurement.services.runs import rejected_rows_csv
 from procurement.services.scheduling import supplier_ingest_now, supplier_ingests_schedule
 from procurement.services.suppliers import feed_save, supplier_save
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _SupplierCounts(TypedDict):
+    _feed_count: int
+    _offer_count: int
+
+
+class _PriceRange(TypedDict):
+    _low: Decimal | None
+    _high: Decimal | None
+
 
 class FeedInline(admin.TabularInline):
     model = SupplierFeed
     extra = 0
-    fields = ["name", "format", "source_url", "is_active"]
+    fields = ("name", "format", "source_url", "is_active")
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -92,7 +106,8 @@ class SupplierAdmin(SupplierRunHistoryMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Run ingest now"), permissions=["run_jobs"])
     def ingest_now(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
-        started, busy = [], []
+        started: list[str] = []
+        busy: list[str] = []
         for supplier in queryset:
             run = supplier_ingest_now(
                 supplier_id=supplier.pk, triggered_by=f"admin:{request.user.get_username()}"
@@ -118,11 +133,11 @@ class SupplierAdmin(SupplierRunHistoryMixin, admin.ModelAdmin):
         )
 
     @admin.display(description=_("feeds"), ordering="_feed_count")
-    def feed_count(self, obj: Supplier) -> int:
+    def feed_count(self, obj: WithAnnotations[Supplier, _SupplierCounts]) -> int:
         return obj._feed_count
 
     @admin.display(description=_("offers"), ordering="_offer_count")
-    def offer_count(self, obj: Supplier) -> int:
+    def offer_count(self, obj: WithAnnotations[Supplier, _SupplierCounts]) -> int:
         return obj._offer_count
 
 
@@ -141,7 +156,8 @@ class SupplierFeedForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """Refuse unknown or invalid format options and pagination settings (docs/feeds.md)."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         if (
             cleaned.get("format")
             and not self.has_error("format_options")
@@ -560,7 +576,7 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
     ordering = ["-detected_at", "-id"]
     search_fields = ["product__name", "product__partnumber", "feed__name", "feed__supplier__name"]
     change_form_template = "admin/procurement/identityconflict/change_form.html"
-    fields = [
+    fields = (
         "feed",
         "product",
         "status",
@@ -570,7 +586,7 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
         "detected_at",
         "resolved_at",
         "resolved_by",
-    ]
+    )
     readonly_fields = fields
     actions = ["split", "merge", "ignore"]
 
@@ -619,10 +635,11 @@ class IdentityConflictAdmin(ReadOnlyAdmin):
         return len(obj.skus)
 
     @admin.display(description=_("prices"))
-    def price_range(self, obj: IdentityConflict) -> str:
-        if obj._low is None:
+    def price_range(self, obj: WithAnnotations[IdentityConflict, _PriceRange]) -> str:
+        low, high = obj._low, obj._high  # both null when no offer of the feed has a price
+        if low is None or high is None:
             return "-"
-        return f"{obj._low.normalize():f} - {obj._high.normalize():f}"
+        return f"{low.normalize():f} - {high.normalize():f}"
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj: IdentityConflict) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,9 @@ from procurement.feeds.source_url import (
     feeds_root_path_resolve,
     url_credentials_find,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Supplier(models.Model):
@@ -264,7 +268,7 @@ class SupplierFeed(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[StrOrPromise]] = {}
         source_problem = source_url_problem(self.source_url or "")
         if source_problem:
             errors["source_url"] = [source_problem]
@@ -290,12 +294,12 @@ class SupplierFeed(models.Model):
         return self.currency or settings.GENESYS_SHOP_CURRENCY
 
 
-def auth_settings_problems(*, auth_type: str, auth_settings: object) -> list[str]:
+def auth_settings_problems(*, auth_type: str, auth_settings: object) -> list[StrOrPromise]:
     """What is wrong with a feed's authentication settings: keys the type needs, ``*_env`` keys
     that name environment variables, and no credential stored in the database itself."""
     if not isinstance(auth_settings, dict):
         return [_("Must be a JSON object.")]
-    problems = [
+    problems: list[StrOrPromise] = [
         _("%(key)s is required for this authentication type.") % {"key": key}
         for key in AUTH_REQUIRED_KEYS.get(auth_type, ())
         if not auth_settings.get(key)
@@ -315,11 +319,11 @@ def auth_settings_problems(*, auth_type: str, auth_settings: object) -> list[str
     return problems
 
 
-def headers_problems(headers: object) -> list[str]:
+def headers_problems(headers: object) -> list[StrOrPromise]:
     """What is wrong with a feed's extra headers: strings only, and no credential among them."""
     if not isinstance(headers, dict):
         return [_("Must be a JSON object.")]
-    problems = []
+    problems: list[StrOrPromise] = []
     for name, value in headers.items():
         if name.lower() in _SECRET_HEADERS:
             problems.append(
@@ -330,7 +334,7 @@ def headers_problems(headers: object) -> list[str]:
     return problems
 
 
-def source_url_problem(url: str) -> str:
+def source_url_problem(url: str) -> StrOrPromise:
     """Why ``url`` cannot be a feed's source ("" when it can); see docs/security.md."""
     from django.conf import settings
 
@@ -352,7 +356,7 @@ def source_url_problem(url: str) -> str:
         return _("The source must be an http(s):// URL or file:relative/path under FEEDS_ROOT.")
     found = url_credentials_find(url)
     if found:
-        what = []
+        what: list[StrOrPromise] = []
         if found.userinfo:
             what.append(_("a user name or password before the host"))
         if found.params:

@@ -35,4 +35,9 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     field = serializers.CharField(allow_null=True, required=False)
-    errors = serializers.JSONField(required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "errors" is declared here, not as a class attribute, where it would name the same thing
+        # as Serializer.errors (DRF's metaclass moves declared fields off the class, so that
+        # works at run time, but the class is then not the Serializer its type says it is).
+        return {**super().get_fields(), "errors": serializers.JSONField(required=False)}

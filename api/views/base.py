@@ -3,8 +3,9 @@ per-token throttle, cursor pagination and the documented error answers."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from django.db import models
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,8 @@ from rest_framework.views import APIView
 
 from api.serializers.common import ErrorSerializer
 from api.throttling import ApiRequestThrottle
+
+_M = TypeVar("_M", bound=models.Model)
 
 ERRORS: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: `field` names the field at fault."),
@@ -46,7 +49,19 @@ class NewestFirst(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
-    invalid_cursor_message = _("Invalid cursor: use the “next” or “previous” link of a page.")
+    # Lazy, so each caller reads it in their language: DRF raises NotFound with it, which takes a
+    # lazy string, though its stubs type the attribute as a plain str.
+    invalid_cursor_message = cast(str, _("Invalid cursor: use the “next” or “previous” link of a page."))
+
+
+def shown_with(instance: _M, **shown: object) -> _M:
+    """``instance`` with what the view worked out for its answer set beside the model's fields,
+    under the names the detail serializer reads them by (its fields' ``source``). They are not
+    model attributes, so only the serializer, which looks them up by name, sees them; they live
+    in this request's memory alone."""
+    for name, value in shown.items():
+        setattr(instance, name, value)
+    return instance
 
 
 @csrf_exempt  # it changes nothing: every method gets the same 404

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,8 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.serializers.catalog import ProductSerializer
-from api.views.base import ApiView, documented
-from catalog.selectors import product_election_explain, product_find, product_shop_state
+from api.views.base import ApiView, documented, shown_with
+from catalog.selectors import (
+    OfferExplanation,
+    ProductShopState,
+    product_election_explain,
+    product_find,
+    product_shop_state,
+)
 
 
 class ProductView(ApiView):
@@ -37,19 +41,21 @@ class ProductView(ApiView):
         product = product_find(reference=reference)
         if product is None:
             raise NotFound(_("No product with id or GTIN %(reference)s.") % {"reference": reference[:40]})
-        product.state = product_shop_state(product_id=product.pk)
-        product.election = product_election_explain(product=product)
-        product.active_offer_why = _active_offer_why(product)
-        return Response(ProductSerializer(product).data)
+        state = product_shop_state(product_id=product.pk)
+        election = product_election_explain(product=product)
+        shown = shown_with(
+            product, state=state, election=election, active_offer_why=_active_offer_why(state, election)
+        )
+        return Response(ProductSerializer(shown).data)
 
 
-def _active_offer_why(product: Any) -> str | None:
+def _active_offer_why(state: ProductShopState, election: list[OfferExplanation]) -> str | None:
     """The election's verdict on the offer that is active now (the recompute may be pending, so
     the active offer is not always today's winner: its verdict then says why it would lose)."""
-    active = product.state.active_offer
+    active = state.active_offer
     if active is None:
         return None
-    for explained in product.election:
+    for explained in election:
         if explained.supplier_item.pk == active.supplier_item_id:
             return explained.verdict
     return None

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.serializers.feeds import FeedRunDetailSerializer, FeedRunSerializer
-from api.views.base import ApiView, NewestFirst, documented
+from api.views.base import ApiView, NewestFirst, documented, shown_with
 from procurement.models import FeedRun
 from procurement.selectors import feed_run_get, feed_runs_filter
 
@@ -69,6 +69,5 @@ class FeedRunDetailView(ApiView):
         else:
             kept_shown = kept
         run.rejected_rows = kept_shown
-        run.rejected_rows_shown = len(kept_shown)
-        run.rejected_rows_kept = len(kept)
-        return Response(FeedRunDetailSerializer(run).data)
+        shown = shown_with(run, rejected_rows_shown=len(kept_shown), rejected_rows_kept=len(kept))
+        return Response(FeedRunDetailSerializer(shown).data)

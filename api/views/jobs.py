@@ -31,7 +31,7 @@ from api.serializers.jobs import (
     QuickSyncResponseSerializer,
 )
 from api.throttling import ApiJobsThrottle, ApiRequestThrottle
-from api.views.base import ApiView, NewestFirst, documented
+from api.views.base import ApiView, NewestFirst, documented, shown_with
 from genesys.jobs.requests import (
     BULK_MAX_ITEMS,
     JobNotCancellable,
@@ -187,9 +187,8 @@ class JobDetailView(ApiView):
     )
     def get(self, request: Request, run_id: int) -> Response:
         run = _run_or_404(run_id)
-        run.progress_view = run_progress(run=run)
-        run.log_tail = _log_tail(run)
-        return Response(JobRunDetailSerializer(run).data)
+        shown = shown_with(run, progress_view=run_progress(run=run), log_tail=_log_tail(run))
+        return Response(JobRunDetailSerializer(shown).data)
 
     @extend_schema(
         operation_id="job_cancel",

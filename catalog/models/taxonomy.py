@@ -137,6 +137,7 @@ class Category(models.Model):
         # catalog.services.categories.category_refresh_paths.
         self.name = display_name_clean(self.name)
         self.normalized_name = name_normalize(self.name)
-        prefix = f"{self.parent.full_path}{CATEGORY_PATH_SEPARATOR}" if self.parent_id else ""
+        parent = self.parent if self.parent_id else None
+        prefix = f"{parent.full_path}{CATEGORY_PATH_SEPARATOR}" if parent is not None else ""
         self.full_path = f"{prefix}{self.name}"
         super().save(*args, **kwargs)

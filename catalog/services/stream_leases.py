@@ -162,7 +162,7 @@ def stream_rows_claim(
             f"UPDATE {table} AS t SET {set_claimed.format(t='t.')} FROM picked WHERE t.id = picked.id "
             "RETURNING t.id, t.product_id, t.attempts, t.payload"
         )
-        params = [shop, now, shop, limit, locked_until, now]
+        params: list[str | int | datetime] = [shop, now, shop, limit, locked_until, now]
     else:
         sql = (
             f"UPDATE {table} SET {set_claimed.format(t='')} "  # noqa: S608

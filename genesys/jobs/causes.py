@@ -38,7 +38,9 @@ def run_cause_get(*, run_id: int) -> str:
     except Exception:
         logger.exception("Could not read the cause of run %s from Redis", run_id)
         return ""
-    return raw.decode("utf-8", "replace") if raw else ""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return raw or ""
 
 
 def run_cause_clear(*, run_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from rq.queue import Queue
 from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
-from rq.worker import Worker
+from rq.worker import BaseWorker, Worker
 
 from genesys.jobs.ledger import kind_config_get, workers_enabled
 from genesys.jobs.registry import job_specs
@@ -36,7 +37,7 @@ class KindStatus:
 
 def kinds_status() -> list[KindStatus]:
     """One line per job kind: the table of ``worker_status``."""
-    stats = {
+    stats: dict[str, Mapping[str, Any]] = {
         row["kind"]: row
         for row in JobRun.objects.values("kind").annotate(
             running=Count("id", filter=Q(status=JobRun.Status.RUNNING)),
@@ -58,7 +59,7 @@ def kinds_status() -> list[KindStatus]:
     lines = []
     for kind in sorted(job_specs()):
         config = kind_config_get(kind=kind)
-        row = stats.get(kind, {})
+        row: Mapping[str, Any] = stats.get(kind, {})
         lines.append(
             KindStatus(
                 kind=kind,
@@ -74,7 +75,7 @@ def kinds_status() -> list[KindStatus]:
     return lines
 
 
-def workers_alive() -> list[Worker]:
+def workers_alive() -> list[BaseWorker]:
     return list(Worker.all(connection=django_rq.get_connection("default")))
 
 

@@ -166,7 +166,12 @@ def _rq_abandon(*, run: JobRun, reason: str, now: datetime) -> None:
         send_stop_job_command(connection, job.id, serializer=JSONSerializer)  # a hung job on a live worker
         return
     registry = StartedJobRegistry(name=job.origin, connection=connection, serializer=JSONSerializer)
-    members = [m for m in connection.zrange(registry.key, 0, -1) if m.decode().startswith(f"{job.id}:")]
+    members = [
+        m
+        for m in connection.zrange(registry.key, 0, -1)
+        # bytes: RQ's connection decodes nothing
+        if isinstance(m, bytes) and m.decode().startswith(f"{job.id}:")
+    ]
     if members:
         # Expire the job's entries now and let RQ's own cleanup fail them with AbandonedJobError.
         connection.zadd(registry.key, {m: 0 for m in members}, xx=True)

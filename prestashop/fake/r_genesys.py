@@ -143,7 +143,8 @@ class RGenesysApp:
     def _getcategories(self, request: FakeRequest, shop: int) -> dict[str, Any]:
         offset, limit = self._page(request)
         # Root (no parent) and the shop's home ("Todos os produtos") are never offered.
-        where = [(f"{scalar_expr('id_parent')} != '0' AND {scalar_expr('is_root_category')} != '1'", [])]
+        offered = f"{scalar_expr('id_parent')} != '0' AND {scalar_expr('is_root_category')} != '1'"
+        where: list[tuple[str, list[Any]]] = [(offered, [])]
         ids = self.store.select_ids("categories", where=where, limit=limit + 1, offset=offset)
         docs = self.store.get_many("categories", ids[:limit])
         categories = [

@@ -30,6 +30,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -230,12 +231,21 @@ def _draft(product: Product, *, reference: str, ean13: str | None, languages: Se
         reference=reference,
         names=texts,
         price=product.active_offer.unit_price_sent,
-        id_category_default=product.category.id_ps_category,
+        id_category_default=_shop_category_id(product),
         gtin=ean13,  # already checked: an EAN-13, or None for a GTIN-14 / no GTIN
         descriptions=descriptions,
         id_manufacturer=id_manufacturer,
         weight=product.weight,
     )
+
+
+def _shop_category_id(product: Product) -> int:
+    """The shop category of a candidate (products_auto_import_candidates only returns products
+    whose category is mapped to one)."""
+    category = product.category
+    if category is None or category.id_ps_category is None:
+        raise ValueError(f"product {product.pk} is in no category mapped to a shop category")
+    return category.id_ps_category
 
 
 def _describe(product: Product, *, reference: str, action: str, ean13: str | None = None,
@@ -247,7 +257,7 @@ def _describe(product: Product, *, reference: str, action: str, ean13: str | Non
         name=product.name,
         price=str(product.active_offer.unit_price_sent),
         stock=product.active_offer.stock_sent,
-        id_category=product.category.id_ps_category,
+        id_category=_shop_category_id(product),
         id_manufacturer=id_manufacturer,
         ean13=ean13,
         **extra,
@@ -289,15 +299,16 @@ def products_auto_import(
                 products_auto_import_candidates().filter(id__any_of=ids[start : start + CHUNK_SIZE])
             )
             manufacturers = brands_manufacturer_ids(brand_ids={p.brand_id for p in products if p.brand_id})
-            shop_categories = shop_categories_by_id(ids={p.category.id_ps_category for p in products})
+            shop_categories = shop_categories_by_id(ids={_shop_category_id(p) for p in products})
             for product in products:
+                brand_id = product.brand_id
                 stop = _import_one(
                     product,
                     client=client,
                     dry_run=dry_run,
                     languages=languages,
-                    id_manufacturer=manufacturers.get(product.brand_id),
-                    shop_category=shop_categories.get(product.category.id_ps_category),
+                    id_manufacturer=manufacturers.get(brand_id) if brand_id is not None else None,
+                    shop_category=shop_categories.get(_shop_category_id(product)),
                     emit=emit,
                     result=result,
                     now=now,
@@ -327,13 +338,13 @@ def _import_one(
     except ShopError as exc:
         emit(_describe(product, reference=reference, action=Action.FAILED, message=str(exc)))
         return ""
-    describe = {"reference": reference, "ean13": ean13, "id_manufacturer": id_manufacturer}
+    describe = partial(_describe, product, reference=reference, ean13=ean13, id_manufacturer=id_manufacturer)
     if shop_category is not None and not shop_category.usable:
         message = f"shop category {shop_category.pk} is gone from the shop; map the category again"
-        emit(_describe(product, action=Action.SKIPPED, message=message, **describe))
+        emit(describe(action=Action.SKIPPED, message=message))
         return ""
     if dry_run:
-        emit(_describe(product, action=Action.WOULD_CREATE, **describe))
+        emit(describe(action=Action.WOULD_CREATE))
         return ""
     if client is None:
         raise ValueError("a shop client is needed to import")
@@ -343,26 +354,24 @@ def _import_one(
         )
         found = _shop_lookup(client, reference=reference, ean13=ean13)
         if found.conflict:
-            emit(_describe(product, action=Action.CONFLICT, message=found.conflict, **describe))
+            emit(describe(action=Action.CONFLICT, message=found.conflict))
             return ""
         action = Action.ADOPTED if found.id_product is not None else Action.CREATED
         id_ecommerce = found.id_product if found.id_product is not None else client.create_product(draft)
     except (ShopTransientError, ShopAuthError) as exc:
-        emit(_describe(product, action=Action.FAILED, message=str(exc), **describe))
+        emit(describe(action=Action.FAILED, message=str(exc)))
         if isinstance(exc, ShopAuthError):
             shop_refused_notify(shop=DEFAULT_SHOP, error=str(exc), what=_("importing products"))
         return f"the shop failed: {exc}"
     except (ShopError, ValueError) as exc:
-        emit(_describe(product, action=Action.FAILED, message=str(exc), **describe))
+        emit(describe(action=Action.FAILED, message=str(exc)))
         return ""
     problem = _product_link(product_id=product.pk, id_ecommerce=id_ecommerce, now=now or timezone.now())
     if problem:
-        emit(
-            _describe(product, action=Action.CONFLICT, id_ecommerce=id_ecommerce, message=problem, **describe)
-        )
+        emit(describe(action=Action.CONFLICT, id_ecommerce=id_ecommerce, message=problem))
         return ""
     if id_manufacturer is None:
         result.without_manufacturer += 1
     logger.info("auto-import %s product %s as shop product %s", action, product.pk, id_ecommerce)
-    emit(_describe(product, action=action, id_ecommerce=id_ecommerce, **describe))
+    emit(describe(action=action, id_ecommerce=id_ecommerce))
     return ""

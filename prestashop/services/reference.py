@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from catalog.models import Category
@@ -15,6 +15,9 @@ from catalog.models.taxonomy import CATEGORY_PATH_SEPARATOR
 from catalog.normalize import name_normalize
 from prestashop.models import PrestashopCategory, PrestashopManufacturer
 from prestashop.types import ShopCategory, ShopClient, ShopManufacturer
+
+# The shop's tables _upsert keeps (a constrained TypeVar: each keeps its own manager, objects).
+_ShopRow = TypeVar("_ShopRow", PrestashopCategory, PrestashopManufacturer)
 
 PS_CATEGORY_NAME_MAX = Category._meta.get_field("ps_category_name").max_length or 255
 
@@ -88,7 +91,7 @@ def _manufacturer_row(manufacturer: ShopManufacturer, now: datetime) -> Prestash
 
 
 def _upsert(
-    model: type[Model], rows: list[Model], fields: Sequence[str], now: datetime
+    model: type[_ShopRow], rows: list[_ShopRow], fields: Sequence[str], now: datetime
 ) -> tuple[int, int, int]:
     """Store the shop's rows; rows the shop no longer lists become inactive, never deleted.
 

@@ -92,7 +92,7 @@ def feed_preview(
         ):
             if isinstance(row, MappedRow):
                 preview.rows.append(row)
-            else:
+            elif isinstance(row, RowRejection):  # no SeenRow: a preview passes no known items
                 preview.rejections.append(row)
     except FeedReadError as exc:
         preview.error = exc.message

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 
@@ -95,7 +95,9 @@ def decimal_parse(
     return number
 
 
-def _decimal_text(text: str, decimal_separator: str, thousands_separator: str) -> Decimal | bool | None:
+def _decimal_text(
+    text: str, decimal_separator: str, thousands_separator: str
+) -> Decimal | Literal[False] | None:
     """The number, None when it is not one, False when its thousands groups are wrong (hot path)."""
     sign = ""
     if text[0] in "+-":
@@ -508,9 +510,9 @@ def transform_problems(spec: Any) -> list[tuple[str, str]]:
             }
             problems.append((key, message))
             continue
-        message = check(value)
-        if message:
-            problems.append((key, message))
+        problem = check(value)
+        if problem:
+            problems.append((key, problem))
     if kind == "regex" and not problems:
         pattern = re.compile(spec["pattern"])
         group = spec.get("group", 1 if pattern.groups else 0)

@@ -131,9 +131,9 @@ def _identity_check(
     for product_id, group in members.items():
         if len(group) > 1:
             rows = [IdentityRow(m.sku, m.name, m.price, m.gtin_raw, m.partnumber) for m in group]
-            reasons = identity_conflicts(rows, thresholds=thresholds)
-            if reasons:
-                reasons_of[product_id] = reasons
+            found = identity_conflicts(rows, thresholds=thresholds)
+            if found:
+                reasons_of[product_id] = found
     watched = set(reasons_of) | {
         pid for pid, group in members.items() if any(m.hold_reason == Hold.IDENTITY_CONFLICT for m in group)
     }

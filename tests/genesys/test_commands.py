@@ -66,6 +66,21 @@ def test_run_job_refuses_a_duplicate_and_unknown_kinds():
         call_command("run_job", "nope")
 
 
+def test_run_job_names_the_run_that_holds_the_same_key():
+    call_command("run_job", TEST_KIND, "--key", "test_job:9")
+    call_command("run_job", TEST_KIND, "--key", "test_job:10")
+    holder = JobRun.objects.get(key="test_job:10")
+    with pytest.raises(CommandError, match=rf"already queued or running \(run {holder.pk}\)\."):
+        call_command("run_job", TEST_KIND, "--key", "test_job:10")
+
+
+def test_run_job_refuses_a_duplicate_whose_holder_has_just_ended(monkeypatch):
+    # job_enqueue saw the key taken, but the run ended before the command looked it up.
+    monkeypatch.setattr("genesys.management.commands.run_job.job_enqueue", lambda **kwargs: None)
+    with pytest.raises(CommandError, match=r"already queued or running\.$"):
+        call_command("run_job", TEST_KIND, "--key", "test_job:11")
+
+
 def test_run_job_takes_a_priority():
     call_command("run_job", TEST_KIND, "--key", "test_job:7", "--priority", "urgent")
     assert JobRun.objects.get(key="test_job:7").priority == "urgent"

@@ -43,10 +43,10 @@ class Command(BaseCommand):
             raise CommandError(f"{spec.kind} needs --key, e.g. {spec.kind}:1")
         run = job_enqueue(kind=spec.kind, params=params, triggered_by="command", priority=options["priority"])
         if run is None:
-            active = JobRun.objects.filter(kind=spec.kind, status__in=JobRun.ACTIVE).first()
-            raise CommandError(
-                f"A {spec.kind} job with this key is already queued or running (run {active.pk})."
-            )
+            # The run that holds the key; it may have ended since job_enqueue saw it.
+            active = JobRun.objects.filter(key=spec.key(params), status__in=JobRun.ACTIVE).first()
+            which = f" (run {active.pk})" if active is not None else ""
+            raise CommandError(f"A {spec.kind} job with this key is already queued or running{which}.")
         if not options["sync"]:
             self.stdout.write(self.style.SUCCESS(f"Queued run {run.pk} ({run.key})."))
             return

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen on {options['host']}:{options['port']}: {exc.strerror}."
             ) from None
-        host, port = server.server_address[:2]
+        host, port = server.socket.getsockname()[:2]  # what server_address holds, as str and int
         self.stdout.write(
             f"Demo feeds on http://{host}:{port}{PRODUCTS_PATH}?page=1&per_page=10 (Ctrl-C stops)"
         )
