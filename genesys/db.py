@@ -26,10 +26,10 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value: Iterable[Any], connection: Any) -> tuple[str, list[Any]]:
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:  # a list, not one value
         return "%s", [list(value)]
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         array_type = self.lhs.output_field.db_type(connection) or "text"
         array_type = {"serial": "integer", "bigserial": "bigint"}.get(array_type, array_type)
@@ -40,13 +40,13 @@ class AnyOf(Lookup):
             # scans a 300,000-row table for each chunk of an ingest (its cost model assumes the
             # pages are on disk; they are in memory). A constant array stays for other columns:
             # in a filter it is hashed, where an unknown one would be searched row by row.
-            return f"{lhs} = ANY(ARRAY(SELECT unnest(%s::{array_type}[])))", [*lhs_params, values]
-        return f"{lhs} = ANY(%s::{array_type}[])", [*lhs_params, values]
+            return f"{lhs} = ANY(ARRAY(SELECT unnest(%s::{array_type}[])))", (*lhs_params, values)
+        return f"{lhs} = ANY(%s::{array_type}[])", (*lhs_params, values)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 (lhs is a column name)
-        return sql, [*lhs_params, json.dumps(list(self.rhs))]
+        return sql, (*lhs_params, json.dumps(list(self.rhs)))
 
 
 def _leads_an_index(field: Any) -> bool:

@@ -75,8 +75,8 @@ class RecomputeRules:
     now: datetime
 
     def guard_limits(self, category_id: int | None) -> GuardLimits:
-        change = self.categories.price_change_limits.get(category_id)
-        floor = self.categories.min_margins.get(category_id)
+        change = None if category_id is None else self.categories.price_change_limits.get(category_id)
+        floor = None if category_id is None else self.categories.min_margins.get(category_id)
         return GuardLimits(
             max_change=self.guard.max_change if change is None else change,
             min_margin=self.guard.min_margin if floor is None else floor,
@@ -414,13 +414,13 @@ def _source_facts(rules: RecomputeRules) -> tuple[list[dict], list[dict]]:
     for feed_id, pricing in sources.feed_pricing.items():
         same = pricing.currency == sources.shop_currency
         rate = Decimal(1) if same else sources.rates.get(pricing.currency)
-        divides = pricing.includes_vat and pricing.vat_rate
+        vat = pricing.vat_rate if pricing.includes_vat else None
         feeds.append(
             {
                 "feed_id": feed_id,
                 "usable": feed_id in sources.active_feeds and rate is not None,
                 "rate": _text(rate),
-                "vat_divisor": _text(Decimal(1) + pricing.vat_rate) if divides else None,
+                "vat_divisor": _text(Decimal(1) + vat) if vat else None,
             }
         )
     suppliers = []
@@ -485,7 +485,7 @@ def recompute_set_apply(
     if facts is None:
         products, previous, run_of = _staged_products_read(reverted)
         decisions = _policy_decisions(products=products, previous=previous, rules=rules)
-        batches = [(decisions, run_of, 0)]
+        batches: Iterable[tuple[list[_Decision], dict[int, int | None], int]] = [(decisions, run_of, 0)]
     else:
         cursor = connection.chunked_cursor()
         settled, rows = sql.recompute_set_elect(cursor, facts=facts, now=rules.now, force=force_stream)
@@ -599,7 +599,7 @@ class _Guard:
             .order_by("id")
             .values("id", "product_id", "status", "new_price", "supplier_item_id")
         ):
-            self.open[row["product_id"]] = row
+            self.open[row["product_id"]] = dict(row)
         self.closed: list[int] = []  # open rows no longer relevant: superseded
         self.applied: list[int] = []  # approvals whose price went out now
         self.created: list[PriceApproval] = []
@@ -618,7 +618,8 @@ class _Guard:
         product_id = product["id"]
         last_price = old.unit_price_sent if old is not None and old.has_offer else product["shop_price"]
         pending = self.open.get(product_id)
-        if not proposed.has_offer or proposed.unit_price_sent == last_price:
+        new_price, landed_cost = proposed.unit_price_sent, proposed.unit_cost
+        if not proposed.has_offer or new_price is None or landed_cost is None or new_price == last_price:
             return self._passed(product, proposed, pending, approved=False)
         approved = (
             pending is not None
@@ -627,8 +628,8 @@ class _Guard:
             and pending["new_price"] == proposed.unit_price_sent
         )
         verdict = price_guard(
-            new_price=proposed.unit_price_sent,
-            landed_cost=proposed.unit_cost,
+            new_price=new_price,
+            landed_cost=landed_cost,
             last_price=last_price,
             limits=self.rules.guard_limits(product["category_id"]),
             other_costs=other_costs,
@@ -665,7 +666,7 @@ class _Guard:
         return state_while_held(proposed=proposed, last_price=last_price)
 
     def _typical_margin(self, category_id: int | None) -> Decimal:
-        margin = self.rules.categories.margins.get(category_id)
+        margin = None if category_id is None else self.rules.categories.margins.get(category_id)
         return self.rules.default_margin if margin is None else margin
 
     def _passed(
@@ -673,8 +674,9 @@ class _Guard:
     ) -> ProductState:
         if pending is not None:
             (self.applied if approved else self.closed).append(pending["id"])
-        if state.has_offer and state.unit_price_sent != product["shop_price"]:
-            self.shop_prices.append((product["id"], state.unit_price_sent))
+        price = state.unit_price_sent
+        if state.has_offer and price is not None and price != product["shop_price"]:
+            self.shop_prices.append((product["id"], price))
         return state
 
     def write(self) -> None:

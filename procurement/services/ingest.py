@@ -372,7 +372,7 @@ def _rows_write(
     try:
         for batch in items_read_ahead(rows):
             for row in batch:
-                if type(row) is RowRejection:
+                if isinstance(row, RowRejection):
                     _rejection_count(row, tally=tally, rejected_skus=flush.rejected_skus)
                     if len(flush.rejected_skus) >= chunk_rows:
                         flush()
