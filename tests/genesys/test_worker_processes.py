@@ -132,7 +132,9 @@ def test_an_ingest_cancelled_mid_feed_in_a_worker_ends_cancelled_with_whole_chun
 ):
     """The cooperative stop: the worker finishes the chunk it is writing, commits it, and stops
     before the missing-offer step; the supplier's next ingest is scheduled as after any end."""
-    chunk, pieces, piece_rows = 200, 30, 200
+    # The body is spooled whole before the first row is parsed: what must outlast the test's
+    # reaction is the writing, so the feed has far more chunks than the cancel needs.
+    chunk, pieces, piece_rows = 200, 30, 2000
     old_rows = "".join(f"OLD{n};{make_gtin(90_000 + n)};20.00;7\n" for n in range(40))
     state = {"slow": False}
 
@@ -141,7 +143,7 @@ def test_an_ingest_cancelled_mid_feed_in_a_worker_ends_cancelled_with_whole_chun
         for piece in range(pieces):
             rows = range(piece * piece_rows, (piece + 1) * piece_rows)
             yield "".join(f"S{n};{make_gtin(n)};{10 + n % 7}.50;{1 + n % 5}\n" for n in rows).encode()
-            time.sleep(0.4)
+            time.sleep(0.05)
 
     def feed(request):
         if not state["slow"]:
