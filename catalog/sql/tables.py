@@ -15,3 +15,5 @@ OFFER = Product._meta.get_field("offers").related_model._meta.db_table
 RECOMPUTE_SET = "catalog_recompute_set"
 # The election of one recompute chunk, every staged product's row (PostgreSQL).
 ELECTED = "catalog_recompute_elected"
+# The ranking of one chunk's offers: per product, the winner and the others' costs (PostgreSQL).
+RANKED = "catalog_recompute_ranked"
