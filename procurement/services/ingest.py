@@ -280,7 +280,8 @@ def known_items_load(*, feed: SupplierFeed, profile: dict[str, Any]) -> KnownIte
     if offers.count() > KNOWN_ITEMS_MAX:
         return None
     return KnownItems(
-        profile=profile, offers=offers.values_list("raw_hash", "id", "sku").iterator(chunk_size=20_000)
+        profile=profile,
+        offers=offers.order_by("raw_hash").values_list("raw_hash", "id", "sku").iterator(chunk_size=20_000),
     )
 
 

@@ -59,3 +59,16 @@ def test_an_item_is_taken_once_and_not_after_its_sku_was_mapped():
     assert known.take(bytes.fromhex("ab" * 16)) is None  # the same line again: mapped
     known.listed("A2")
     assert known.take(bytes.fromhex("cd" * 16)) is None  # A2 was already listed in this run
+
+
+def test_known_items_in_any_order_are_found_and_a_shared_fingerprint_is_taken_once_per_offer():
+    """The loader reads offers in fingerprint order; anything else is sorted, with the same result."""
+    shared = "0f" * 16
+    offers = [("ff" * 16, 1, "A"), (shared, 2, "B"), ("00" * 16, 3, "C"), (shared, 4, "D")]
+    known = KnownItems(profile=CSV_PROFILE, offers=offers)
+    assert len(known) == 4
+    assert known.take(bytes.fromhex("ff" * 16)) == 1
+    assert known.take(bytes.fromhex("00" * 16)) == 3
+    assert sorted([known.take(bytes.fromhex(shared)), known.take(bytes.fromhex(shared))]) == [2, 4]
+    assert known.take(bytes.fromhex(shared)) is None and len(known) == 0
+    assert known.take(bytes.fromhex("ab" * 16)) is None
