@@ -15,12 +15,13 @@ Per chunk, a fixed number of statements whatever the chunk size, in named stages
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Subquery
 
 from catalog.models import Product, ProductSupplierEvent
@@ -38,6 +39,7 @@ from procurement.ingest_rules import StoredOffer, offer_change_kind, rows_last_w
 from procurement.models import FeedRun, IdentityRule, SupplierFeed, SupplierItem
 from procurement.services.ingest_holds import holds_apply
 
+logger = logging.getLogger(__name__)
 Reason = ProductSupplierEvent.Reason
 DUPLICATE_SKUS_KEPT = 5
 # The tables a run grows whose row counts the chunk statements' plans depend on, with the
@@ -318,10 +320,16 @@ class IngestWriter:
                 known = self._planner_rows.get(table)
                 if known is not None and self._grown[table] >= max(_GROWTH_ANALYZED, known):
                     stale.append(table)
-            if stale:
-                sql.tables_analyze(cursor=cursor, tables=stale)
-                for table in stale:
-                    self._planner_rows[table] += self._grown.pop(table)
+            if not stale:
+                return []
+            try:
+                with transaction.atomic():
+                    sql.tables_analyze(cursor=cursor, tables=stale)
+            except OperationalError:  # the table's lock is held (a VACUUM): a later chunk tries again
+                logger.info("Statistics of %s not refreshed: the table is locked", ", ".join(stale))
+                return []
+            for table in stale:
+                self._planner_rows[table] += self._grown.pop(table)
         return stale
 
     # -- offers the run did not see --------------------------------------------------------------

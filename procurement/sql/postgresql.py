@@ -119,5 +119,10 @@ def tables_rows(*, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
 
 
 def tables_analyze(*, cursor: Any, tables: Sequence[str]) -> None:
-    """Refresh the planner's statistics of these tables (a sample: constant time per table)."""
+    """Refresh the planner's statistics of these tables (a sample: constant time per table).
+
+    In the caller's transaction, waiting at most a second for the table's lock: a VACUUM an
+    operator runs holds it for as long as it takes, and the statistics can wait for a later chunk.
+    """
+    cursor.execute("SET LOCAL lock_timeout = '1s'")
     cursor.execute("ANALYZE " + ", ".join(tables))

@@ -294,3 +294,27 @@ def test_offer_and_product_pages_keep_room_for_updates_in_place():
         SupplierItem._meta.db_table: ["fillfactor=60"],
         Product._meta.db_table: ["fillfactor=85"],
     }
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_statistics_wait_for_a_locked_table_no_longer_than_a_second_and_come_later():
+    """A VACUUM holds the table's lock for as long as it takes: the chunk goes on without it."""
+    import psycopg
+
+    items, products = SupplierItem._meta.db_table, Product._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {items}, {products}")
+    feed = SupplierFeedFactory()
+    writer = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    outcome = chunk(writer, *_rows(0, 2500))
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"] or None, port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"], dbname=settings_dict["NAME"],
+    ) as other:  # fmt: skip
+        other.execute(f"LOCK TABLE {items} IN SHARE UPDATE EXCLUSIVE MODE")  # as VACUUM does
+        began = time.monotonic()
+        assert writer.statistics_follow(chunk=outcome) == []
+        assert time.monotonic() - began < 5
+    assert writer.statistics_follow(chunk=chunk(writer, *_rows(2500, 10))) == [items, products]
