@@ -33,7 +33,7 @@ def test_an_upward_import_breaks_the_contract(tmp_path):
     """The contract is not vacuous: in a copy of the tree, a genesys module importing an app and a
     second catalog module reading procurement are both reported."""
     ignore = shutil.ignore_patterns("__pycache__", "migrations")
-    for package in ("genesys", "catalog", "procurement", "prestashop"):
+    for package in ("genesys", "catalog", "procurement", "prestashop", "api"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "genesys" / "contract_probe.py").write_text("import catalog.models  # noqa\n")
