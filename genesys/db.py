@@ -293,3 +293,20 @@ def db_retry(func: Callable[[], T], *, what: str, seconds: float) -> T:
             time.sleep(delay)
             delay = min(delay * 2, 15.0)
             attempt += 1
+
+
+def fillfactor_operation(*, table: str, fillfactor: int) -> Any:
+    """A migration operation leaving ``fillfactor`` % of each new page of ``table`` filled, so that
+    updates of unindexed columns stay on the page (PostgreSQL's HOT updates); nothing on SQLite.
+    Existing pages take it as they are rewritten (VACUUM FULL makes it immediate)."""
+    from django.db import migrations
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"ALTER TABLE {quote(table)} SET (fillfactor = {int(fillfactor)})")
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"ALTER TABLE {quote(table)} RESET (fillfactor)")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

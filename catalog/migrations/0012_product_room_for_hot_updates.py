@@ -7,20 +7,10 @@ are rewritten.
 
 from django.db import migrations
 
-FILLFACTOR = 85
-
-
-def fillfactor_set(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE catalog_product SET (fillfactor = {FILLFACTOR})")
-
-
-def fillfactor_reset(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE catalog_product RESET (fillfactor)")
+from genesys.db import fillfactor_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0011_stream_backlog_samples_and_bulk_permissions")]
 
-    operations = [migrations.RunPython(fillfactor_set, fillfactor_reset, elidable=False)]
+    operations = [fillfactor_operation(table="catalog_product", fillfactor=85)]

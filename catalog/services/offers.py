@@ -489,10 +489,7 @@ def recompute_set_apply(
     else:
         cursor = connection.chunked_cursor()
         settled, rows = sql.recompute_set_elect(cursor, facts=facts, now=rules.now, force=force_stream)
-        total.offers_created += settled.offers_created
-        total.offers_updated += settled.offers_updated
-        total.offers_removed += settled.offers_removed
-        total.changed_product_ids.extend(settled.changed_product_ids)
+        counters_add(total, settled)  # the offers it wrote and the products it changed
         batches = (_sql_decisions(rows=batch, rules=rules, reverted=reverted) for batch in rows)
     try:
         for decisions, run_of, still_held in batches:

@@ -273,7 +273,6 @@ WITH settled AS (
     -- the whole catalog per chunk, which a first ingest's size estimates would choose).
     UPDATE {PRODUCT} AS p SET shop_price = e.price FROM repriced AS e
     WHERE p.id = e.id AND p.id = ANY(ARRAY(SELECT id FROM repriced))
-    RETURNING p.id
 ), counted AS (
     SELECT count(*) FILTER (WHERE e.a_supplier_id IS NULL) AS created,
         count(*) FILTER (WHERE e.a_supplier_id IS NOT NULL) AS updated
@@ -282,7 +281,7 @@ WITH settled AS (
         e.a_stock) IS DISTINCT FROM (e.supplier_id, e.item_id, e.cost, e.margin, e.price, e.stock_sent)
 )
 SELECT (SELECT created FROM counted), (SELECT updated FROM counted),
-    (SELECT count(*) FROM removed), (SELECT count(*) FROM priced),
+    (SELECT count(*) FROM removed),
     ARRAY(SELECT id FROM settled
           WHERE (a_supplier_id, a_price, COALESCE(a_stock, 0))
               IS DISTINCT FROM (supplier_id, price, COALESCE(stock_sent, 0))
@@ -297,7 +296,6 @@ class Settled:
     offers_created: int = 0
     offers_updated: int = 0
     offers_removed: int = 0
-    prices_written: int = 0
     changed_product_ids: list[int] = field(default_factory=list)
 
 
@@ -338,11 +336,11 @@ def recompute_set_elect(
         plain.execute(f"CREATE TEMP TABLE {ELECTED} ON COMMIT DROP AS {sql}", params)
         plain.execute(f"ANALYZE {ELECTED}")  # the writes below join it to the big tables
         plain.execute(_SETTLE, {"now": now})
-        created, updated, removed, priced, changed = plain.fetchone()
+        created, updated, removed, changed = plain.fetchone()
     cursor.execute(
         f"SELECT {_ROW_COLUMNS} FROM {ELECTED} WHERE NOT settled ORDER BY id"  # noqa: S608
     )
-    settled = Settled(created, updated, removed, priced, list(changed))
+    settled = Settled(created, updated, removed, list(changed))
     return settled, iter(lambda: cursor.fetchmany(batch), [])
 
 

@@ -9,20 +9,10 @@ Existing pages take the setting as they are rewritten (VACUUM FULL makes it imme
 
 from django.db import migrations
 
-FILLFACTOR = 60
-
-
-def fillfactor_set(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE procurement_supplieritem SET (fillfactor = {FILLFACTOR})")
-
-
-def fillfactor_reset(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE procurement_supplieritem RESET (fillfactor)")
+from genesys.db import fillfactor_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("procurement", "0011_feed_run_cancelled")]
 
-    operations = [migrations.RunPython(fillfactor_set, fillfactor_reset, elidable=False)]
+    operations = [fillfactor_operation(table="procurement_supplieritem", fillfactor=60)]
