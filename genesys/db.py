@@ -265,6 +265,19 @@ def commit_without_waiting_for_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def jit_off(cursor: Any) -> None:
+    """No JIT compilation for the rest of this transaction (PostgreSQL only; call it there).
+
+    PostgreSQL compiles a statement to machine code when its estimated cost passes
+    ``jit_above_cost``. A chunk's statements are bounded (a few thousand rows, through indexes),
+    but their estimates run high (a staging table's dead rows count, joins of CTEs are guessed),
+    and the compilation then costs about half a second a statement for a tenth of a second of
+    work: once the product merge updated the ingest's staging rows in place, a 100,000-row first
+    ingest took 38.7 s with JIT and 21.7 s without.
+    """
+    cursor.execute("SET LOCAL jit = off")
+
+
 def db_retry(func: Callable[[], T], *, what: str, seconds: float) -> T:
     """Call ``func`` until the database takes it, for up to ``seconds``, backing off.
 

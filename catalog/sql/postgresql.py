@@ -22,14 +22,16 @@ from catalog.sql.tables import (
     RECOMPUTE_SET,
     STREAM,
 )
-from genesys.db import pg_array_literal
+from genesys.db import jit_off, pg_array_literal
 
 # Whether ``recompute_set_elect`` elects and prices (True) or leaves it all to the policy.
 ELECTS_IN_SQL = True
 
 
 def recompute_set_reset(cursor: Any) -> None:
-    """An empty staging set for this chunk (a session temp table emptied at commit)."""
+    """An empty staging set for this chunk (a session temp table emptied at commit), and no JIT
+    for the chunk's statements (genesys.db.jit_off says why)."""
+    jit_off(cursor)
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {RECOMPUTE_SET} (product_id bigint PRIMARY KEY, "
         "version bigint, run_id bigint, forced boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS; "

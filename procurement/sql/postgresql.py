@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from genesys.db import jit_off
 from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, TABLES, MergeCounts
 
 _NAMES = ", ".join(name for name, _ in STAGE_COLUMNS)
@@ -82,6 +83,7 @@ def chunk_stage(*, cursor: Any, rows: Sequence[Sequence[Any]]) -> int:
     """COPY the chunk's offers into the session's staging table (emptied first); returns rows."""
     import psycopg
 
+    jit_off(cursor)  # for the chunk's transaction (genesys.db.jit_off says why)
     with psycopg.Cursor(cursor.cursor.connection) as raw:
         raw.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {TABLES['stage']} ({_DEFINITION}) ON COMMIT DELETE ROWS"

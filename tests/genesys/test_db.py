@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from genesys.db import commit_without_waiting_for_disk, db_retry
+from genesys.db import commit_without_waiting_for_disk, db_retry, jit_off
 
 
 def synchronous_commit() -> str:
@@ -19,6 +19,33 @@ def test_asynchronous_commit_lasts_one_transaction():
         commit_without_waiting_for_disk()
         assert synchronous_commit() == "off"
     assert synchronous_commit() == "on"
+
+
+def setting(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_chunk_statements_are_never_jit_compiled_for_one_transaction():
+    """Both chunk loops (the ingest's staging, the recompute's set) switch JIT off as they begin."""
+    from catalog import sql as catalog_sql
+    from procurement import sql as procurement_sql
+
+    before = setting("jit")  # "on" unless the server's configuration says otherwise
+    with transaction.atomic(), connection.cursor() as cursor:
+        jit_off(cursor)
+        assert setting("jit") == "off"
+    assert setting("jit") == before
+    with transaction.atomic(), connection.cursor() as cursor:
+        procurement_sql.chunk_stage(cursor=cursor, rows=[])
+        assert setting("jit") == "off"
+    with transaction.atomic(), connection.cursor() as cursor:
+        catalog_sql.dialect().recompute_set_reset(cursor)
+        assert setting("jit") == "off"
+    assert setting("jit") == before
 
 
 @pytest.mark.django_db
