@@ -1,5 +1,12 @@
 """Product identity applied to the database, set-based: brands, categories, products.
 
+``products_merge_staged`` is the ingest's path: the proposals are rows of a staging table the
+caller copied in (``catalog.sql.tables.PROPOSAL_*``), and on PostgreSQL a few statements match,
+create and fill in SQL, writing each row's product id back into the table, so no id travels to
+Python. The Python policy is the reference: it decides the chunks the SQL leaves to it (a GTIN
+filled onto a product that had none) and every chunk on SQLite; tests compare both on random
+catalogs.
+
 ``products_resolve`` turns a chunk's proposals (catalog.policies.identity) into product ids with
 a fixed number of statements whatever the chunk size: one read of the candidates, one
 insert-or-nothing of the new products returning their ids, one re-read of the few a concurrent
@@ -13,12 +20,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog import sql
 from catalog.models import Brand, Category, Product
 from catalog.models.taxonomy import CATEGORY_PATH_SEPARATOR
 from catalog.normalize import name_normalize
@@ -30,6 +40,7 @@ from catalog.policies.identity import (
     ProductProposal,
     identity_resolve,
 )
+from catalog.sql.tables import PROPOSAL_COLUMNS
 from genesys.db import bulk_insert, bulk_update
 
 # The product columns a proposal writes, with their PostgreSQL types, in FILLABLE_FIELDS order.
@@ -49,6 +60,12 @@ _TEXT_DEFAULTS = {
     "image_url": "",
 }
 _TIMESTAMPS = [("created_at", "timestamptz"), ("updated_at", "timestamptz")]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductsMerged:
+    created: int  # products inserted
+    updated: int  # stored products whose empty fields were filled
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +90,42 @@ def products_resolve(
     if fills:
         _products_fill(fills)
     return ProductsResolved(product_of=product_of, created=created, updated=len(fills))
+
+
+def products_merge_staged(*, stage: str, now: datetime, in_sql: bool = True) -> ProductsMerged:
+    """Resolve every proposal staged in ``stage`` to its product (match, fill or create), writing
+    the product id into each row; in the caller's transaction. ``in_sql=False`` leaves every
+    row to the policy: the reference the SQL is compared with."""
+    dialect = sql.dialect()
+    with connection.cursor() as cursor:
+        merged = dialect.products_merge(cursor, stage=stage, now=now) if in_sql else None
+        if merged is not None:
+            return ProductsMerged(*merged)
+        proposals = _staged_proposals(cursor, stage=stage)
+    resolved = products_resolve(proposals=proposals, now=now)
+    with connection.cursor() as cursor:
+        dialect.products_staged_set(
+            cursor, stage=stage, product_of={int(pos): pid for pos, pid in resolved.product_of.items()}
+        )
+    return ProductsMerged(resolved.created, resolved.updated)
+
+
+def _staged_proposals(cursor: Any, *, stage: str) -> list[ProductProposal]:
+    """The staged rows as the policy's proposals, keyed by their ``pos``, in order."""
+    cursor.execute(
+        f"SELECT pos, {', '.join(name for name, _ in PROPOSAL_COLUMNS)} FROM {stage} ORDER BY pos"  # noqa: S608
+    )
+    proposals = []
+    for pos, gtin, brand_id, partnumber, pn, variant, name, description, image, weight, category in cursor:
+        fill = {
+            "name": name,
+            "description": description,
+            "image_url": image,
+            "weight": None if weight is None else Decimal(str(weight)),  # SQLite: a float
+            "category_id": category,
+        }
+        proposals.append(ProductProposal(str(pos), gtin or None, brand_id, partnumber, pn, variant, fill))
+    return proposals
 
 
 def _candidates_load(proposals: Sequence[ProductProposal]) -> list[dict]:

@@ -366,3 +366,141 @@ def stream_merge_sql() -> str:
         "payload = excluded.payload, event_type = excluded.event_type, "
         f"reasons = {reasons}, priority = {priority}, updated_at = excluded.updated_at"
     )
+
+
+# -- product identity, set-based (catalog.services.products.products_merge_staged) -------------
+#
+# The rules are catalog.policies.identity's; these statements apply them to a whole staging table
+# at once. They agree with the policy except where it reads state its own earlier rows changed:
+# a GTIN filled onto a product that had none (rule 3 then no longer matches it, rule 6 may find
+# a conflict). ``products_merge`` counts those rows first and leaves such a chunk to the policy.
+# Every lookup is a correlated probe of a unique or leading index, whatever the statistics say.
+
+_BPN_PROBE = """(
+    SELECT p.id FROM {product} p
+    WHERE p.brand_id = x.product_brand_id AND p.partnumber_normalized = x.product_pn
+        AND p.variant = x.product_variant
+        AND (x.product_variant <> '' OR x.product_gtin IS NULL OR p.gtin IS NULL)
+    ORDER BY p.id + 0 LIMIT 1
+)"""  # ``+ 0``: the oldest of the few with this brand and part number, never a walk of the pkey
+# Rules 1-3: each proposal's stored product, on the state before the chunk (as the policy's
+# candidates are); returns how many matched rows would fill a GTIN (the policy's stateful case).
+_PRODUCTS_MATCH = """
+WITH probed AS (
+    SELECT s.pos, s.product_gtin, s.product_brand_id, s.product_pn, s.product_variant,
+        CASE WHEN s.product_variant = '' AND s.product_gtin IS NOT NULL THEN (
+            SELECT p.id FROM {product} p WHERE p.gtin = s.product_gtin
+        ) END AS gid
+    FROM {stage} s
+), found AS (
+    SELECT x.pos, x.product_gtin, COALESCE(x.gid, CASE
+        WHEN x.product_brand_id IS NOT NULL AND x.product_pn <> '' THEN {bpn_probe} END) AS id
+    FROM probed x
+), matched AS (
+    UPDATE {stage} s SET product_id = f.id, product_matched = true
+    FROM found f WHERE s.pos = f.pos AND f.id IS NOT NULL
+)
+SELECT count(*) FROM found f JOIN {product} p ON p.id = f.id
+WHERE f.product_gtin IS NOT NULL AND p.gtin IS NULL
+"""
+# Rule 4: the products nobody has, created from the first row of each identity key, or nothing
+# where a concurrent ingest has just created it. A row without GTIN joins the product the chunk's
+# first new row with its brand and part number creates (with or without a GTIN).
+_KEY_ORDER = (
+    "key_gtin, CASE WHEN key_gtin IS NULL THEN product_brand_id END, "
+    "CASE WHEN key_gtin IS NULL THEN product_pn END, CASE WHEN key_gtin IS NULL THEN product_variant END"
+)
+_PRODUCTS_CREATE = """
+WITH keyed AS (
+    SELECT s.*, CASE
+        WHEN s.product_variant <> '' THEN NULL
+        WHEN s.product_gtin IS NOT NULL THEN s.product_gtin
+        WHEN s.product_brand_id IS NULL OR s.product_pn = '' THEN NULL
+        ELSE first_value(s.product_gtin) OVER (
+            PARTITION BY s.product_brand_id, s.product_pn,
+                (s.product_variant = '' AND s.product_brand_id IS NOT NULL AND s.product_pn <> '')
+            ORDER BY s.pos)
+    END AS key_gtin
+    FROM {stage} s WHERE s.product_id IS NULL
+), stamped AS (
+    UPDATE {stage} s SET product_key_gtin = k.key_gtin FROM keyed k WHERE s.pos = k.pos
+), made AS (
+    INSERT INTO {product} (gtin, brand_id, partnumber, partnumber_normalized, name, description,
+        image_url, weight, category_id, variant, is_enabled, is_eol, created_at, updated_at)
+    SELECT key_gtin, product_brand_id, product_partnumber, product_pn, product_name,
+        product_description, product_image_url, product_weight, product_category_id,
+        product_variant, true, false, %(now)s, %(now)s
+    FROM (SELECT DISTINCT ON ({key_order}) * FROM keyed ORDER BY {key_order}, pos) AS first_rows
+    ORDER BY pos
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM made
+"""
+# The new rows' products: those just created, or created by a concurrent ingest meanwhile (the
+# unique constraints make each key exactly one product).
+_PRODUCTS_CREATED_READ = """
+UPDATE {stage} s SET product_id = COALESCE(
+    (SELECT p.id FROM {product} p WHERE p.gtin = s.product_key_gtin),
+    (SELECT p.id FROM {product} p
+     WHERE s.product_key_gtin IS NULL AND p.gtin IS NULL AND p.brand_id = s.product_brand_id
+        AND p.partnumber_normalized = s.product_pn AND p.variant = s.product_variant))
+WHERE s.product_id IS NULL
+"""
+# Rule 5: a stored product's empty fields, from the chunk's first row that has them; the
+# statement itself checks emptiness, so a concurrent edit is never overwritten.
+_FILLED = (
+    ("brand_id", "product_brand_id", False),
+    ("partnumber", "product_partnumber", True),
+    ("partnumber_normalized", "product_pn", True),
+    ("name", "product_name", True),
+    ("description", "product_description", True),
+    ("image_url", "product_image_url", True),
+    ("weight", "product_weight", False),
+    ("category_id", "product_category_id", False),
+)
+
+
+def _fill_sql() -> str:
+    """One UPDATE: per product, each field's first non-empty staged value, where it is empty."""
+    firsts, sets, wanted = [], [], []
+    for column, staged, text in _FILLED:
+        given = f"{staged} <> ''" if text else f"{staged} IS NOT NULL"
+        empty = f"COALESCE(p.{column}, '') = ''" if text else f"p.{column} IS NULL"
+        firsts.append(f"(array_agg({staged} ORDER BY pos) FILTER (WHERE {given}))[1] AS {column}")
+        fills = f"{empty} AND f.{column} IS NOT NULL"
+        sets.append(f"{column} = CASE WHEN {fills} THEN f.{column} ELSE p.{column} END")
+        wanted.append(f"({fills})")
+    return (
+        f"UPDATE {{product}} p SET {', '.join(sets)} "  # noqa: S608  (our own names only)
+        f"FROM (SELECT product_id, {', '.join(firsts)} FROM {{stage}} WHERE product_matched "
+        f"GROUP BY product_id) AS f WHERE p.id = f.product_id AND ({' OR '.join(wanted)})"
+    )
+
+
+_PRODUCTS_FILL = _fill_sql()
+
+
+def products_merge(cursor: Any, *, stage: str, now: datetime) -> tuple[int, int] | None:
+    """Apply the identity policy to every proposal staged in ``stage`` (its columns are
+    ``catalog.sql.tables.PROPOSAL_*``), writing each row's product id into it; returns (products
+    created, products filled), or None, having created nothing, for a chunk that fills a GTIN:
+    the policy decides those (``products_staged_set`` writes its answer)."""
+    names = {"stage": stage, "product": PRODUCT}
+    cursor.execute(_PRODUCTS_MATCH.format(bpn_probe=_BPN_PROBE.format(**names), **names))
+    if cursor.fetchone()[0]:
+        return None
+    cursor.execute(_PRODUCTS_CREATE.format(key_order=_KEY_ORDER, **names), {"now": now})
+    (created,) = cursor.fetchone()
+    cursor.execute(_PRODUCTS_CREATED_READ.format(**names))
+    cursor.execute(_PRODUCTS_FILL.format(**names))
+    return created, cursor.rowcount
+
+
+def products_staged_set(cursor: Any, *, stage: str, product_of: dict[int, int]) -> None:
+    """Write the policy's product ids (staged row's ``pos`` -> id) into the staging table."""
+    cursor.execute(
+        f"UPDATE {stage} s SET product_id = v.product_id "  # noqa: S608
+        "FROM unnest(%s::integer[], %s::bigint[]) AS v (pos, product_id) WHERE s.pos = v.pos",
+        [pg_array_literal(product_of), pg_array_literal(product_of.values())],
+    )

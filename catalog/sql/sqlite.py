@@ -108,3 +108,16 @@ def stream_merge_sql() -> str:
         "payload = excluded.payload, event_type = excluded.event_type, "
         f"reasons = {reasons}, priority = {priority}, updated_at = excluded.updated_at"
     )
+
+
+def products_merge(cursor: Any, *, stage: str, now: datetime) -> tuple[int, int] | None:
+    """SQLite leaves product identity to the policy (the simpler path): always None."""
+    return None
+
+
+def products_staged_set(cursor: Any, *, stage: str, product_of: dict[int, int]) -> None:
+    """Write the policy's product ids (staged row's ``pos`` -> id) into the staging table."""
+    cursor.executemany(
+        f"UPDATE {stage} SET product_id = %s WHERE pos = %s",  # noqa: S608
+        [(product_id, pos) for pos, product_id in product_of.items()],
+    )

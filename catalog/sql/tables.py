@@ -17,3 +17,22 @@ RECOMPUTE_SET = "catalog_recompute_set"
 ELECTED = "catalog_recompute_elected"
 # The ranking of one chunk's offers: per product, the winner and the others' costs (PostgreSQL).
 RANKED = "catalog_recompute_ranked"
+
+# A staging table of product proposals (catalog.services.products.products_merge_staged), one
+# row per proposal: the caller's row order and the product id the merge writes back...
+PROPOSAL_KEY_COLUMNS = (("pos", "integer"), ("product_id", "bigint"))
+# ...what the caller copies in, in catalog.policies.identity's terms (text empty, never NULL)...
+PROPOSAL_COLUMNS = (
+    ("product_gtin", "text"),
+    ("product_brand_id", "bigint"),
+    ("product_partnumber", "text"),
+    ("product_pn", "text"),
+    ("product_variant", "text"),
+    ("product_name", "text"),
+    ("product_description", "text"),
+    ("product_image_url", "text"),
+    ("product_weight", "numeric"),
+    ("product_category_id", "bigint"),
+)
+# ...and the merge's own working columns, left NULL by the caller.
+PROPOSAL_WORK_COLUMNS = (("product_matched", "boolean"), ("product_key_gtin", "text"))

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from catalog.conf import identity_thresholds, outlier_factor, outlier_release_tolerance
 from catalog.policies.identity import IdentityRow, identity_conflicts, identity_signature, price_outlier
 from genesys.db import bulk_update
-from procurement.feeds.mapping import MappedRow
 from procurement.models import IdentityConflict, SupplierItem
+from procurement.sql import STAGE_TABLE
 
 if TYPE_CHECKING:
     from procurement.services.ingest_writer import ChunkOutcome, IngestWriter
@@ -45,18 +46,17 @@ class _Member:
     released_price: Decimal | None
 
 
-def holds_apply(
-    *, writer: IngestWriter, rows: Sequence[MappedRow], product_of: dict[str, int], outcome: ChunkOutcome
-) -> None:
-    """Hold or release the offers just written (and their group's) for conflicts and outliers.
+def holds_apply(*, writer: IngestWriter, skus: Sequence[str], outcome: ChunkOutcome) -> None:
+    """Hold or release the offers just written (``skus``, still in the staging table) and their
+    group's, for conflicts and outliers.
 
     Only what can matter is read: the offers of products this feed offers under several SKUs (or
     that hold an identity conflict), and the written offers of products other suppliers offer.
     """
     feed_id = writer.feed.pk
-    product_ids = sorted({product_of[row.sku] for row in rows})
+    product_ids = RawSQL(f"SELECT product_id FROM {STAGE_TABLE}", ())  # noqa: S608, S611  (a constant)
     grouped = list(
-        SupplierItem.objects.filter(feed_id=feed_id, product_id__any_of=product_ids)
+        SupplierItem.objects.filter(feed_id=feed_id, product_id__in=product_ids)
         .order_by()
         .values("product_id")
         .annotate(offers=Count("id"), held=Count("id", filter=Q(hold_reason=Hold.IDENTITY_CONFLICT)))
@@ -67,8 +67,7 @@ def holds_apply(
     conflicted, released = _identity_check(writer=writer, members=members, outcome=outcome)
     others = _other_costs(writer=writer, product_ids=product_ids)
     # Written offers another supplier competes with, and held outliers that may have no rival left.
-    rivalled = [row.sku for row in rows if product_of[row.sku] in others]
-    where = Q(sku__any_of=rivalled) | Q(sku__any_of=[row.sku for row in rows], hold_reason=Hold.PRICE_OUTLIER)
+    where = Q(sku__any_of=skus) & (Q(product_id__any_of=list(others)) | Q(hold_reason=Hold.PRICE_OUTLIER))
     candidates = [
         replace(member, hold_reason=Hold.NONE) if member.item_id in released else member
         for group in _members_load(feed_id=feed_id, where=where).values()
@@ -101,11 +100,11 @@ def _members_load(*, feed_id: int, where: Q) -> dict[int, list[_Member]]:
     return groups
 
 
-def _other_costs(*, writer: IngestWriter, product_ids: list[int]) -> dict[int, list[Decimal]]:
+def _other_costs(*, writer: IngestWriter, product_ids: RawSQL) -> dict[int, list[Decimal]]:
     """The costs other suppliers offer these products at (active, not on hold, above zero)."""
     found = (
         SupplierItem.objects.filter(
-            product_id__any_of=product_ids,
+            product_id__in=product_ids,
             hold_reason="",
             price__gt=0,
             supplier__is_active=True,

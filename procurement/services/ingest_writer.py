@@ -4,9 +4,10 @@ Per chunk, a fixed number of statements whatever the chunk size, in named stages
 
 1. ``_rows_sort``: seen items (``SeenRow``, recognised before mapping) and rows unchanged since
    the offer was written (same fingerprint) cost only the "seen" update; the rest are written.
-2. ``_products``: the rows' brands, categories and products (catalog.services.products, which
-   applies the identity policy).
-3. ``_merge``: the rows are staged once (procurement.sql) and merged in SQL: the offers, their
+2. ``_staged``: each row once, as one staging row: the offer, and what it says about its product
+   (with brand and category ids, found or created here).
+3. ``_merge``: the staging rows are copied once (procurement.sql) and merged in SQL: their
+   products (catalog.services.products applies the identity policy), then the offers, their
    events and the products' dirty marks, then the product attributes. No id comes back.
 4. holds (procurement.services.ingest_holds), then the dirty marks the holds and the in-stock
    end-of-life products add: the intent of the catalog step, committed with the chunk.
@@ -26,10 +27,14 @@ from django.db.models import Subquery
 
 from catalog.models import Product, ProductSupplierEvent
 from catalog.normalize import name_normalize, partnumber_normalize
-from catalog.policies.identity import ProductProposal
 from catalog.services.dirty import products_mark_dirty
 from catalog.services.events import EventRow, product_events_insert
-from catalog.services.products import brands_resolve, categories_resolve, category_key, products_resolve
+from catalog.services.products import (
+    brands_resolve,
+    categories_resolve,
+    category_key,
+    products_merge_staged,
+)
 from genesys.db import bulk_update
 from genesys.failpoints import failpoint
 from procurement import sql
@@ -121,9 +126,8 @@ class IngestWriter:
             )
         self._fingerprints_update(sorted_rows.fingerprints)
         if sorted_rows.to_write:
-            product_of = self._products(sorted_rows.to_write, outcome)
-            self._merge(sorted_rows.to_write, product_of, outcome)
-            holds_apply(writer=self, rows=sorted_rows.to_write, product_of=product_of, outcome=outcome)
+            self._merge(sorted_rows.to_write, outcome)
+            holds_apply(writer=self, skus=[row.sku for row in sorted_rows.to_write], outcome=outcome)
         # The catalog step's intent, committed with the offers it is about (catalog.services.dirty);
         # the merge marked what it wrote.
         products_mark_dirty(
@@ -200,10 +204,11 @@ class IngestWriter:
                     self._rules[("gtin", gtin)] = target
         return self._rules
 
-    def _proposals(self, rows: Sequence[MappedRow]) -> list[ProductProposal]:
-        """What each row says about its product, with brand and category ids. An operator's split
-        rule comes first: a SKU it covers is a product of its own (the rule's brand and part
-        number, with the SKU as the identity variant)."""
+    def _staged(self, rows: Sequence[MappedRow]) -> list[tuple]:
+        """The chunk's staging rows (``sql.STAGE_COLUMNS``): the offer, then what it says about
+        its product, with brand and category ids. An operator's split rule comes first: a SKU it
+        covers is a product of its own (the rule's brand and part number, with the SKU as the
+        identity variant)."""
         brands = brands_resolve(
             names=(row.brand for row in rows if row.brand), known=self.brands, now=self.now
         )
@@ -211,61 +216,53 @@ class IngestWriter:
             paths=(row.category for row in rows if row.category), known=self.categories, now=self.now
         )
         rules = self._split_rules()
-        proposals = []
-        for row in rows:
+        staged = []
+        for pos, row in enumerate(rows):
             brand_id = brands.get(name_normalize(row.brand)) if row.brand else None
             pn = partnumber_normalize(row.partnumber) if row.partnumber else ""
-            fill = {
-                "name": row.name,
-                "description": row.description,
-                "image_url": row.image_url,
-                "weight": row.weight,
-                "category_id": categories.get(category_key(row.category)) if row.category else None,
-            }
-            target = None
+            identity: tuple = (row.gtin, brand_id, row.partnumber or "", pn, "")
             if rules:
                 target = (rules.get(("gtin", row.gtin)) if row.gtin else None) or rules.get(
                     ("bpn", brand_id, pn)
                 )
-            if target is None:
-                proposals.append(ProductProposal(row.sku, row.gtin, brand_id, row.partnumber, pn, "", fill))
-            else:
-                variant = f"{self.feed.supplier_id}:{row.sku}"
-                proposals.append(
-                    ProductProposal(row.sku, None, target[0], target[2], target[1], variant, fill)
+                if target is not None:
+                    identity = (None, target[0], target[2], target[1], f"{self.feed.supplier_id}:{row.sku}")
+            staged.append(
+                (
+                    pos,
+                    row.sku,
+                    None,  # the product merge writes it
+                    row.gtin_raw,
+                    row.partnumber[:255],
+                    row.name[:255],
+                    row.brand[:120],
+                    row.price,
+                    row.stock,
+                    row.row_hash,
+                    _fingerprint_kept(row),
+                    json.dumps(row.meta, ensure_ascii=False) if row.meta else None,
+                    *identity,
+                    row.name or "",
+                    row.description or "",
+                    row.image_url or "",
+                    row.weight,
+                    categories.get(category_key(row.category)) if row.category else None,
                 )
-        return proposals
-
-    def _products(self, rows: Sequence[MappedRow], outcome: ChunkOutcome) -> dict[str, int]:
-        """SKU -> product id (catalog.services.products)."""
-        resolved = products_resolve(proposals=self._proposals(rows), now=self.now)
-        outcome.products_created += resolved.created
-        outcome.products_updated += resolved.updated
-        return resolved.product_of
-
-    # -- offers, events and attributes -------------------------------------------------------
-
-    def _merge(self, rows: Sequence[MappedRow], product_of: dict[str, int], outcome: ChunkOutcome) -> None:
-        """Stage the rows once and merge them in SQL (procurement.sql)."""
-        staged = [
-            (
-                pos,
-                row.sku,
-                product_of[row.sku],
-                row.gtin_raw,
-                row.partnumber[:255],
-                row.name[:255],
-                row.brand[:120],
-                row.price,
-                row.stock,
-                row.row_hash,
-                _fingerprint_kept(row),
-                json.dumps(row.meta, ensure_ascii=False) if row.meta else None,
             )
-            for pos, row in enumerate(rows)
-        ]
+        return staged
+
+    # -- products, offers, events and attributes --------------------------------------------
+
+    def _merge(self, rows: Sequence[MappedRow], outcome: ChunkOutcome) -> None:
+        """Stage the rows once and merge them in SQL: their products (catalog.services.products),
+        then the offers with their events and marks, then the attributes (procurement.sql)."""
+        staged = self._staged(rows)
         with connection.cursor() as cursor:
             sql.chunk_stage(cursor=cursor, rows=staged)
+        products = products_merge_staged(stage=sql.STAGE_TABLE, now=self.now)
+        outcome.products_created += products.created
+        outcome.products_updated += products.updated
+        with connection.cursor() as cursor:
             counts = sql.chunk_merge(
                 cursor=cursor,
                 feed_id=self.feed.pk,

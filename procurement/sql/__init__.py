@@ -14,10 +14,11 @@ from typing import Any
 
 from genesys.db import db_dialect
 from procurement.sql import postgresql, sqlite
-from procurement.sql.shape import STAGE_COLUMNS, MergeCounts
+from procurement.sql.shape import STAGE_COLUMNS, STAGE_TABLE, MergeCounts
 
 __all__ = [
     "STAGE_COLUMNS",
+    "STAGE_TABLE",
     "MergeCounts",
     "chunk_merge",
     "chunk_stage",

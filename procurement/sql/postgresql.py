@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from genesys.db import jit_off
-from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, TABLES, MergeCounts
+from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, STAGE_WORK_COLUMNS, TABLES, MergeCounts
 
 _NAMES = ", ".join(name for name, _ in STAGE_COLUMNS)
-_DEFINITION = ", ".join(f"{name} {pg_type}" for name, pg_type in STAGE_COLUMNS)
+_DEFINITION = ", ".join(f"{name} {pg_type}" for name, pg_type in (*STAGE_COLUMNS, *STAGE_WORK_COLUMNS))
 _UPDATE = ", ".join(f"{name} = excluded.{name}" for name in OFFER_UPDATED)
 
 # Every statement below is built from our own table and column names only (no outside input).

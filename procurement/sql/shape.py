@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.models import DirtyProduct, Product, ProductMeta, ProductSupplierEvent
+from catalog.sql.tables import PROPOSAL_COLUMNS, PROPOSAL_WORK_COLUMNS
 from procurement.models import SupplierItem
 
 # One staging row per offer to write, in this order (name, PostgreSQL type). ``pos`` is the
-# row's place in the chunk (the later row wins an attribute), ``meta`` a JSON object or NULL.
+# row's place in the chunk (the later row wins an attribute), ``meta`` a JSON object or NULL;
+# ``product_id`` is left NULL: the catalog's product merge writes it from the row's proposal
+# (``PROPOSAL_COLUMNS``, last), before the offers are merged.
 STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("pos", "integer"),
     ("sku", "text"),
@@ -22,7 +25,10 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("row_hash", "text"),
     ("raw_hash", "text"),
     ("meta", "text"),
+    *PROPOSAL_COLUMNS,
 )
+# Columns the staging table has but nobody copies in: the product merge's working columns.
+STAGE_WORK_COLUMNS = PROPOSAL_WORK_COLUMNS
 STAGE_TABLE = "ingest_stage"
 OLD_TABLE = "ingest_stage_old"  # SQLite only: the offers as they were before the merge
 

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, TABLES, MergeCounts
+from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, STAGE_WORK_COLUMNS, TABLES, MergeCounts
 
 _NAMES = ", ".join(name for name, _ in STAGE_COLUMNS)
 _DEFINITION = ", ".join(
-    f"{name} {'numeric' if pg_type == 'numeric' else pg_type}" for name, pg_type in STAGE_COLUMNS
+    f"{name} {'numeric' if pg_type == 'numeric' else pg_type}"
+    for name, pg_type in (*STAGE_COLUMNS, *STAGE_WORK_COLUMNS)
 )
 _UPDATE = ", ".join(f"{name} = excluded.{name}" for name in OFFER_UPDATED)
 

@@ -270,7 +270,8 @@ def test_the_merge_looks_each_staged_offer_up_by_its_key_whatever_the_statistics
     run = FeedRunFactory(feed=feed)
     writer = IngestWriter(feed=feed, run=run, now=timezone.now())
     chunk(writer, *_rows(0, 3000))  # the planner still believes the table is empty
-    staged = [(n, f"S{n}", 1, "", "", "", "", D("9"), 1, "h", "", None) for n in range(500)]
+    proposal = (None, None, "", "", "", "", "", "", None, None)
+    staged = [(n, f"S{n}", 1, "", "", "", "", D("9"), 1, "h", "", None, *proposal) for n in range(500)]
     with transaction.atomic(), connection.cursor() as cursor:
         sql.chunk_stage(cursor=cursor, rows=staged)
         params = {"feed": feed.pk, "supplier": feed.supplier_id, "run": run.pk, "now": timezone.now()}
