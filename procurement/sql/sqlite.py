@@ -11,8 +11,9 @@ from typing import Any
 from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, STAGE_WORK_COLUMNS, TABLES, MergeCounts
 
 _NAMES = ", ".join(name for name, _ in STAGE_COLUMNS)
+# ``pos`` is the rowid: the catalog's policy path writes each row's product id back by it.
 _DEFINITION = ", ".join(
-    f"{name} {'numeric' if pg_type == 'numeric' else pg_type}"
+    "pos integer PRIMARY KEY" if name == "pos" else f"{name} {pg_type}"
     for name, pg_type in (*STAGE_COLUMNS, *STAGE_WORK_COLUMNS)
 )
 _UPDATE = ", ".join(f"{name} = excluded.{name}" for name in OFFER_UPDATED)
