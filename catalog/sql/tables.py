@@ -21,7 +21,8 @@ RANKED = "catalog_recompute_ranked"
 # A staging table of product proposals (catalog.services.products.products_merge_staged), one
 # row per proposal: the caller's row order and the product id the merge writes back...
 PROPOSAL_KEY_COLUMNS = (("pos", "integer"), ("product_id", "bigint"))
-# ...what the caller copies in, in catalog.policies.identity's terms (text empty, never NULL)...
+# ...what the caller copies in, in catalog.policies.identity's terms (text empty, never NULL;
+# a GTIN is a valid GTIN-14 or NULL, and a split row, with a variant, has none)...
 PROPOSAL_COLUMNS = (
     ("product_gtin", "text"),
     ("product_brand_id", "bigint"),
