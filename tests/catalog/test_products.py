@@ -10,8 +10,6 @@ policy (the one case where the policy reads what its own earlier rows changed).
 """
 
 import random
-import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -23,6 +21,7 @@ from catalog.services.products import products_merge_staged
 from catalog.sql import dialect
 from catalog.sql.tables import PROPOSAL_COLUMNS, PROPOSAL_KEY_COLUMNS, PROPOSAL_WORK_COLUMNS
 from tests.factories import BrandFactory, CategoryFactory, ProductFactory, make_gtin
+from tests.support.races import race
 
 pytestmark = pytest.mark.django_db
 STAGE = "test_product_stage"
@@ -314,17 +313,6 @@ def test_sqlite_and_the_reference_path_resolve_through_the_policy():
     assert fields[("stored", stored.pk)]["name"] == "Filled"
 
 
-def _until_a_lock_is_awaited(seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the second merge never waited on the first")
-
-
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_merges_creating_the_same_products_at_once_share_them():
@@ -332,29 +320,12 @@ def test_two_merges_creating_the_same_products_at_once_share_them():
     the products back: one product per identity, both chunks' rows on it."""
     brand = BrandFactory()
     rows = [proposal(make_gtin(42), brand.pk, "PN-42"), proposal(None, brand.pk, "PN-43")]
-    created, results, errors = threading.Event(), {}, []
 
-    def merge_in_thread(name, hold):
-        try:
-            with transaction.atomic():
-                stage(rows)
-                results[name] = (products_merge_staged(stage=STAGE, now=timezone.now()), staged_products())
-                if hold:
-                    created.set()
-                    _until_a_lock_is_awaited()  # the other merge's insert waits on our new rows
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def merge_staged(name):
+        stage(rows)
+        return products_merge_staged(stage=STAGE, now=timezone.now()), staged_products()
 
-    first = threading.Thread(target=merge_in_thread, args=("first", True))
-    first.start()
-    assert created.wait(30), errors
-    second = threading.Thread(target=merge_in_thread, args=("second", False))
-    second.start()
-    first.join(30)
-    second.join(30)
-    assert errors == []
+    results = race(merge_staged)
     products = {
         0: Product.objects.get(gtin=make_gtin(42)).pk,
         1: Product.objects.get(gtin=None, brand=brand, partnumber_normalized="PN43").pk,

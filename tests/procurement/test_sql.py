@@ -4,7 +4,6 @@ Each test writes chunks through the real writer on whichever database the suite 
 expected states are literals, so a PostgreSQL run and a SQLite run that pass agree row for row.
 """
 
-import threading
 import time
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from procurement.feeds.mapping import MappedRow
 from procurement.models import SupplierItem
 from procurement.services.ingest_writer import IngestWriter
 from tests.factories import BrandFactory, FeedRunFactory, SupplierFeedFactory
+from tests.support.races import race
 
 D = Decimal
 
@@ -181,17 +181,6 @@ def test_events_and_meta_without_database_checks_are_never_orphaned():
     assert not ProductMeta.objects.exists() and not ProductSupplierEvent.objects.exists()
 
 
-def _until_a_lock_is_awaited(seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the second ingest never waited on the first")
-
-
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_ingests_creating_the_same_product_at_once_share_it():
@@ -199,30 +188,11 @@ def test_two_ingests_creating_the_same_product_at_once_share_it():
     product back: one product, both rows on it."""
     brand = BrandFactory()
     gtin = _gtin14(42)
-    created, results, errors = threading.Event(), {}, []
-
-    def resolve(name, hold):
-        try:
-            with transaction.atomic():
-                results[name] = products_resolve(
-                    proposals=[ProductProposal(name, gtin, brand.pk, "PN-42", "pn42", "", {"name": name})]
-                )
-                if hold:
-                    created.set()
-                    _until_a_lock_is_awaited()  # the other ingest's insert waits on our new row
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=resolve, args=("first", True))
-    first.start()
-    assert created.wait(30), errors
-    second = threading.Thread(target=resolve, args=("second", False))
-    second.start()
-    first.join(30)
-    second.join(30)
-    assert errors == []
+    results = race(
+        lambda name: products_resolve(
+            proposals=[ProductProposal(name, gtin, brand.pk, "PN-42", "pn42", "", {"name": name})]
+        )
+    )
     assert Product.objects.filter(gtin=gtin).count() == 1
     product_id = Product.objects.get(gtin=gtin).pk
     assert results["first"].product_of == {"first": product_id} and results["first"].created == 1
