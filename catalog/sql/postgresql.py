@@ -326,9 +326,9 @@ def recompute_set_elect(
         "force": force,
     }
     with cursor.db.cursor() as plain:
-        # For this transaction: sorts of a whole catalog in memory, and no JIT (compiling the
-        # expressions took longer than evaluating them).
-        plain.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+        # For this transaction: sorts of a whole catalog in memory (JIT is already off: the set
+        # this elects was staged by ``recompute_set_reset``, in the same transaction).
+        plain.execute("SET LOCAL work_mem = '64MB'")
         plain.execute(f"DROP TABLE IF EXISTS {RANKED}, {ELECTED}")
         # Each stage's rows go into a temp table, analysed before the next joins them: the
         # planner then knows there are as many winners as products (it once guessed 2 and
@@ -417,9 +417,7 @@ WITH keyed AS (
         WHEN s.product_gtin IS NOT NULL THEN s.product_gtin
         WHEN s.product_brand_id IS NULL OR s.product_pn = '' THEN NULL
         ELSE first_value(s.product_gtin) OVER (
-            PARTITION BY s.product_brand_id, s.product_pn,
-                (s.product_variant = '' AND s.product_brand_id IS NOT NULL AND s.product_pn <> '')
-            ORDER BY s.pos)
+            PARTITION BY s.product_brand_id, s.product_pn, s.product_variant ORDER BY s.pos)
     END AS key_gtin
     FROM {stage} s WHERE s.product_id IS NULL
 ), stamped AS (
