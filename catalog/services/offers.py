@@ -485,20 +485,19 @@ def recompute_set_apply(
     if facts is None:
         products, previous, run_of = _staged_products_read(reverted)
         decisions = _policy_decisions(products=products, previous=previous, rules=rules)
-        batches: Iterable[tuple[list[_Decision], dict[int, int | None], int]] = [(decisions, run_of, 0)]
+        batches: Iterable[tuple[list[_Decision], dict[int, int | None]]] = [(decisions, run_of)]
     else:
         cursor = connection.chunked_cursor()
         settled, rows = sql.recompute_set_elect(cursor, facts=facts, now=rules.now, force=force_stream)
-        counters_add(total, settled)  # the offers it wrote and the products it changed
+        counters_add(total, settled)  # the offers it wrote, the products it changed, prices held
         batches = (_sql_decisions(rows=batch, rules=rules, reverted=reverted) for batch in rows)
     try:
-        for decisions, run_of, still_held in batches:
+        for decisions, run_of in batches:
             chunk = _decisions_apply(
                 decisions=decisions, products=0, reasons=reasons, rules=rules,
                 force_stream=force_stream, run_of=run_of,
             )  # fmt: skip
             total.add(chunk)
-            total.prices_held += still_held
     finally:
         if facts is not None:
             cursor.close()
@@ -527,18 +526,13 @@ def _staged_products_read(
 
 def _sql_decisions(
     *, rows: Sequence[tuple], rules: RecomputeRules, reverted: frozenset[int]
-) -> tuple[list[_Decision], dict[int, int | None], int]:
-    """Decisions from the SQL election's rows (the rows it flags go to the policy), and how many
-    prices stay held with nothing to write."""
+) -> tuple[list[_Decision], dict[int, int | None]]:
+    """Decisions from the SQL election's rows (the rows it flags go to the policy)."""
     decisions: list[_Decision] = []
     for_policy: dict[int, dict] = {}
     policy_previous: dict[int, ProductState] = {}
     run_of: dict[int, int | None] = {}
-    still_held = 0
     for row in rows:
-        if row[27]:  # a pending approval of this very proposal, still held: nothing to write
-            still_held += 1
-            continue
         product = dict(zip(_PRODUCT_FIELDS, row[:11], strict=True))
         product_id = product["id"]
         old = _was_eol(_row_state(product, row[11:17]), reverted, product_id)
@@ -552,7 +546,7 @@ def _sql_decisions(
                       other_costs=row[23] or ())
         )  # fmt: skip
     decisions.extend(_policy_decisions(products=for_policy, previous=policy_previous, rules=rules))
-    return decisions, run_of, still_held
+    return decisions, run_of
 
 
 def _row_state(product: dict, offer: Sequence) -> ProductState:

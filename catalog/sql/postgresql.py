@@ -111,7 +111,7 @@ _ROUND = {"half_up": "round", "up": "ceil", "down": "floor"}
 # A product is left out when nothing would change: the same election and price as its active
 # offer (and its shop price) with no open approval. One with a pending approval of exactly this
 # proposal that the price guard (catalog.policies.guard, as multiplications) still holds, with
-# the active offer as held, comes back marked ``still_held``: nothing to write, one price held.
+# the active offer as held, is marked ``still_held``: nothing to write, one price held, counted.
 _RANK = f"""
 CREATE TEMP TABLE {RANKED} ON COMMIT DROP AS
 WITH feeds AS (
@@ -128,10 +128,16 @@ WITH feeds AS (
                  + CASE WHEN s.free_above IS NOT NULL AND c.converted >= s.free_above THEN 0
                         ELSE s.shipping END
                  + round(c.converted * s.percent, 4), 4) AS cost
-    FROM {RECOMPUTE_SET} AS r
-    CROSS JOIN LATERAL (
-        SELECT * FROM {OFFER} AS i
-        WHERE i.product_id = r.product_id AND i.hold_reason = '' AND i.price > 0 OFFSET 0
+    FROM (
+        -- The set's offers first, by index probes; the fact tables are then hashed once (in
+        -- the same join, the planner rebuilt both hashes for every product).
+        SELECT i.id, i.product_id, i.supplier_id, i.feed_id, i.price, i.stock
+        FROM {RECOMPUTE_SET} AS r
+        CROSS JOIN LATERAL (
+            SELECT * FROM {OFFER} AS i
+            WHERE i.product_id = r.product_id AND i.hold_reason = '' AND i.price > 0 OFFSET 0
+        ) AS i
+        OFFSET 0
     ) AS i
     JOIN feeds AS f ON f.feed_id = i.feed_id AND f.usable
     JOIN suppliers AS s ON s.supplier_id = i.supplier_id AND s.usable
@@ -140,25 +146,25 @@ WITH feeds AS (
                     ELSE i.price::numeric(1000, 40) / f.vat_divisor END * f.rate AS converted
     ) AS c
 ), ranked AS (
+    -- One sort, one pass: each product's winner row carries its partition's costs, winner
+    -- first (a frame over the whole partition is aggregated once, not once a row).
     SELECT o.*,
            row_number() OVER w AS place,
-           bool_or(o.policy) OVER (PARTITION BY o.product_id) AS any_policy
+           bool_or(o.policy) OVER whole AS any_policy,
+           array_agg(o.cost) OVER whole AS ranked_costs
     FROM offers AS o
     WHERE o.cost > 0
     WINDOW w AS (PARTITION BY o.product_id
-                 ORDER BY o.stock > 0 DESC, o.cost, o.stock DESC, o.priority DESC, o.item_id)
+                 ORDER BY o.stock > 0 DESC, o.cost, o.stock DESC, o.priority DESC, o.item_id),
+           whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
-SELECT product_id,
-       min(item_id) FILTER (WHERE place = 1) AS item_id,
-       min(supplier_id) FILTER (WHERE place = 1) AS supplier_id,
-       min(cost) FILTER (WHERE place = 1) AS cost,
-       min(supplier_margin) FILTER (WHERE place = 1) AS supplier_margin,
-       bool_or(any_policy) AS any_policy,
-       min(CASE WHEN stock > 0 THEN stock ELSE 0 END) FILTER (WHERE place = 1) AS stock_sent,
-       array_agg(cost ORDER BY place) FILTER (WHERE place > 1) AS costs,
-       array_agg(cost ORDER BY cost) FILTER (WHERE place > 1) AS sorted,
-       NULLIF(count(*) FILTER (WHERE place > 1), 0)::integer AS n
-FROM ranked GROUP BY product_id
+SELECT product_id, item_id, supplier_id, cost, supplier_margin, any_policy,
+       CASE WHEN stock > 0 THEN stock ELSE 0 END AS stock_sent,
+       -- The other eligible offers' costs, sorted: the guard's market, whose median it takes.
+       CASE WHEN cardinality(ranked_costs) > 1
+            THEN ARRAY(SELECT unnest(ranked_costs[2:]) ORDER BY 1) END AS costs,
+       NULLIF(cardinality(ranked_costs) - 1, 0) AS n
+FROM ranked WHERE place = 1
 """  # noqa: S608 (table names from the models)
 
 _ELECT = f"""
@@ -172,26 +178,34 @@ WITH categories AS (
     WHERE status = 'pending' OR (status = 'approved' AND applied_at IS NULL)
     GROUP BY product_id
 ), proposals AS MATERIALIZED (
-    SELECT r.product_id, r.forced, r.run_id, w.item_id, w.supplier_id, w.cost, w.stock_sent, o.costs,
+    SELECT p.product_id, p.forced, p.run_id, w.item_id, w.supplier_id, w.cost, w.stock_sent, w.costs,
            COALESCE(w.any_policy, false) AS policy, m.margin, x.price,
            COALESCE(c.max_change, %(max_change)s::numeric) AS max_change,
            COALESCE(c.min_margin, %(min_margin)s::numeric) AS min_margin,
            COALESCE(c.margin, %(default_margin)s::numeric) AS typical_margin,
-           (o.sorted[(o.n + 1) / 2] + o.sorted[(o.n + 2) / 2]) / 2 AS others_median,
+           (w.costs[(w.n + 1) / 2] + w.costs[(w.n + 2) / 2]) / 2 AS others_median,
            p.id, p.gtin, p.partnumber, p.name, p.margin AS product_margin, p.category_id, p.is_enabled,
            p.is_eol, p.id_ecommerce, p.weight, p.shop_price,
-           a.product_id IS NOT NULL AS had_offer, a.supplier_id AS a_supplier_id,
-           a.supplier_item_id AS a_item_id, a.unit_cost AS a_cost, a.margin_applied AS a_margin,
-           a.unit_price_sent AS a_price, a.stock_sent AS a_stock,
-           CASE WHEN a.product_id IS NOT NULL THEN a.unit_price_sent ELSE p.shop_price END AS last_price,
+           p.a_product_id IS NOT NULL AS had_offer, p.a_supplier_id, p.a_item_id, p.a_cost,
+           p.a_margin, p.a_price, p.a_stock,
+           CASE WHEN p.a_product_id IS NOT NULL THEN p.a_price ELSE p.shop_price END AS last_price,
            q.n AS open_n, q.status AS open_status, q.supplier_item_id AS open_item, q.new_price AS open_price
-    FROM {RECOMPUTE_SET} AS r
-    CROSS JOIN LATERAL (SELECT * FROM {PRODUCT} AS p WHERE p.id = r.product_id OFFSET 0) AS p
-    LEFT JOIN LATERAL (
-        SELECT * FROM {ACTIVE_OFFER} AS a WHERE a.product_id = r.product_id OFFSET 0
-    ) AS a ON true
-    LEFT JOIN {RANKED} AS w ON w.product_id = r.product_id
-    LEFT JOIN {RANKED} AS o ON o.product_id = r.product_id AND o.n IS NOT NULL
+    FROM (
+        -- The set's products and active offers first, by index probes; the rest is hashed
+        -- once (joined in one level, the planner rebuilt the categories' hash every product).
+        SELECT r.product_id, r.forced, r.run_id, p.id, p.gtin, p.partnumber, p.name, p.margin,
+               p.category_id, p.is_enabled, p.is_eol, p.id_ecommerce, p.weight, p.shop_price,
+               a.product_id AS a_product_id, a.supplier_id AS a_supplier_id,
+               a.supplier_item_id AS a_item_id, a.unit_cost AS a_cost, a.margin_applied AS a_margin,
+               a.unit_price_sent AS a_price, a.stock_sent AS a_stock
+        FROM {RECOMPUTE_SET} AS r
+        CROSS JOIN LATERAL (SELECT * FROM {PRODUCT} AS p WHERE p.id = r.product_id OFFSET 0) AS p
+        LEFT JOIN LATERAL (
+            SELECT * FROM {ACTIVE_OFFER} AS a WHERE a.product_id = r.product_id OFFSET 0
+        ) AS a ON true
+        OFFSET 0
+    ) AS p
+    LEFT JOIN {RANKED} AS w ON w.product_id = p.product_id
     LEFT JOIN categories AS c ON c.category_id = p.category_id
     LEFT JOIN open_approvals AS q ON q.product_id = p.id
     CROSS JOIN LATERAL (
@@ -284,6 +298,7 @@ WITH settled AS (
 )
 SELECT (SELECT created FROM counted), (SELECT updated FROM counted),
     (SELECT count(*) FROM removed),
+    (SELECT count(*) FROM {ELECTED} WHERE still_held),
     ARRAY(SELECT id FROM settled
           WHERE (a_supplier_id, a_price, COALESCE(a_stock, 0))
               IS DISTINCT FROM (supplier_id, price, COALESCE(stock_sent, 0))
@@ -298,6 +313,7 @@ class Settled:
     offers_created: int = 0
     offers_updated: int = 0
     offers_removed: int = 0
+    prices_held: int = 0  # held still, as before: nothing to write, nothing returned
     changed_product_ids: list[int] = field(default_factory=list)
 
 
@@ -310,7 +326,8 @@ def recompute_set_elect(
     every product, and only ``batch`` rows are in memory at a time. ``facts`` are the rules as
     plain JSON-able values (``catalog.services.offers``). Each row: the product's fields, its
     active offer, the winner (item, supplier, cost, margin, price, stock sent), the other eligible
-    offers' costs, whether the policy must decide it, forced, run, still held.
+    offers' costs, whether the policy must decide it, forced, run. A product whose price stays
+    held as it was is only counted (``Settled.prices_held``).
     """
     sql = _ELECT.replace("%(round)s", _ROUND[facts["rounding_mode"]])
     params = {
@@ -333,23 +350,25 @@ def recompute_set_elect(
         # Each stage's rows go into a temp table, analysed before the next joins them: the
         # planner then knows there are as many winners as products (it once guessed 2 and
         # nested-looped 5,000 x 5,000 rows, 4 s a chunk), and the big tables are only probed.
+        # Only the columns the next statements join or filter on are analysed (the row count
+        # comes with any of them): the others' statistics would cost more than they tell.
         plain.execute(_RANK, params)
-        plain.execute(f"ANALYZE {RANKED}")
+        plain.execute(f"ANALYZE {RANKED} (product_id)")
         plain.execute(f"CREATE TEMP TABLE {ELECTED} ON COMMIT DROP AS {sql}", params)
-        plain.execute(f"ANALYZE {ELECTED}")  # the writes below join it to the big tables
+        plain.execute(f"ANALYZE {ELECTED} (id, settled)")  # the writes join it to the big tables
         plain.execute(_SETTLE, {"now": now})
-        created, updated, removed, changed = plain.fetchone()
+        created, updated, removed, held, changed = plain.fetchone()
     cursor.execute(
-        f"SELECT {_ROW_COLUMNS} FROM {ELECTED} WHERE NOT settled ORDER BY id"  # noqa: S608
+        f"SELECT {_ROW_COLUMNS} FROM {ELECTED} WHERE NOT settled AND NOT still_held ORDER BY id"  # noqa: S608
     )
-    settled = Settled(created, updated, removed, list(changed))
+    settled = Settled(created, updated, removed, held, list(changed))
     return settled, iter(lambda: cursor.fetchmany(batch), [])
 
 
 _ROW_COLUMNS = (
     "id, gtin, partnumber, name, product_margin, category_id, is_enabled, is_eol, id_ecommerce, "
     "weight, shop_price, a_supplier_id, a_item_id, a_cost, a_margin, a_price, a_stock, "
-    "item_id, supplier_id, cost, margin, price, stock_sent, costs, policy, forced, run_id, still_held"
+    "item_id, supplier_id, cost, margin, price, stock_sent, costs, policy, forced, run_id"
 )
 
 
