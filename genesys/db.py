@@ -308,10 +308,11 @@ def db_retry(func: Callable[[], T], *, what: str, seconds: float) -> T:
             attempt += 1
 
 
-def fillfactor_operation(*, table: str, fillfactor: int) -> Any:
+def fillfactor_operation(*, table: str, fillfactor: int, previous: int | None = None) -> Any:
     """A migration operation leaving ``fillfactor`` % of each new page of ``table`` filled, so that
     updates of unindexed columns stay on the page (PostgreSQL's HOT updates); nothing on SQLite.
-    Existing pages take it as they are rewritten (VACUUM FULL makes it immediate)."""
+    Existing pages take it as they are rewritten (VACUUM FULL makes it immediate). Reversed, the
+    table gets ``previous`` back (None: the default, 100)."""
     from django.db import migrations
 
     def forwards(apps: Any, schema_editor: Any) -> None:
@@ -319,7 +320,11 @@ def fillfactor_operation(*, table: str, fillfactor: int) -> Any:
             schema_editor.execute(f"ALTER TABLE {quote(table)} SET (fillfactor = {int(fillfactor)})")
 
     def backwards(apps: Any, schema_editor: Any) -> None:
-        if schema_editor.connection.vendor == "postgresql":
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        if previous is None:
             schema_editor.execute(f"ALTER TABLE {quote(table)} RESET (fillfactor)")
+        else:
+            schema_editor.execute(f"ALTER TABLE {quote(table)} SET (fillfactor = {int(previous)})")
 
     return migrations.RunPython(forwards, backwards, elidable=False)

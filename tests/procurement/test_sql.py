@@ -252,19 +252,64 @@ def test_the_merge_looks_each_staged_offer_up_by_its_key_whatever_the_statistics
     assert "Index Cond: ((feed_id = " in plan and "(sku)::text = s.sku" in plan, plan
 
 
+def _updates_of(table):
+    """This transaction's row updates of ``table`` so far: all of them, and those made in place."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), "
+            "pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            [table, table],
+        )
+        return cursor.fetchone()
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db
-def test_offer_and_product_pages_keep_room_for_updates_in_place():
+def test_the_first_re_run_marks_every_offer_seen_in_place():
+    """Every run rewrites every offer (seen): a page must hold a second version of each of its
+    rows, or a third of those updates move the row and add an entry to each of its indexes."""
+    feed = SupplierFeedFactory()
+    rows = [
+        row(f"SKU-{n:06d}", "129.90", 3, gtin=_gtin14(n), pn=f"PN-{n:06d}",
+            name=f"Máquina de lavar roupa 8 kg 1400 rpm, classe A, modelo {n:06d}")
+        for n in range(3000)
+    ]  # fmt: skip
+    chunk(IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now()), *rows)
+    before = _updates_of(SupplierItem._meta.db_table)
+    outcome = chunk(IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now()), *rows)
+    updated, in_place = (a - b for a, b in zip(_updates_of(SupplierItem._meta.db_table), before, strict=True))
+    assert outcome.offers_unchanged == len(rows)
+    assert (updated, in_place) == (len(rows), len(rows))
+
+
+def _page_room():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reloptions FROM pg_class WHERE relname IN (%s, %s)",
             [SupplierItem._meta.db_table, Product._meta.db_table],
         )
-        options = dict(cursor.fetchall())
-    assert options == {
-        SupplierItem._meta.db_table: ["fillfactor=60"],
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_offer_and_product_pages_keep_room_for_updates_in_place():
+    assert _page_room() == {
+        SupplierItem._meta.db_table: ["fillfactor=50"],
         Product._meta.db_table: ["fillfactor=85"],
     }
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_reversing_the_offer_page_room_gives_back_the_room_it_replaced():
+    from django.db.migrations.executor import MigrationExecutor
+
+    previous, current = "0012_supplier_item_room_for_hot_updates", "0013_supplier_item_room_for_every_row"
+    MigrationExecutor(connection).migrate([("procurement", previous)])
+    assert _page_room()[SupplierItem._meta.db_table] == ["fillfactor=60"]
+    MigrationExecutor(connection).migrate([("procurement", current)])
+    assert _page_room()[SupplierItem._meta.db_table] == ["fillfactor=50"]
 
 
 @pytest.mark.postgres_only
