@@ -21,7 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from procurement.feeds.mapping import RawItem
 
 # More offers than this in one feed and the fast path is skipped, to keep memory bounded.
 KNOWN_ITEMS_MAX = 2_000_000
@@ -54,7 +57,10 @@ def profile_fingerprint(profile: dict[str, Any]) -> bytes:
 
 
 def sku_key(sku: str) -> int:
-    return int.from_bytes(hashlib.blake2b(sku.encode("utf-8"), digest_size=8).digest(), "big")
+    """A SKU as a 64-bit key, for this process only (str's own hash): the keys are built and
+    compared within one run. Two SKUs sharing a key only make a line be mapped that could have
+    been taken as seen."""
+    return hash(sku)
 
 
 class KnownItems:
@@ -69,7 +75,7 @@ class KnownItems:
     def __init__(self, *, profile: dict[str, Any], offers: Iterable[tuple[str, int, str]]) -> None:
         self.prefix = profile_fingerprint(profile)
         self._high, self._low = array("Q"), array("Q")
-        self._ids, self._sku_keys = array("q"), array("Q")
+        self._ids, self._sku_keys = array("q"), array("q")
         ordered, last = True, ""
         high, low = self._high.append, self._low.append
         ids, sku_keys = self._ids.append, self._sku_keys.append
@@ -85,6 +91,8 @@ class KnownItems:
         self._taken = bytearray(len(self._ids))
         self._left = len(self._ids)
         self._skus_listed: set[int] = set()
+        self._header: tuple[str, ...] | None = None  # the CSV header last hashed, and its hash
+        self._header_hash = hashlib.blake2b(digest_size=16)
 
     def _sort(self) -> None:
         order = sorted(range(len(self._ids)), key=lambda n: (self._high[n], self._low[n]))
@@ -95,10 +103,25 @@ class KnownItems:
     def __len__(self) -> int:
         return self._left
 
-    def digest(self, data: dict[str, Any]) -> bytes:
-        """The item's fingerprint: its fields as parsed, under this profile and mapping code."""
-        text = repr(data).encode("utf-8", "backslashreplace")
-        return hashlib.blake2b(self.prefix + text, digest_size=16).digest()
+    def digest(self, item: RawItem) -> bytes:
+        """The item's fingerprint: its fields as parsed, under this profile and mapping code.
+
+        A CSV record is read from its header and fields (the page's header is hashed once), so
+        an unchanged one never builds its dict; anything else from its data. Both texts are
+        Python literals, a tuple and a list against a dict: no item of one kind can give the
+        text of another.
+        """
+        fields = item.fields
+        if fields is None:
+            text = repr(item.data).encode("utf-8", "backslashreplace")
+            return hashlib.blake2b(self.prefix + text, digest_size=16).digest()
+        if item.header is not self._header:
+            self._header = item.header
+            header = repr(item.header).encode("utf-8", "backslashreplace")
+            self._header_hash = hashlib.blake2b(self.prefix + header, digest_size=16)
+        hashed = self._header_hash.copy()
+        hashed.update(repr(fields).encode("utf-8", "backslashreplace"))
+        return hashed.digest()
 
     def take(self, digest: bytes) -> int | None:
         """The offer id for an unchanged item listed for the first time in this run, else None."""

@@ -52,12 +52,46 @@ RAW_MAX_CHARS = 200
 TEXT_KEY = "#text"  # the text of an XML element that also has attributes or children
 
 
-@dataclass(slots=True)
 class RawItem:
-    """One item of the feed; ``line`` is its 1-based position (CSV: physical line of the record)."""
+    """One item of the feed; ``line`` is its 1-based position (CSV: physical line of the record).
 
-    line: int
-    data: dict[str, Any]
+    A CSV record may come as its header and fields instead: ``data`` is then built when first
+    read, and an item recognised as unchanged (``procurement.feeds.known``, from the fields)
+    never builds it.
+    """
+
+    __slots__ = ("_data", "fields", "header", "line")
+
+    def __init__(
+        self,
+        line: int,
+        data: dict[str, Any] | None = None,
+        *,
+        header: tuple[str, ...] | None = None,
+        fields: list[str] | None = None,
+    ) -> None:
+        if data is None and (header is None or fields is None):
+            raise TypeError("a RawItem takes its data, or a header and fields")
+        self.line = line
+        self._data = data
+        self.header = header if data is None else None
+        self.fields = fields if data is None else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = dict(zip(self.header or (), self.fields or (), strict=False))
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawItem):
+            return NotImplemented
+        return (self.line, self.data) == (other.line, other.data)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return f"RawItem(line={self.line!r}, data={self.data!r})"
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ def csv_items_parse(
     # strict: text after a closing quote is an error we can report on its row (lenient mode
     # silently glues it to the field), and a quote still open at the end of the file is detected.
     reader = csv.reader(text, delimiter=options.delimiter, quotechar=options.quotechar, strict=True)
-    header: list[str] | None = None
+    header: tuple[str, ...] | None = None
     previous_line = 0
     try:
         while True:
@@ -59,8 +59,9 @@ def csv_items_parse(
             if not any(field.strip() for field in row):
                 continue  # blank lines and Excel's ";;;;" lines
             if header is None:
-                header = _header_clean(row, warn=warn)
-                on_header(header)
+                cleaned = _header_clean(row, warn=warn)
+                on_header(cleaned)
+                header = tuple(cleaned)  # one object for every record of the page
                 continue
             yield _record(start, row, header)
     except UnicodeDecodeError:
@@ -124,7 +125,7 @@ def _header_clean(row: list[str], *, warn: Callable[[str], None]) -> list[str]:
     return header
 
 
-def _record(line: int, row: list[str], header: list[str]) -> RawItem | ItemError:
+def _record(line: int, row: list[str], header: tuple[str, ...]) -> RawItem | ItemError:
     expected = len(header)
     if len(row) != expected and (len(row) < expected or any(f.strip() for f in row[expected:])):
         data = dict(zip(header, row, strict=False))
@@ -138,9 +139,9 @@ def _record(line: int, row: list[str], header: list[str]) -> RawItem | ItemError
             % {"count": len(row), "expected": expected},
             raw_excerpt(data),
         )
-    data = dict(zip(header, row, strict=False))
     if max(map(len, row)) <= FIELD_MAX_CHARS:
-        return RawItem(line, data)
+        return RawItem(line, header=header, fields=row)  # the dict is built when it is mapped
+    data = dict(zip(header, row, strict=False))
     for name, value in data.items():
         if len(value) > FIELD_MAX_CHARS:
             return ItemError(

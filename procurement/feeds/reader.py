@@ -365,7 +365,7 @@ def _entry_row(
     entry.line = line
     if known is None:
         return compiled.item_map(entry)
-    digest = known.digest(entry.data)
+    digest = known.digest(entry)
     item_id = known.take(digest)
     if item_id is not None:
         return SeenRow(line=line, item_id=item_id)

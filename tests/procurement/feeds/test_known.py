@@ -1,7 +1,7 @@
 """Unchanged feed items are recognised before mapping; anything that could differ is mapped."""
 
 from procurement.feeds.known import KnownItems, SeenRow, profile_fingerprint
-from procurement.feeds.mapping import MappedRow
+from procurement.feeds.mapping import MappedRow, RawItem
 from procurement.feeds.reader import ReadStats, feed_read
 from tests.support.feeds import CSV_PROFILE, csv_body, source_for
 
@@ -47,10 +47,48 @@ def test_without_known_items_every_item_is_mapped_without_a_fingerprint(feed_ser
 def test_the_fingerprint_depends_on_the_profile():
     other = {**CSV_PROFILE, "meta": "all"}
     assert profile_fingerprint(CSV_PROFILE) != profile_fingerprint(other)
-    data = {"sku": "A1", "price": "1"}
-    assert KnownItems(profile=CSV_PROFILE, offers=[]).digest(data) != KnownItems(
+    item = RawItem(2, {"sku": "A1", "price": "1"})
+    assert KnownItems(profile=CSV_PROFILE, offers=[]).digest(item) != KnownItems(
         profile=other, offers=[]
-    ).digest(data)
+    ).digest(item)
+
+
+HEADER = ("sku", "price")
+
+
+def csv_item(*fields, header=HEADER):
+    return RawItem(2, header=header, fields=list(fields))
+
+
+def test_a_csv_record_is_fingerprinted_from_its_fields_without_building_its_dict():
+    known = KnownItems(profile=CSV_PROFILE, offers=[])
+    item = csv_item("A1", "1")
+    assert known.digest(item) == known.digest(csv_item("A1", "1", header=tuple(list(HEADER))))
+    assert item._data is None  # an unchanged item is never mapped: its dict is never needed
+    assert item.data == {"sku": "A1", "price": "1"}
+
+
+def test_a_csv_fingerprint_changes_with_any_field_or_the_header():
+    known = KnownItems(profile=CSV_PROFILE, offers=[])
+    fingerprints = {
+        known.digest(item)
+        for item in (
+            csv_item("A1", "1"),
+            csv_item("A1", "2"),
+            csv_item("A1", "1", ""),  # a blank field past the header
+            csv_item("A1, 1"),  # one field holding what two held
+            csv_item("A1", "1", header=("sku", "cost")),
+            csv_item("A1", "1", header=("price", "sku")),
+        )
+    }
+    assert len(fingerprints) == 6
+    # The header hashed last changed between items; the hash followed it back.
+    assert known.digest(csv_item("A1", "1")) == known.digest(csv_item("A1", "1"))
+
+
+def test_a_record_and_a_parsed_object_with_the_same_values_never_share_a_fingerprint():
+    known = KnownItems(profile=CSV_PROFILE, offers=[])
+    assert known.digest(csv_item("A1", "1")) != known.digest(RawItem(2, {"sku": "A1", "price": "1"}))
 
 
 def test_an_item_is_taken_once_and_not_after_its_sku_was_mapped():
