@@ -488,7 +488,9 @@ def recompute_set_apply(
         batches: Iterable[tuple[list[_Decision], dict[int, int | None]]] = [(decisions, run_of)]
     else:
         cursor = connection.chunked_cursor()
-        settled, rows = sql.recompute_set_elect(cursor, facts=facts, now=rules.now, force=force_stream)
+        settled, rows = sql.recompute_set_elect(
+            cursor, facts=facts, now=rules.now, staged=staged, force=force_stream
+        )
         counters_add(total, settled)  # the offers it wrote, the products it changed, prices held
         batches = (_sql_decisions(rows=batch, rules=rules, reverted=reverted) for batch in rows)
     try:

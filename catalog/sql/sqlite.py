@@ -88,7 +88,13 @@ def recompute_set_marks_delete(cursor: Any) -> int:
 
 
 def recompute_set_elect(
-    cursor: Any, *, facts: dict[str, Any], now: datetime, force: bool = False, batch: int = 5000
+    cursor: Any,
+    *,
+    facts: dict[str, Any],
+    now: datetime,
+    staged: int,
+    force: bool = False,
+    batch: int = 5000,
 ) -> None:
     """None: on SQLite the policy elects and prices every staged product (``ELECTS_IN_SQL``)."""
     return None

@@ -222,7 +222,14 @@ def both_ways(reference, set_based) -> tuple[dict, dict]:
 
 
 @pytest.fixture
-def random_catalog(settings, request):
+def random_catalog(settings, request, monkeypatch):
+    """A random catalog after a first recompute and random changes. On PostgreSQL, even seeds read
+    the big tables product by product and odd ones join them (``_SET_READS``): each way is
+    compared with the policy on twelve catalogs."""
+    from catalog.sql import postgresql
+
+    reads = ("probed", "joined")[request.param % 2]
+    monkeypatch.setattr(postgresql, "_set_reads", lambda *, staged, catalog: reads)
     settings.GENESYS_PRICE_ROUNDING_STEP = random.Random(request.param).choice([D("0.01"), D("0.05"), D("1")])
     settings.GENESYS_PRICE_ROUNDING_MODE = random.Random(request.param).choice(["half_up", "up", "down"])
     rnd = random.Random(request.param)
@@ -263,6 +270,16 @@ def test_the_drain_does_what_the_python_policy_does(random_catalog):
     assert set_based == reference
 
 
+def test_a_set_of_a_quarter_of_the_catalog_or_more_is_joined_and_a_smaller_one_probed():
+    from catalog.sql.postgresql import _set_reads
+
+    assert _set_reads(staged=25_000, catalog=100_000) == "joined"
+    assert _set_reads(staged=100_000, catalog=100_000) == "joined"
+    assert _set_reads(staged=5_000, catalog=100_000) == "probed"
+    assert _set_reads(staged=5_000, catalog=-1) == "probed"  # never analysed: nothing known
+    assert _set_reads(staged=5_000, catalog=0) == "probed"
+
+
 @pytest.mark.postgres_only
 def test_sql_settles_the_products_the_shop_does_not_know_and_hands_the_rest_to_the_policy():
     """A first recompute of new products writes their offers and prices in SQL alone; a product
@@ -280,7 +297,9 @@ def test_sql_settles_the_products_the_shop_does_not_know_and_hands_the_rest_to_t
     with transaction.atomic():
         recompute_set_stage(product_ids=[p.pk for p in [*unknown, known]])
         cursor = connection.chunked_cursor()
-        settled, batches = dialect().recompute_set_elect(cursor, facts=recompute_facts(rules), now=rules.now)
+        settled, batches = dialect().recompute_set_elect(
+            cursor, facts=recompute_facts(rules), now=rules.now, staged=4
+        )
         rows = [row for batch in batches for row in batch]
         cursor.close()
         assert (settled.offers_created, settled.offers_updated, settled.offers_removed) == (3, 0, 0)
