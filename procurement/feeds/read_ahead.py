@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 _END = object()
 _PUT_POLL_SECONDS = 0.2
-_SWITCH_SECONDS = 0.0005
+_SWITCH_SECONDS = 0.00005
 
 
 def items_read_ahead(items: Iterable[T], *, batch: int = 1000, depth: int = 8) -> Iterator[list[T]]:
@@ -34,7 +34,10 @@ def items_read_ahead(items: Iterable[T], *, batch: int = 1000, depth: int = 8) -
     switch = sys.getswitchinterval()
     # The consumer's statements are short waits on the database: each time one returns, the
     # busy reader keeps the GIL for up to the switch interval (5 ms), which cost a chunk of 20
-    # statements a tenth of a second. Hand it back sooner while both threads run.
+    # statements a tenth of a second. Hand it back sooner while both threads run: at 0.5 ms a
+    # 100,000-row unchanged re-ingest still spent a fifth of its time so, at 50 µs it does not
+    # (1.65 -> 1.35 s; 10 % changed 2.94 -> 2.70 s). The reader only yields when the consumer
+    # asks, so a shorter interval costs it nothing measurable (20 µs gave the same).
     sys.setswitchinterval(min(switch, _SWITCH_SECONDS))
     thread.start()
     try:

@@ -79,7 +79,7 @@ def test_the_gil_switch_interval_is_short_while_reading_ahead_and_restored_after
 
     before = sys.getswitchinterval()
     seen = [sys.getswitchinterval() for _ in items_read_ahead(iter(range(3)), batch=1)]
-    assert seen and all(interval <= 0.0005 for interval in seen)
+    assert seen and all(interval <= 0.00005 for interval in seen)  # 50 µs (bench/ingest.py)
     assert sys.getswitchinterval() == before
     reader = items_read_ahead(iter(range(10)), batch=1)
     next(reader)
