@@ -184,7 +184,7 @@ WITH feeds AS (
                     ELSE i.price::numeric(1000, 40) / f.vat_divisor END * f.rate AS converted
     ) AS c
 ), ranked AS (
-    -- One sort, one pass: each product's winner row carries its partition's costs, winner
+    -- One sort, no grouping: each product's winner row carries its partition's costs, winner
     -- first (a frame over the whole partition is aggregated once, not once a row).
     SELECT o.*,
            row_number() OVER w AS place,

@@ -70,18 +70,19 @@ class RawItem:
         header: tuple[str, ...] | None = None,
         fields: list[str] | None = None,
     ) -> None:
-        if data is None and (header is None or fields is None):
+        if (data is None) is (fields is None):
             raise TypeError("a RawItem takes its data, or a header and fields")
         self.line = line
         self._data = data
-        self.header = header if data is None else None
-        self.fields = fields if data is None else None
+        self.header = header
+        self.fields = fields
 
     @property
     def data(self) -> dict[str, Any]:
-        if self._data is None:
-            self._data = dict(zip(self.header or (), self.fields or (), strict=False))
-        return self._data
+        data = self._data
+        if data is None:
+            data = self._data = dict(zip(self.header or (), self.fields or (), strict=False))
+        return data
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawItem):
