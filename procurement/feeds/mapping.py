@@ -70,7 +70,7 @@ class RawItem:
         header: tuple[str, ...] | None = None,
         fields: list[str] | None = None,
     ) -> None:
-        if (data is None) is (fields is None):
+        if (data is None) is (fields is None) or (fields is not None and header is None):
             raise TypeError("a RawItem takes its data, or a header and fields")
         self.line = line
         self._data = data
@@ -81,7 +81,7 @@ class RawItem:
     def data(self) -> dict[str, Any]:
         data = self._data
         if data is None:
-            data = self._data = dict(zip(self.header or (), self.fields or (), strict=False))
+            data = self._data = dict(zip(self.header, self.fields, strict=False))  # type: ignore[arg-type]
         return data
 
     def __eq__(self, other: object) -> bool:

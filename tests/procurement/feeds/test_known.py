@@ -1,5 +1,7 @@
 """Unchanged feed items are recognised before mapping; anything that could differ is mapped."""
 
+import pytest
+
 from procurement.feeds.known import KnownItems, SeenRow, profile_fingerprint
 from procurement.feeds.mapping import MappedRow, RawItem
 from procurement.feeds.reader import ReadStats, feed_read
@@ -84,6 +86,12 @@ def test_a_csv_fingerprint_changes_with_any_field_or_the_header():
     assert len(fingerprints) == 6
     # The header hashed last changed between items; the hash followed it back.
     assert known.digest(csv_item("A1", "1")) == known.digest(csv_item("A1", "1"))
+
+
+def test_an_item_is_its_data_or_a_header_and_fields_never_both_nor_half():
+    for wrong in ({}, {"data": {"sku": "A1"}, "header": HEADER, "fields": ["A1", "1"]}, {"fields": ["A1"]}):
+        with pytest.raises(TypeError):
+            RawItem(2, **wrong)
 
 
 def test_a_record_and_a_parsed_object_with_the_same_values_never_share_a_fingerprint():
