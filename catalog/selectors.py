@@ -30,6 +30,7 @@ from catalog.policies.landed import (
     weight_table_parse,
 )
 from catalog.policies.pricing import category_margins_inherit, margin_resolve, price_compute
+from genesys.db import PlainValues
 from procurement.models import Supplier, SupplierFeed, SupplierItem
 
 # A supplier's offer of a product (procurement's ``SupplierItem``), as the catalog names it.
@@ -155,9 +156,11 @@ def offer_candidates_by_product(
     """
     sources = sources or source_facts_get()
     if weights is None:
-        weights = dict(Product.objects.filter(id__any_of=list(product_ids)).values_list("id", "weight"))
+        weights = dict(
+            Product.objects.filter(id__any_of=PlainValues(product_ids)).values_list("id", "weight")
+        )
     rows = (
-        SupplierItem.objects.filter(product_id__any_of=product_ids, hold_reason="")
+        SupplierItem.objects.filter(product_id__any_of=PlainValues(product_ids), hold_reason="")
         .order_by()
         .values_list("product_id", "id", "supplier_id", "feed_id", "price", "stock")
     )

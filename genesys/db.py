@@ -2,7 +2,9 @@
 
 ``field__any_of=[...]`` matches a list of values with a single query parameter: ``= ANY(array)``
 on PostgreSQL, ``IN (SELECT value FROM json_each(...))`` on SQLite. A plain ``__in`` with a few
-thousand ids costs more in Django and driver parameter handling than in the database.
+thousand ids costs more in Django and driver parameter handling than in the database. Paths
+that filter by a chunk's worth of values wrap them in ``PlainValues``, which Django hands to
+the lookup without walking them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -20,6 +22,30 @@ from django.db.models import Field, ForeignObject, Lookup
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class PlainValues:
+    """Values for ``__any_of`` that Django hands to the lookup as they are.
+
+    Given a list or a tuple, Django resolves each item in case it is an expression: about
+    0.5 µs an item, 55 ms for the 100,000 offers an unchanged re-run marks seen, on an ingest's
+    main thread (measured). The lookup takes plain values only, so walking them buys nothing.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        # Kept as a sequence: a query may be compiled more than once (a count, then the rows).
+        self.values = values if isinstance(values, (list, tuple)) else list(values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        return f"PlainValues({len(self.values)} values)"
 
 
 class AnyOf(Lookup):

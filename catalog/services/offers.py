@@ -39,7 +39,7 @@ from catalog.services.update_stream import StreamChange, stream_changes_enqueue
 from catalog.sql import dialect
 from catalog.sql.tables import RECOMPUTE_SET
 from genesys.counters import counters_add
-from genesys.db import bulk_update, bulk_upsert, transaction_mutex
+from genesys.db import PlainValues, bulk_update, bulk_upsert, transaction_mutex
 
 CHUNK_SIZE = 5000  # the reference path and the flag changes
 SET_CHUNK_SIZE = 100_000  # the set path: one statement elects a chunk, only changes come back
@@ -159,7 +159,7 @@ def recompute_chunk_lock(
     offer, which is the state the shop was last told about.
     """
     recompute_mutex_take()
-    queryset = Product.objects.filter(id__any_of=ids).order_by("id")
+    queryset = Product.objects.filter(id__any_of=PlainValues(ids)).order_by("id")
     if condition is not None:
         queryset = queryset.filter(condition)
     products: dict[int, dict] = {}
@@ -192,7 +192,7 @@ def product_shop_payloads(*, product_ids: Iterable[int]) -> dict[int, dict]:
     between would be overwritten by this older state.
     """
     rows = (
-        Product.objects.filter(id__any_of=list(product_ids))
+        Product.objects.filter(id__any_of=PlainValues(product_ids))
         .order_by()
         .values(*_PRODUCT_FIELDS, *_OFFER_FIELDS)
     )
@@ -587,7 +587,7 @@ class _Guard:
         self.run_of = run_of
         self.open: dict[int, dict] = {}  # product -> its pending proposal or unsent approval
         for row in (
-            PriceApproval.objects.filter(product_id__any_of=product_ids)
+            PriceApproval.objects.filter(product_id__any_of=PlainValues(product_ids))
             .filter(Q(status=Status.PENDING) | Q(status=Status.APPROVED, applied_at__isnull=True))
             .order_by("id")
             .values("id", "product_id", "status", "new_price", "supplier_item_id")

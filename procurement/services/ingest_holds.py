@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from catalog.conf import identity_thresholds, outlier_factor, outlier_release_tolerance
 from catalog.policies.identity import IdentityRow, identity_conflicts, identity_signature, price_outlier
-from genesys.db import bulk_update
+from genesys.db import PlainValues, bulk_update
 from procurement.models import IdentityConflict, SupplierItem
 from procurement.sql import STAGE_TABLE
 
@@ -67,7 +67,8 @@ def holds_apply(*, writer: IngestWriter, skus: Sequence[str], outcome: ChunkOutc
     conflicted, released = _identity_check(writer=writer, members=members, outcome=outcome)
     others = _other_costs(writer=writer, product_ids=product_ids)
     # Written offers another supplier competes with, and held outliers that may have no rival left.
-    where = Q(sku__any_of=skus) & (Q(product_id__any_of=list(others)) | Q(hold_reason=Hold.PRICE_OUTLIER))
+    rivals = Q(product_id__any_of=list(others)) | Q(hold_reason=Hold.PRICE_OUTLIER)
+    where = Q(sku__any_of=PlainValues(skus)) & rivals
     candidates = [
         replace(member, hold_reason=Hold.NONE) if member.item_id in released else member
         for group in _members_load(feed_id=feed_id, where=where).values()

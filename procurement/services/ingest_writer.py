@@ -35,7 +35,7 @@ from catalog.services.products import (
     category_key,
     products_merge_staged,
 )
-from genesys.db import bulk_update
+from genesys.db import PlainValues, bulk_update
 from genesys.failpoints import failpoint
 from procurement import sql
 from procurement.feeds.known import SeenRow
@@ -116,12 +116,14 @@ class IngestWriter:
         )
         if sorted_rows.seen_ids:
             # Seen first, so that a later line of the same SKU in this chunk counts as a duplicate.
-            SupplierItem.objects.filter(id__any_of=sorted_rows.seen_ids).update(last_seen_run=self.run)
+            SupplierItem.objects.filter(id__any_of=PlainValues(sorted_rows.seen_ids)).update(
+                last_seen_run=self.run
+            )
         seen_before = len(sorted_rows.seen_ids)
         self._rows_sort(mapped, sorted_rows, outcome)
         outcome.offers_unchanged += len(sorted_rows.seen_ids)
         if len(sorted_rows.seen_ids) > seen_before:
-            SupplierItem.objects.filter(id__any_of=sorted_rows.seen_ids[seen_before:]).update(
+            SupplierItem.objects.filter(id__any_of=PlainValues(sorted_rows.seen_ids[seen_before:])).update(
                 last_seen_run=self.run
             )
         self._fingerprints_update(sorted_rows.fingerprints)
@@ -152,7 +154,7 @@ class IngestWriter:
 
     def _stored_offers(self, skus: list[str]) -> dict[str, StoredOffer]:
         rows = (
-            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=skus)
+            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=PlainValues(skus))
             .order_by()
             .values_list(
                 "sku", "id", "product_id", "price", "stock", "row_hash", "last_seen_run_id", "raw_hash"
@@ -181,7 +183,9 @@ class IngestWriter:
         if not item_ids:
             return set()
         in_stock = (
-            SupplierItem.objects.filter(id__any_of=item_ids, stock__gt=0).order_by().values("product_id")
+            SupplierItem.objects.filter(id__any_of=PlainValues(item_ids), stock__gt=0)
+            .order_by()
+            .values("product_id")
         )
         return set(
             Product.objects.filter(is_eol=True, id__in=Subquery(in_stock)).values_list("id", flat=True)
@@ -337,7 +341,7 @@ class IngestWriter:
         price and stock rather than being zeroed as missing. One statement, in the caller's
         transaction; returns how many offers it marked."""
         return (
-            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=list(set(skus)))
+            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=PlainValues(set(skus)))
             .exclude(last_seen_run_id=self.run.pk)
             .update(last_seen_run=self.run)
         )

@@ -100,6 +100,29 @@ def test_any_of_matches_every_value_exactly_whatever_its_characters():
     assert not SupplierItem.objects.filter(sku__any_of=["null", "back\\\\slash", "a"]).exists()
 
 
+@pytest.mark.django_db
+def test_plain_values_reach_the_lookup_as_they_are_and_match_what_a_list_matches():
+    """Django walks a list's items one by one in case one is an expression; wrapped, the values
+    reach the lookup untouched, and a query compiled twice (a count, then the rows) sees them all."""
+    from genesys.db import PlainValues
+    from procurement.models import SupplierItem
+    from tests.factories import SupplierFeedFactory, SupplierItemFactory
+
+    feed = SupplierFeedFactory()
+    for sku in AWKWARD_VALUES:
+        SupplierItemFactory(feed=feed, supplier=feed.supplier, sku=sku)
+    wrapped = PlainValues(sku for sku in AWKWARD_VALUES[:5])  # a generator, kept as a list
+    query = SupplierItem.objects.filter(sku__any_of=wrapped)
+    assert query.query.where.children[0].rhs is wrapped
+    assert query.count() == 5
+    assert sorted(query.values_list("sku", flat=True)) == sorted(
+        SupplierItem.objects.filter(sku__any_of=AWKWARD_VALUES[:5]).values_list("sku", flat=True)
+    )
+    ids = list(SupplierItem.objects.values_list("id", flat=True))
+    assert SupplierItem.objects.filter(id__any_of=PlainValues(set(ids))).count() == len(ids)
+    assert not SupplierItem.objects.filter(id__any_of=PlainValues([])).exists()
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_a_pg_array_literal_round_trips_text_numbers_and_nulls():
