@@ -263,17 +263,23 @@ def _updates_of(table):
         return cursor.fetchone()
 
 
+def _full_rows(count):
+    """Rows with every column filled and a long name, so that offers and products take their
+    real width on a page."""
+    return [
+        row(f"SKU-{n:06d}", "129.90", 3, gtin=_gtin14(n), pn=f"PN-{n:06d}",
+            name=f"Máquina de lavar roupa 8 kg 1400 rpm, classe A, modelo {n:06d}")
+        for n in range(count)
+    ]  # fmt: skip
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_the_first_re_run_marks_every_offer_seen_in_place():
     """Every run rewrites every offer (seen): a page must hold a second version of each of its
     rows, or a third of those updates move the row and add an entry to each of its indexes."""
     feed = SupplierFeedFactory()
-    rows = [
-        row(f"SKU-{n:06d}", "129.90", 3, gtin=_gtin14(n), pn=f"PN-{n:06d}",
-            name=f"Máquina de lavar roupa 8 kg 1400 rpm, classe A, modelo {n:06d}")
-        for n in range(3000)
-    ]  # fmt: skip
+    rows = _full_rows(3000)
     chunk(IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now()), *rows)
     before = _updates_of(SupplierItem._meta.db_table)
     outcome = chunk(IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now()), *rows)
@@ -291,11 +297,7 @@ def test_a_first_ingest_prices_its_new_products_in_place():
     from catalog.services.dirty import dirty_products_drain
 
     feed = SupplierFeedFactory()
-    rows = [
-        row(f"SKU-{n:06d}", "129.90", 3, gtin=_gtin14(n), pn=f"PN-{n:06d}",
-            name=f"Máquina de lavar roupa 8 kg 1400 rpm, classe A, modelo {n:06d}")
-        for n in range(3000)
-    ]  # fmt: skip
+    rows = _full_rows(3000)
     written = chunk(IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now()), *rows)
     assert written.products_created == len(rows)
     before = _updates_of(Product._meta.db_table)
