@@ -67,7 +67,7 @@ def holds_apply(*, writer: IngestWriter, skus: Sequence[str], outcome: ChunkOutc
     conflicted, released = _identity_check(writer=writer, members=members, outcome=outcome)
     others = _other_costs(writer=writer, product_ids=product_ids)
     # Written offers another supplier competes with, and held outliers that may have no rival left.
-    rivals = Q(product_id__any_of=list(others)) | Q(hold_reason=Hold.PRICE_OUTLIER)
+    rivals = Q(product_id__any_of=PlainValues(others)) | Q(hold_reason=Hold.PRICE_OUTLIER)
     where = Q(sku__any_of=PlainValues(skus)) & rivals
     candidates = [
         replace(member, hold_reason=Hold.NONE) if member.item_id in released else member
