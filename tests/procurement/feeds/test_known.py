@@ -1,5 +1,7 @@
 """Unchanged feed items are recognised before mapping; anything that could differ is mapped."""
 
+import random
+
 import pytest
 
 from procurement.feeds.known import KnownItems, SeenRow, profile_fingerprint
@@ -118,3 +120,17 @@ def test_known_items_in_any_order_are_found_and_a_shared_fingerprint_is_taken_on
     assert sorted([known.take(bytes.fromhex(shared)), known.take(bytes.fromhex(shared))]) == [2, 4]
     assert known.take(bytes.fromhex(shared)) is None and len(known) == 0
     assert known.take(bytes.fromhex("ab" * 16)) is None
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 500])
+def test_every_known_offer_is_found_once_whatever_bucket_it_falls_in(count):
+    rnd = random.Random(count)
+    fingerprints = [rnd.getrandbits(128) for _ in range(count)]
+    if count > 2:  # the edges of the space, and first halves shared in full or in their top bits
+        fingerprints[:3] = [0, 2**128 - 1, 5]
+        fingerprints += [6, (2**64 - 1) << 64, ((2**64 - 1) << 64) | 1]
+    offers = [(f"{f:032x}", n, f"S{n}") for n, f in enumerate(fingerprints)]
+    known = KnownItems(profile=CSV_PROFILE, offers=offers[::-1])
+    assert [known.take(f.to_bytes(16, "big")) for f in fingerprints] == list(range(len(fingerprints)))
+    assert len(known) == 0
+    assert known.take((7).to_bytes(16, "big")) is None
