@@ -110,9 +110,11 @@ class KnownItems:
         """The item's fingerprint: its fields as parsed, under this profile and mapping code.
 
         A CSV record is read from its header and fields (the page's header is hashed once), so
-        an unchanged one never builds its dict; anything else from its data. Both texts are
-        Python literals, a tuple and a list against a dict: no item of one kind can give the
-        text of another.
+        an unchanged one never builds its dict. Its text is the header's literal (a tuple, which
+        ends where it ends), a marker, then the fields joined by NUL, or their list's literal
+        when a field holds a NUL itself (the marker tells the two apart). Anything else is its
+        data's literal, a dict, opening with a brace where a header opens with a parenthesis: no
+        item of one kind can give the text of another.
         """
         fields = item.fields
         if fields is None:
@@ -123,7 +125,11 @@ class KnownItems:
             header = repr(item.header).encode("utf-8", "backslashreplace")
             self._header_hash = hashlib.blake2b(self.prefix + header, digest_size=16)
         hashed = self._header_hash.copy()
-        hashed.update(repr(fields).encode("utf-8", "backslashreplace"))
+        joined = "\x00".join(fields)
+        if joined.count("\x00") == len(fields) - 1:  # a join is 0.4 µs, a literal 2.5
+            hashed.update(b"J" + joined.encode("utf-8", "surrogatepass"))
+        else:
+            hashed.update(b"R" + repr(fields).encode("utf-8", "backslashreplace"))
         return hashed.digest()
 
     def take(self, digest: bytes) -> int | None:

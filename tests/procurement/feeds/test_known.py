@@ -83,9 +83,15 @@ def test_a_csv_fingerprint_changes_with_any_field_or_the_header():
             csv_item("A1, 1"),  # one field holding what two held
             csv_item("A1", "1", header=("sku", "cost")),
             csv_item("A1", "1", header=("price", "sku")),
+            csv_item("A1\x001"),  # a NUL inside a field is not a separator
+            csv_item("A1\x00", "1"),
+            csv_item("A1", "\x001"),
+            csv_item("A1", "1\x00"),
+            csv_item(),
+            csv_item(""),
         )
     }
-    assert len(fingerprints) == 6
+    assert len(fingerprints) == 12
     # The header hashed last changed between items; the hash followed it back.
     assert known.digest(csv_item("A1", "1")) == known.digest(csv_item("A1", "1"))
 
