@@ -31,9 +31,13 @@ if TYPE_CHECKING:
 KNOWN_ITEMS_MAX = 2_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeenRow:
-    """An item identical to the one that last wrote offer ``item_id``: nothing to map or write."""
+    """An item identical to the one that last wrote offer ``item_id``: nothing to map or write.
+
+    Not frozen: one is built for every unchanged item, and a frozen dataclass's ``__init__``
+    costs 1.1 µs where this one costs 0.46. Nothing changes one after it is built.
+    """
 
     line: int
     item_id: int

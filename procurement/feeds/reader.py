@@ -343,11 +343,12 @@ def _page_rows(
         if stats.body_bytes and not items % BODY_POSITION_EVERY:
             stats.body_bytes_read = file.tell()  # how far into a body of known size (progress)
         last_line = entry.line
-        probe.observe(entry)
+        if probe.probe is not None:  # JSON and XML, on their first items only
+            probe.observe(entry)
         row = _entry_row(entry, line=entry.line + line_offset, compiled=compiled, known=known)
         stats.parse_seconds += time.perf_counter() - clock
         yield row
-        if _rows_enough(stats=stats, max_rows=max_rows):
+        if max_rows is not None and stats.rows_read >= max_rows:  # _rows_enough, inline: every row
             return None
         clock = time.perf_counter()
     stats.parse_seconds += time.perf_counter() - clock
