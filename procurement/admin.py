@@ -44,7 +44,7 @@ from procurement.services.scheduling import supplier_ingest_now, supplier_ingest
 from procurement.services.suppliers import feed_save, supplier_save
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 
 class _SupplierCounts(TypedDict):
@@ -456,6 +456,23 @@ class FeedRunAdmin(ReadOnlyAdmin):
         return pretty_json(obj.rejected_rows[:50])
 
 
+class ListedFilter(admin.SimpleListFilter):
+    """Whether the feed still lists the offer (``missing_since``)."""
+
+    title = _("listed by the feed")
+    parameter_name = "listed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("yes", _("Listed")), ("no", _("Missing from the feed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SupplierItem]) -> QuerySet[SupplierItem]:
+        if self.value() == "yes":
+            return queryset.filter(missing_since__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(missing_since__isnull=False)
+        return queryset
+
+
 @admin.register(SupplierItem)
 class SupplierItemAdmin(ReadOnlyAdmin):
     list_display = [
@@ -466,12 +483,13 @@ class SupplierItemAdmin(ReadOnlyAdmin):
         "price",
         "stock",
         "hold_reason",
-        "last_seen_run",
+        "missing_since",
+        "last_read_run",
         "updated_at",
     ]
-    list_filter = ["hold_reason", "supplier", "feed"]
+    list_filter = ["hold_reason", ListedFilter, "supplier", "feed"]
     ordering = ["-id"]
-    list_select_related = ["supplier", "feed", "product", "last_seen_run"]
+    list_select_related = ["supplier", "feed", "product", "last_read_run"]
     search_fields = ["=sku", "gtin_raw", "partnumber_raw", "name_raw", "product__name"]
     readonly_fields = ["landed_cost"]
 

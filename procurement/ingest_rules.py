@@ -52,7 +52,7 @@ class StoredOffer:
     price: Decimal
     stock: int
     row_hash: str
-    last_seen_run_id: int | None
+    last_read_run_id: int | None
     raw_hash: str = ""
 
 

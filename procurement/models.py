@@ -552,17 +552,29 @@ class SupplierItem(models.Model):
     )
     price = money_field(_("cost price"))
     stock = models.IntegerField(_("stock"))
-    # Informational, and rewritten for every offer on every run: no index and no constraint, so
-    # that marking offers as seen is a cheap in-place (HOT) update. A pruned run leaves the id.
-    last_seen_run = models.ForeignKey(
+    # The writer's mark: the last run that read this offer's row in full (wrote it, mapped it to
+    # find it unchanged, or kept it when its row was rejected). An item recognised unchanged by
+    # its fingerprint is not rewritten, so that an unchanged run writes no offer at all: this is
+    # not when the feed last listed the offer (that is ``missing_since``). No index and no
+    # constraint, so that setting it is a cheap in-place (HOT) update; a pruned run leaves the id.
+    last_read_run = models.ForeignKey(
         FeedRun,
-        verbose_name=_("last seen in run"),
+        verbose_name=_("last read in full in run"),
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         db_index=False,
         related_name="+",
+    )
+    missing_since = models.DateTimeField(
+        _("missing from the feed since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when a run that read the whole feed no longer listed this offer (its stock then "
+            "went to 0); cleared when the feed lists it again."
+        ),
     )
     row_hash = models.CharField(
         _("row fingerprint"),

@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,17 +68,32 @@ def sku_key(sku: str) -> int:
     return hash(sku)
 
 
+# The state of each known offer in a run, one byte each.
+_UNLISTED = 0  # not listed yet
+_SEEN = 1  # listed unchanged: handed on as a SeenRow, nothing written
+_MAPPED = 2  # listed unchanged, but mapped (its SKU was mapped earlier in the run): written
+_NOT_SEEN_MASK = bytes(0 if state == _SEEN else 1 for state in range(256))
+
+
 class KnownItems:
-    """The fingerprints of a feed's offers, consumed as the run lists them.
+    """The fingerprints of a feed's offers, consumed as the run lists them; also the run's record
+    of which of the feed's offers it listed without writing them.
 
     Packed in sorted arrays (each fingerprint as two 64-bit halves, the offer id, the SKU key)
     and found through buckets of their first bits: 37 bytes an offer with the buckets, 37 MB for
     a million, where a dict of them took 130. The loader reads the offers in fingerprint order;
     other input is sorted here once. Only the SKUs the run maps are remembered besides (the
     changed and new items).
+
+    An unchanged item is not written (no offer row is rewritten to say it was seen), so the
+    missing-offer step asks ``unlisted_ids`` which of the offers the run started with it did not
+    hand on as seen: the ``others`` (offers without a fingerprint to match, or missing) and the
+    known offers no line took. Those the run wrote are told apart by the writer's own mark.
     """
 
-    def __init__(self, *, profile: dict[str, Any], offers: Iterable[tuple[str, int, str]]) -> None:
+    def __init__(
+        self, *, profile: dict[str, Any], offers: Iterable[tuple[str, int, str]], others: Iterable[int] = ()
+    ) -> None:
         self.prefix = profile_fingerprint(profile)
         self._high, self._low = array("Q"), array("Q")
         self._ids, self._sku_keys = array("q"), array("q")
@@ -95,7 +110,8 @@ class KnownItems:
         if not ordered:
             self._sort()
         self._shift, self._starts = _buckets(self._high)
-        self._taken = bytearray(len(self._ids))
+        self._taken = bytearray(len(self._ids))  # _UNLISTED, _SEEN or _MAPPED per offer
+        self._others = array("q", others)
         self._left = len(self._ids)
         self._skus_listed: set[int] = set()
         self._header: tuple[str, ...] | None = None  # the CSV header last hashed, and its hash
@@ -144,14 +160,37 @@ class KnownItems:
         highs = self._high
         while at < end:
             if highs[at] == high and self._low[at] == low and not self._taken[at]:
-                self._taken[at] = 1
                 self._left -= 1
                 if self._sku_keys[at] in self._skus_listed:
+                    self._taken[at] = _MAPPED  # one assignment: the writer's thread reads it
                     return None  # the SKU was mapped earlier in this run: map this line too, the last wins
                 # No need to remember a taken SKU: its entry is used, so any later line of it is mapped.
+                self._taken[at] = _SEEN
                 return self._ids[at]
             at += 1
         return None
+
+    def seen(self, *, item_id: int, raw_hash: str) -> bool:
+        """Whether this run already handed offer ``item_id`` on as seen, found by the fingerprint
+        it had when the run began (an offer seen is not written, so it still has it)."""
+        if len(raw_hash) != 32:
+            return False
+        try:
+            high, low = _HALVES.unpack_from(bytes.fromhex(raw_hash))
+        except ValueError:
+            return False
+        bucket = high >> self._shift
+        for at in range(self._starts[bucket], self._starts[bucket + 1]):
+            if self._ids[at] == item_id:
+                return self._taken[at] == _SEEN and self._high[at] == high and self._low[at] == low
+        return False
+
+    def unlisted_ids(self) -> array:
+        """The offers the run began with that it did not hand on as seen, in id order: the
+        missing-offer step's candidates. Those among them the run listed carry its mark (an
+        offer taken but mapped, too: whatever became of its line, the mark decides)."""
+        not_seen = self._taken.translate(_NOT_SEEN_MASK)  # 1 where not _SEEN, in C
+        return array("q", sorted([*self._others, *compress(self._ids, not_seen)]))
 
     def listed(self, sku: str) -> None:
         """Note a SKU the run mapped, so that a later unchanged line of it is mapped too."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -165,8 +166,8 @@ def feed_ingest(
         if mapper is None:
             raise FeedReadError(_("The feed has no active mapper profile."), phase="parse")
         _currency_check(feed=feed)
-        writer = IngestWriter(feed=feed, run=run, now=timezone.now())
         known = known_items_load(feed=feed, profile=mapper.profile)
+        writer = IngestWriter(feed=feed, run=run, now=timezone.now(), known=known)
         rows = read(source=FeedSource.from_feed(feed), profile=mapper.profile, stats=stats, known=known)
         outer = transaction.atomic() if dry_run else contextlib.nullcontext()
         with outer:
@@ -274,14 +275,21 @@ def supplier_ingest(
 
 
 def known_items_load(*, feed: SupplierFeed, profile: dict[str, Any]) -> KnownItems | None:
-    """The source fingerprints of the feed's offers, so unchanged items skip mapping (None when
-    the feed is too big to hold them in memory: every item is then mapped)."""
-    offers = SupplierItem.objects.filter(feed=feed).exclude(raw_hash="").order_by()
+    """The feed's offers as the run begins: the source fingerprints of those an unchanged item
+    can match (it skips mapping and writing), and the ids of the others (no fingerprint, or
+    missing), for the missing-offer step. None when the feed is too big to hold them in memory:
+    every item is then mapped and written, and the step asks the database."""
+    offers = SupplierItem.objects.filter(feed=feed).order_by()
     if offers.count() > KNOWN_ITEMS_MAX:
         return None
+    matchable = Q(missing_since__isnull=True) & ~Q(raw_hash="")
     return KnownItems(
         profile=profile,
-        offers=offers.order_by("raw_hash").values_list("raw_hash", "id", "sku").iterator(chunk_size=20_000),
+        offers=offers.filter(matchable)
+        .order_by("raw_hash")
+        .values_list("raw_hash", "id", "sku")
+        .iterator(chunk_size=20_000),
+        others=offers.exclude(matchable).values_list("id", flat=True).iterator(chunk_size=20_000),
     )
 
 

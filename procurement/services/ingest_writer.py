@@ -2,8 +2,10 @@
 
 Per chunk, a fixed number of statements whatever the chunk size, in named stages:
 
-1. ``_rows_sort``: seen items (``SeenRow``, recognised before mapping) and rows unchanged since
-   the offer was written (same fingerprint) cost only the "seen" update; the rest are written.
+1. ``_rows_sort``: seen items (``SeenRow``, recognised before mapping) cost no write at all (the
+   run's ``KnownItems`` remembers them for the missing-offer step); rows mapped but unchanged
+   since the offer was written (same row fingerprint) only get the run's mark; the rest are
+   written.
 2. ``_staged``: each row once, as one staging row: the offer, and what it says about its product
    (with brand and category ids, found or created here).
 3. ``_merge``: the staging rows are copied once (procurement.sql) and merged in SQL: their
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -38,7 +40,7 @@ from catalog.services.products import (
 from genesys.db import PlainValues, bulk_update
 from genesys.failpoints import failpoint
 from procurement import sql
-from procurement.feeds.known import SeenRow
+from procurement.feeds.known import KnownItems, SeenRow
 from procurement.feeds.mapping import MappedRow
 from procurement.ingest_rules import StoredOffer, offer_change_kind, rows_last_wins
 from procurement.models import FeedRun, IdentityRule, SupplierFeed, SupplierItem
@@ -84,7 +86,7 @@ class ChunkOutcome:
 class _Sorted:
     """A chunk's rows by what they cost: only "seen", a new fingerprint, or a write."""
 
-    seen_ids: list[int] = field(default_factory=list)  # offers seen again as they were
+    seen_ids: list[int] = field(default_factory=list)  # SeenRows' offers, then rows mapped unchanged
     fingerprints: list[tuple[int, str]] = field(default_factory=list)  # (offer id, new fingerprint)
     to_write: list[MappedRow] = field(default_factory=list)
 
@@ -93,10 +95,13 @@ class IngestWriter:
     """Writes chunks of one feed run: offers, events and attributes; remembers brands and
     categories across chunks."""
 
-    def __init__(self, *, feed: SupplierFeed, run: FeedRun, now: datetime) -> None:
+    def __init__(
+        self, *, feed: SupplierFeed, run: FeedRun, now: datetime, known: KnownItems | None = None
+    ) -> None:
         self.feed = feed
         self.run = run
         self.now = now
+        self.known = known  # the feed's offers as the run began, and those it has seen since
         self.brands: dict[str, int] = {}  # normalised name -> id
         self.categories: dict[tuple[str, ...], int] = {}  # normalised path -> id
         self._rules: dict[tuple, tuple[int, str, str]] | None = None  # split rules, read once
@@ -114,17 +119,13 @@ class IngestWriter:
             duplicates=len(duplicates),
             duplicate_skus=list(dict.fromkeys(duplicates))[:DUPLICATE_SKUS_KEPT],
         )
-        if sorted_rows.seen_ids:
-            # Seen first, so that a later line of the same SKU in this chunk counts as a duplicate.
-            SupplierItem.objects.filter(id__any_of=PlainValues(sorted_rows.seen_ids)).update(
-                last_seen_run=self.run
-            )
+        # Seen items are not written: ``self.known`` took them, and tells the missing-offer step.
         seen_before = len(sorted_rows.seen_ids)
         self._rows_sort(mapped, sorted_rows, outcome)
         outcome.offers_unchanged += len(sorted_rows.seen_ids)
         if len(sorted_rows.seen_ids) > seen_before:
             SupplierItem.objects.filter(id__any_of=PlainValues(sorted_rows.seen_ids[seen_before:])).update(
-                last_seen_run=self.run
+                last_read_run=self.run, missing_since=None
             )
         self._fingerprints_update(sorted_rows.fingerprints)
         if sorted_rows.to_write:
@@ -143,7 +144,7 @@ class IngestWriter:
         stored = self._stored_offers([row.sku for row in mapped])
         for row in mapped:
             offer = stored.get(row.sku)
-            if offer is not None and offer.last_seen_run_id == self.run.pk:
+            if offer is not None and self._listed_before(offer):
                 outcome.duplicate_add(row.sku)  # listed earlier in this run: the later line wins
             if offer is not None and offer_change_kind(stored=offer, row_hash=row.row_hash) == "unchanged":
                 into.seen_ids.append(offer.item_id)
@@ -152,12 +153,19 @@ class IngestWriter:
             else:
                 into.to_write.append(row)
 
+    def _listed_before(self, offer: StoredOffer) -> bool:
+        """Whether an earlier line of this run listed the offer: it was read in full (the run's
+        mark), or handed on unchanged (the known items say so; nothing was written)."""
+        if offer.last_read_run_id == self.run.pk:
+            return True
+        return self.known is not None and self.known.seen(item_id=offer.item_id, raw_hash=offer.raw_hash)
+
     def _stored_offers(self, skus: list[str]) -> dict[str, StoredOffer]:
         rows = (
             SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=PlainValues(skus))
             .order_by()
             .values_list(
-                "sku", "id", "product_id", "price", "stock", "row_hash", "last_seen_run_id", "raw_hash"
+                "sku", "id", "product_id", "price", "stock", "row_hash", "last_read_run_id", "raw_hash"
             )
         )
         return {
@@ -336,47 +344,76 @@ class IngestWriter:
     # -- offers the run did not see --------------------------------------------------------------
 
     def rejected_seen(self, *, skus: Sequence[str]) -> int:
-        """Mark as seen the offers whose row was rejected (a bad price or stock, no identity...)
+        """Mark as read the offers whose row was rejected (a bad price or stock, no identity...)
         but whose SKU could be read: the supplier still lists them, so they keep their last known
-        price and stock rather than being zeroed as missing. One statement, in the caller's
-        transaction; returns how many offers it marked."""
-        return (
-            SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=PlainValues(set(skus)))
-            .exclude(last_seen_run_id=self.run.pk)
-            .update(last_seen_run=self.run)
+        price and stock rather than being zeroed as missing. In the caller's transaction; returns
+        how many offers it marked (not those an earlier line of the run already listed)."""
+        listed = SupplierItem.objects.filter(feed_id=self.feed.pk, sku__any_of=PlainValues(set(skus)))
+        unread = listed.exclude(last_read_run_id=self.run.pk)
+        ids = [
+            item_id
+            for item_id, raw_hash in unread.values_list("id", "raw_hash")
+            if self.known is None or not self.known.seen(item_id=item_id, raw_hash=raw_hash)
+        ]
+        if not ids:
+            return 0
+        return SupplierItem.objects.filter(id__any_of=PlainValues(ids)).update(
+            last_read_run=self.run, missing_since=None
         )
 
     def unseen_zero(self, *, batch: int = 5000) -> tuple[int, int]:
-        """Set offers of this feed missing from the run to stock 0, with ``feed_missing`` events.
+        """Set offers of this feed missing from the run to stock 0, with ``feed_missing`` events,
+        and note since when each missing offer is missing.
 
         Returns (offers zeroed, offers missing that were already at 0); each batch marks its
         products for the catalog step in its own transaction.
-        ``last_seen_run`` keeps pointing at the last run that listed the offer.
         """
-        missing = SupplierItem.objects.filter(feed_id=self.feed.pk).exclude(last_seen_run_id=self.run.pk)
-        already_zero = missing.filter(stock=0).count()
-        zeroed = 0
-        while True:
-            chunk = list(
-                missing.filter(stock__gt=0)
-                .order_by("id")
-                .values_list("id", "product_id", "price", "stock")[:batch]
-            )
-            if not chunk:
-                break
+        zeroed = already_zero = 0
+        for ids in self._unlisted_batches(batch=batch):
             with transaction.atomic():
-                # The fingerprints go too: the offer no longer says what its last row said, so
-                # that row listed again is a change (stock back), not an unchanged repeat.
-                SupplierItem.objects.filter(id__any_of=[c[0] for c in chunk], stock__gt=0).update(
-                    stock=0, row_hash="", raw_hash="", updated_at=self.now
-                )
-                product_events_insert(
-                    events=[
-                        self._event(Reason.FEED_MISSING, pid, item_id, price, price, stock, 0)
-                        for item_id, pid, price, stock in chunk
-                    ]
-                )
-                products_mark_dirty(product_ids=(c[1] for c in chunk), run_id=self.run.pk)
+                batch_zeroed, batch_at_zero = self._unlisted_settle(ids)
             failpoint("ingest.unseen_batch_committed")
-            zeroed += len(chunk)
+            zeroed += batch_zeroed
+            already_zero += batch_at_zero
         return zeroed, already_zero
+
+    def _unlisted_batches(self, *, batch: int) -> Iterator[Sequence[int]]:
+        """Ids of offers that may be missing, a batch at a time: those the run began with and did
+        not hand on as seen (its known items), else every offer without the run's mark."""
+        if self.known is not None:
+            unlisted = self.known.unlisted_ids()
+            for at in range(0, len(unlisted), batch):
+                yield unlisted[at : at + batch]
+            return
+        unread = SupplierItem.objects.filter(feed_id=self.feed.pk).exclude(last_read_run_id=self.run.pk)
+        after = 0
+        while ids := list(unread.filter(id__gt=after).order_by("id").values_list("id", flat=True)[:batch]):
+            yield ids
+            after = ids[-1]
+
+    def _unlisted_settle(self, ids: Sequence[int]) -> tuple[int, int]:
+        """Zero the missing offers among ``ids`` (those without the run's mark) that still have
+        stock, and date the others' absence; returns (zeroed, already at 0)."""
+        missing = list(
+            SupplierItem.objects.filter(id__any_of=PlainValues(list(ids)), feed_id=self.feed.pk)
+            .exclude(last_read_run_id=self.run.pk)
+            .values_list("id", "product_id", "price", "stock", "missing_since")
+        )
+        in_stock = [(item_id, pid, price, stock) for item_id, pid, price, stock, _ in missing if stock > 0]
+        if in_stock:
+            # The fingerprints go too: the offer no longer says what its last row said, so
+            # that row listed again is a change (stock back), not an unchanged repeat.
+            SupplierItem.objects.filter(id__any_of=PlainValues([c[0] for c in in_stock]), stock__gt=0).update(
+                stock=0, row_hash="", raw_hash="", missing_since=self.now, updated_at=self.now
+            )
+            product_events_insert(
+                events=[
+                    self._event(Reason.FEED_MISSING, pid, item_id, price, price, stock, 0)
+                    for item_id, pid, price, stock in in_stock
+                ]
+            )
+            products_mark_dirty(product_ids=(c[1] for c in in_stock), run_id=self.run.pk)
+        undated = [item_id for item_id, _, _, stock, since in missing if stock == 0 and since is None]
+        if undated:
+            SupplierItem.objects.filter(id__any_of=PlainValues(undated)).update(missing_since=self.now)
+        return len(in_stock), len(missing) - len(in_stock)

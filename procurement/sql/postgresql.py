@@ -30,9 +30,9 @@ WITH old AS (
 ), up AS (
     INSERT INTO {TABLES["items"]} (
         feed_id, supplier_id, product_id, sku, gtin_raw, partnumber_raw, name_raw, brand_raw,
-        price, stock, last_seen_run_id, row_hash, raw_hash, created_at, updated_at)
+        price, stock, last_read_run_id, missing_since, row_hash, raw_hash, created_at, updated_at)
     SELECT %(feed)s, %(supplier)s, s.product_id, s.sku, s.gtin_raw, s.partnumber_raw, s.name_raw,
-        s.brand_raw, s.price, s.stock, %(run)s, s.row_hash, s.raw_hash, %(now)s, %(now)s
+        s.brand_raw, s.price, s.stock, %(run)s, NULL, s.row_hash, s.raw_hash, %(now)s, %(now)s
     FROM {TABLES["stage"]} s ORDER BY s.pos
     ON CONFLICT (feed_id, sku) DO UPDATE SET {_UPDATE}
     RETURNING id, sku, product_id, price, stock

@@ -41,7 +41,8 @@ OFFER_UPDATED = (
     "brand_raw",
     "price",
     "stock",
-    "last_seen_run_id",
+    "last_read_run_id",
+    "missing_since",  # NULL: a row the feed lists again
     "row_hash",
     "raw_hash",
     "updated_at",

@@ -27,9 +27,9 @@ FROM {TABLES["stage"]} s JOIN {TABLES["items"]} i ON i.feed_id = %s AND i.sku = 
 _UPSERT = f"""
 INSERT INTO {TABLES["items"]} (
     feed_id, supplier_id, product_id, sku, gtin_raw, partnumber_raw, name_raw, brand_raw,
-    price, stock, last_seen_run_id, row_hash, raw_hash, created_at, updated_at)
+    price, stock, last_read_run_id, missing_since, row_hash, raw_hash, created_at, updated_at)
 SELECT %s, %s, s.product_id, s.sku, s.gtin_raw, s.partnumber_raw, s.name_raw, s.brand_raw,
-    s.price, s.stock, %s, s.row_hash, s.raw_hash, %s, %s
+    s.price, s.stock, %s, NULL, s.row_hash, s.raw_hash, %s, %s
 FROM {TABLES["stage"]} s WHERE true ORDER BY s.pos
 ON CONFLICT (feed_id, sku) DO UPDATE SET {_UPDATE}
 """  # noqa: S608

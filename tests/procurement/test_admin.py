@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from procurement.models import FeedMapper, SupplierFeed
 from tests.factories import (
@@ -227,18 +228,28 @@ def test_feed_runs_link_to_their_job_run(staff_client):
     assert f'href="{reverse("admin:genesys_jobrun_change", args=[job_run.pk])}"' in content
 
 
-def test_offers_last_seen_in_a_pruned_run_still_list(staff_client):
-    """``last_seen_run`` has no constraint (it is rewritten on every run): pruned runs leave ids."""
+def test_offers_last_read_in_a_pruned_run_still_list(staff_client):
+    """``last_read_run`` has no constraint (it is cheap to set): pruned runs leave ids."""
     run = FeedRunFactory()
     run_id = run.pk
-    kept = SupplierItemFactory(sku="SEEN-1", last_seen_run=run)
-    dangling = SupplierItemFactory(sku="SEEN-2", last_seen_run_id=run_id + 1000)
+    kept = SupplierItemFactory(sku="SEEN-1", last_read_run=run)
+    dangling = SupplierItemFactory(sku="SEEN-2", last_read_run_id=run_id + 1000)
     run.delete()
     content = staff_client.get(reverse("admin:procurement_supplieritem_changelist")).content.decode()
     assert "SEEN-1" in content and "SEEN-2" in content
     kept.refresh_from_db()
     dangling.refresh_from_db()
-    assert (kept.last_seen_run_id, dangling.last_seen_run_id) == (run_id, run_id + 1000)
+    assert (kept.last_read_run_id, dangling.last_read_run_id) == (run_id, run_id + 1000)
+
+
+def test_offers_filter_by_whether_their_feed_still_lists_them(staff_client):
+    SupplierItemFactory(sku="LISTED-1")
+    SupplierItemFactory(sku="GONE-1", stock=0, missing_since=timezone.now())
+    url = reverse("admin:procurement_supplieritem_changelist")
+    listed = staff_client.get(url, {"listed": "yes"}).content.decode()
+    missing = staff_client.get(url, {"listed": "no"}).content.decode()
+    assert "LISTED-1" in listed and "GONE-1" not in listed
+    assert "GONE-1" in missing and "LISTED-1" not in missing
 
 
 def test_job_runs_link_back_to_their_feed_runs(staff_client):

@@ -111,7 +111,7 @@ def test_first_ingest_creates_products_brands_categories_offers_events_and_meta(
     washer = Product.objects.get(partnumber_normalized="WAN28282ES")
     assert washer.gtin is None and washer.brand.name == "Bosch"
     offer = SupplierItem.objects.get(sku="DL2")
-    assert (offer.price, offer.stock, offer.last_seen_run_id) == (D("1149.0000"), 5, run.pk)
+    assert (offer.price, offer.stock, offer.last_read_run_id) == (D("1149.0000"), 5, run.pk)
     assert ProductMeta.objects.get(product=phone, key="warranty").value == "3 anos"
     assert set(ProductSupplierEvent.objects.values_list("reason", flat=True)) == {"init"}
     assert phone.active_offer.unit_price_sent == D("394.80")
@@ -121,18 +121,18 @@ def test_first_ingest_creates_products_brands_categories_offers_events_and_meta(
 
 def test_re_ingesting_an_unchanged_feed_changes_nothing_and_writes_no_events(distrilusa):
     distrilusa.serve(*LINES)
-    distrilusa.ingest()
-    before = list(SupplierItem.objects.order_by("id").values_list("id", "price", "stock", "updated_at"))
+    first = distrilusa.ingest()
+    columns = ("id", "price", "stock", "updated_at", "last_read_run_id", "missing_since", "raw_hash")
+    before = list(SupplierItem.objects.order_by("id").values_list(*columns))
     events = ProductSupplierEvent.objects.count()
     run = distrilusa.ingest()
     assert run.status == FeedRun.Status.SUCCESS
     assert (run.offers_unchanged, run.offers_changed, run.offers_created, run.events_created) == (3, 0, 0, 0)
     assert (run.products_created, run.products_updated, run.stream_rows) == (0, 0, 0)
     assert ProductSupplierEvent.objects.count() == events
-    assert (
-        list(SupplierItem.objects.order_by("id").values_list("id", "price", "stock", "updated_at")) == before
-    )
-    assert set(SupplierItem.objects.values_list("last_seen_run_id", flat=True)) == {run.pk}
+    # Not one offer row rewritten: the run's mark stays the first run's, and none is missing.
+    assert list(SupplierItem.objects.order_by("id").values_list(*columns)) == before
+    assert {(o[4], o[5]) for o in before} == {(first.pk, None)}
 
 
 def test_price_and_stock_changes_write_change_events_with_old_and_new_values(distrilusa):
@@ -342,7 +342,44 @@ def test_offers_missing_from_the_run_go_to_stock_zero_with_feed_missing_events(d
     event = ProductSupplierEvent.objects.get(reason="feed_missing")
     assert (event.old_stock, event.new_stock, event.run_id) == (5, 0, run.pk)
     assert run.offers_zeroed == 1
-    assert SupplierItem.objects.get(sku="DL2").last_seen_run_id != run.pk  # when it was last listed
+    assert SupplierItem.objects.get(sku="DL2").last_read_run_id != run.pk  # when it was last read
+
+
+def test_a_missing_offer_says_since_when_until_the_feed_lists_it_again(distrilusa):
+    """Whether the feed still lists an offer is kept on the offer, written only when it changes."""
+    seed_three(distrilusa)
+    distrilusa.serve(LINES[0], LINES[1])
+    first = distrilusa.ingest()
+    dl3 = SupplierItem.objects.get(sku="DL3")  # was already at 0: dated, not zeroed
+    assert first.started_at <= dl3.missing_since <= first.finished_at
+    distrilusa.serve(LINES[0], LINES[2])
+    second = distrilusa.ingest()
+    offers = {o.sku: o for o in SupplierItem.objects.all()}
+    assert offers["DL3"].missing_since is None  # its line as it was: mapped again, not skipped
+    assert second.started_at <= offers["DL2"].missing_since <= second.finished_at
+    assert offers["DL1"].missing_since is None
+    distrilusa.serve(LINES[0], LINES[2])
+    third = distrilusa.ingest()
+    assert (third.offers_zeroed, third.offers_unchanged) == (0, 2)
+    assert SupplierItem.objects.get(sku="DL2").missing_since == offers["DL2"].missing_since  # not rewritten
+
+
+def test_a_feed_too_big_to_remember_zeroes_the_same_missing_offers(distrilusa, monkeypatch):
+    """Without known items every line is mapped and marked, and the database says what is missing."""
+    import procurement.services.ingest as ingest_service
+
+    monkeypatch.setattr(ingest_service, "KNOWN_ITEMS_MAX", 1)
+    seed_three(distrilusa)
+    distrilusa.serve(LINES[0], LINES[2])
+    run = distrilusa.ingest()
+    assert (run.offers_zeroed, run.offers_unchanged) == (1, 2)
+    offers = {o.sku: o for o in SupplierItem.objects.all()}
+    assert (offers["DL2"].stock, offers["DL1"].last_read_run_id, offers["DL2"].last_read_run_id) == (
+        0,
+        run.pk,
+        offers["DL2"].last_read_run_id,
+    )
+    assert offers["DL2"].missing_since is not None and offers["DL1"].missing_since is None
 
 
 def test_an_offer_back_in_the_feed_as_it_was_gets_its_stock_back(distrilusa):
@@ -392,8 +429,9 @@ def test_rows_rejected_with_a_readable_sku_keep_their_offer_as_it_was(distrilusa
     run = distrilusa.ingest()
     assert (run.rows_valid, run.rows_rejected, run.unseen_handling) == (2, 3, "applied")
     kept = SupplierItem.objects.get(sku="DL1")
-    assert (kept.price, kept.stock, kept.last_seen_run_id) == (D("329"), 12, run.pk)
-    assert SupplierItem.objects.get(sku="DL3").last_seen_run_id == run.pk
+    assert (kept.price, kept.stock, kept.last_read_run_id) == (D("329"), 12, run.pk)
+    assert any(w.startswith("2 offers whose rows were rejected keep") for w in run.warnings)
+    assert SupplierItem.objects.get(sku="DL3").last_read_run_id == run.pk
     assert SupplierItem.objects.get(sku="DL2").stock == 0
     assert list(
         ProductSupplierEvent.objects.filter(reason="feed_missing").values_list("run_id", flat=True)
@@ -565,6 +603,18 @@ def test_an_unchanged_line_listed_twice_counts_as_a_duplicate(distrilusa):
     assert run.status == FeedRun.Status.WARNING
     assert any("more than once" in w for w in run.warnings)
     assert run.events_created == 0
+
+
+def test_a_rejected_line_after_an_unchanged_one_of_the_same_sku_keeps_nothing_more(distrilusa):
+    """The SKU was listed (unchanged, not written): its later bad line is a duplicate, not an
+    offer "kept as it was", and the offer is not missing."""
+    distrilusa.serve(*LINES)
+    distrilusa.ingest()
+    distrilusa.serve(*LINES, LINES[0].replace("329,00", "abc"))
+    run = distrilusa.ingest()
+    assert (run.rows_valid, run.rows_rejected, run.offers_zeroed) == (3, 1, 0)
+    assert not any("keep their last known price" in w for w in run.warnings)
+    assert SupplierItem.objects.get(sku="DL1").stock == 12
 
 
 def test_rows_with_warnings_warn_on_every_run(distrilusa):

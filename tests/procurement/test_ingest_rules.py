@@ -53,7 +53,7 @@ def test_an_operator_can_force_it():
 
 def test_change_kinds():
     stored = StoredOffer(
-        item_id=1, product_id=2, price=Decimal("1"), stock=1, row_hash="abc", last_seen_run_id=None
+        item_id=1, product_id=2, price=Decimal("1"), stock=1, row_hash="abc", last_read_run_id=None
     )
     assert offer_change_kind(stored=None, row_hash="abc") == "new"
     assert offer_change_kind(stored=stored, row_hash="abc") == "unchanged"

@@ -26,7 +26,7 @@ def fill_catalog():
     ProductMetaFactory(product=offer.product)
     CatalogUpdateStreamFactory(product=offer.product)
     run = FeedRunFactory(feed=offer.supplier_item.feed, job_run=JobRunLogFactory().run)
-    offer.supplier_item.last_seen_run = run
+    offer.supplier_item.last_read_run = run
     offer.supplier_item.save()
     FeedMapperFactory(feed=offer.supplier_item.feed)
     return offer

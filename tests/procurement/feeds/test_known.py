@@ -140,3 +140,18 @@ def test_every_known_offer_is_found_once_whatever_bucket_it_falls_in(count):
     assert [known.take(f.to_bytes(16, "big")) for f in fingerprints] == list(range(len(fingerprints)))
     assert len(known) == 0
     assert known.take((7).to_bytes(16, "big")) is None
+
+
+def test_the_run_remembers_which_offers_it_handed_on_as_seen_and_which_it_did_not():
+    """The missing-offer step's candidates: the offers no line took as seen, and the others."""
+    a, b, c = "ab" * 16, "cd" * 16, "ef" * 16
+    known = KnownItems(profile=CSV_PROFILE, offers=[(a, 7, "A1"), (b, 8, "A2"), (c, 9, "A3")], others=[3, 12])
+    assert known.take(bytes.fromhex(a)) == 7
+    known.listed("A2")  # A2 was mapped earlier in the run: its unchanged line is mapped too
+    assert known.take(bytes.fromhex(b)) is None
+    assert known.seen(item_id=7, raw_hash=a)
+    assert not known.seen(item_id=8, raw_hash=b)  # taken, but written: the writer's mark says so
+    assert not known.seen(item_id=9, raw_hash=c)
+    assert not known.seen(item_id=7, raw_hash=b) and not known.seen(item_id=7, raw_hash="not-hex")
+    # 8 was mapped: a candidate still, which the writer's mark on it takes out.
+    assert list(known.unlisted_ids()) == [3, 8, 9, 12]
