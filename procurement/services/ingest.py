@@ -381,13 +381,16 @@ def _rows_write(
     try:
         for batch in items_read_ahead(rows):
             for row in batch:
-                if isinstance(row, RowRejection):
+                if type(row) is SeenRow:  # most rows of a re-run: nothing to count but the row
+                    tally.rows_valid += 1
+                elif isinstance(row, RowRejection):
                     _rejection_count(row, tally=tally, rejected_skus=flush.rejected_skus)
                     if len(flush.rejected_skus) >= chunk_rows:
                         flush()
                         _stop_check(should_stop)
                     continue
-                _valid_count(row, tally=tally)
+                else:
+                    _valid_count(row, tally=tally)
                 flush.pending.append(row)
                 if len(flush.pending) >= chunk_rows:
                     flush()
