@@ -467,8 +467,8 @@ WITH probed AS (
     UPDATE {stage} s SET product_id = f.id, product_matched = true
     FROM found f WHERE s.pos = f.pos AND f.id IS NOT NULL
 )
-SELECT count(*) FROM found f JOIN {product} p ON p.id = f.id
-WHERE f.product_gtin IS NOT NULL AND p.gtin IS NULL
+SELECT count(*) FROM found f
+WHERE f.product_gtin IS NOT NULL AND (SELECT p.gtin IS NULL FROM {product} p WHERE p.id = f.id)
 """
 # Rule 4: the products nobody has, created from the first row of each identity key, or nothing
 # where a concurrent ingest has just created it. A row without GTIN joins the product the chunk's
