@@ -214,6 +214,7 @@ def test_a_worker_killed_at_any_step_ends_where_a_clean_run_ends(
     # The clean run itself is right: every election follows the new list, the shop follows it.
     assert expected_catalog["waiting"] == {"dirty": 0, "stream": 0}
     offers = expected_catalog["offers"]
+    assert {sku for sku, (_, _, is_listed) in offers.items() if not is_listed} == {f"S{n}" for n in GONE}
     assert all(cost == offers[sku][0] for sku, cost, _, _ in expected_catalog["active"].values())
     listed = [cost for sku, cost, _, _ in expected_catalog["active"].values() if int(sku[1:]) not in GONE]
     assert min(listed) == D("15.5000")

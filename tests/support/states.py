@@ -12,9 +12,11 @@ from procurement.models import SupplierItem
 def catalog_state() -> dict:
     """Everything a clean run decides, keyed by what survives a reset (SKU, GTIN, reference)."""
     return {
-        "offers": {
-            sku: (price, stock)
-            for sku, price, stock in SupplierItem.objects.values_list("sku", "price", "stock")
+        "offers": {  # listed: the feed's last complete run had it (no missing_since)
+            sku: (price, stock, missing is None)
+            for sku, price, stock, missing in SupplierItem.objects.values_list(
+                "sku", "price", "stock", "missing_since"
+            )
         },
         "products": {
             gtin: (eol, enabled)
