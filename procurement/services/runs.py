@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from genesys.db import commit_without_waiting_for_disk
 from genesys.jobs.ledger import kind_config_get
 from genesys.models import JobKind, JobRun
 from procurement.models import FeedRun, SupplierFeed
@@ -61,8 +62,15 @@ def feed_run_start(
 
 
 def feed_run_progress(*, run: FeedRun, fields: dict[str, Any]) -> None:
-    """Publish counters while the run is live (outside the chunk transactions)."""
-    FeedRun.objects.filter(pk=run.pk).update(**fields)
+    """Publish counters while the run is live (outside the chunk transactions, so that no one
+    reading the run waits on a chunk's locks).
+
+    Its COMMIT does not wait for the disk: it follows each chunk's, which does not either, and
+    a commit that waited would flush the chunk's WAL with its own (a few ms a chunk). Counters
+    a server crash loses are rewritten by the next chunk, or the run is abandoned anyway."""
+    with transaction.atomic():
+        commit_without_waiting_for_disk()
+        FeedRun.objects.filter(pk=run.pk).update(**fields)
 
 
 def feed_run_baseline(*, feed: SupplierFeed, exclude_run_id: int) -> int | None:

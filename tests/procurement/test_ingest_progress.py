@@ -89,3 +89,22 @@ def test_the_cli_bar_shows_percent_on_a_terminal(big_feed, monkeypatch, capsys):
     call_command("ingest_supplier", str(big_feed.feed.supplier_id))
     out = capsys.readouterr().out
     assert "%" in out and "[#" in out
+
+
+def test_the_live_counters_commit_without_waiting_for_the_disk():
+    """Each chunk's COMMIT does not wait for its WAL to reach the disk; the progress update that
+    follows must not either, or its own COMMIT would wait for the chunk's WAL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procurement.services.runs import feed_run_progress
+
+    run = FeedRunFactory()
+    with CaptureQueriesContext(connection) as captured:
+        feed_run_progress(run=run, fields={"rows_read": 500, "progress": "500 rows read"})
+    statements = [q["sql"] for q in captured.captured_queries]
+    update = next(n for n, sql in enumerate(statements) if sql.startswith("UPDATE"))
+    if connection.vendor == "postgresql":
+        assert "SET LOCAL synchronous_commit TO OFF" in statements[:update]
+    run.refresh_from_db()
+    assert (run.rows_read, run.progress) == (500, "500 rows read")
