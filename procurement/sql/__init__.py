@@ -7,7 +7,7 @@ their events and the catalog's dirty marks (``chunk_merge``), then the product a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import ModuleType
 from typing import Any
@@ -58,6 +58,6 @@ def tables_rows(*, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
     return dialect().tables_rows(cursor=cursor, tables=tables)
 
 
-def tables_analyze(*, cursor: Any, tables: Sequence[str]) -> None:
-    """Refresh the planner's statistics of these tables."""
+def tables_analyze(*, cursor: Any, tables: Mapping[str, Sequence[str]]) -> None:
+    """Refresh the planner's statistics of these tables' columns (table -> columns)."""
     dialect().tables_analyze(cursor=cursor, tables=tables)

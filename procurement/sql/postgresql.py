@@ -4,7 +4,7 @@ sees the offers as they were before it, and no id travels back to Python)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -120,11 +120,12 @@ def tables_rows(*, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
     return {name: rows for name, rows in cursor.fetchall()}
 
 
-def tables_analyze(*, cursor: Any, tables: Sequence[str]) -> None:
+def tables_analyze(*, cursor: Any, tables: Mapping[str, Sequence[str]]) -> None:
     """Refresh the planner's statistics of these tables (a sample: constant time per table).
 
     In the caller's transaction, waiting at most a second for the table's lock: a VACUUM an
     operator runs holds it for as long as it takes, and the statistics can wait for a later chunk.
     """
     cursor.execute("SET LOCAL lock_timeout = '1s'")
-    cursor.execute("ANALYZE " + ", ".join(tables))
+    listed = (f"{table} ({', '.join(columns)})" for table, columns in tables.items())
+    cursor.execute("ANALYZE " + ", ".join(listed))

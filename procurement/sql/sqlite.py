@@ -4,7 +4,7 @@ they were before the merge are kept in a second temp table for the events and ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,5 +122,5 @@ def tables_rows(*, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
     return {}
 
 
-def tables_analyze(*, cursor: Any, tables: Sequence[str]) -> None:
+def tables_analyze(*, cursor: Any, tables: Mapping[str, Sequence[str]]) -> None:
     """Nothing to do (see ``tables_rows``); ANALYZE here would read every index in full."""

@@ -4,11 +4,13 @@ Each test writes chunks through the real writer on whichever database the suite 
 expected states are literals, so a PostgreSQL run and a SQLite run that pass agree row for row.
 """
 
+import re
 import time
 from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.gtin import gtin_check_digit
@@ -219,10 +221,18 @@ def test_a_run_that_grows_the_catalog_keeps_the_planners_row_counts_in_step():
         cursor.execute(f"ANALYZE {items}, {products}")  # empty: the planner knows of no row
     feed = SupplierFeedFactory()
     writer = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
-    analysed = [writer.statistics_follow(chunk=chunk(writer, *_rows(n * 1500, 1500))) for n in range(4)]
+    with CaptureQueriesContext(connection) as captured:
+        analysed = [writer.statistics_follow(chunk=chunk(writer, *_rows(n * 1500, 1500))) for n in range(4)]
     # 1,500 rows are fewer than worth it; 3,000 are more than the 0 known; 6,000 double 3,000.
     assert analysed == [[], [items, products], [], [items, products]]
     assert _planner_rows(items) == _planner_rows(products) == 6000
+    # Only the columns the chunk statements plan on are sampled: the wide texts cost the most.
+    (statement,) = {q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")}
+    columns = dict(re.findall(r"(\w+) \(([^)]*)\)", statement))
+    assert {"feed_id", "sku", "product_id"} <= set(columns[items].split(", "))
+    assert {"gtin", "brand_id", "partnumber_normalized"} <= set(columns[products].split(", "))
+    assert not {"name_raw", "row_hash"} & set(columns[items].split(", "))
+    assert not {"name", "description"} & set(columns[products].split(", "))
     again = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
     assert again.statistics_follow(chunk=chunk(again, *_rows(0, 1500))) == []
 
