@@ -526,12 +526,15 @@ class SupplierItem(models.Model):
     feed = models.ForeignKey(
         SupplierFeed, verbose_name=_("feed"), on_delete=models.PROTECT, related_name="items", db_index=False
     )
+    # No database constraint: the feed's own key to its supplier checks it (docs/architecture.md,
+    # "Constraints on the bulk path"); Django's PROTECT still refuses to delete the supplier.
     supplier = models.ForeignKey(
         Supplier,
         verbose_name=_("supplier"),
         on_delete=models.PROTECT,
         related_name="items",
         db_index=False,
+        db_constraint=False,
         help_text=_("Always the feed's supplier; stored to elect offers without a join."),
     )
     product = models.ForeignKey(

@@ -97,8 +97,14 @@ class ProductActiveOffer(models.Model):
         on_delete=models.CASCADE,
         related_name="active_offer",
     )
+    # No database constraint: always the supplier of ``supplier_item``, whose key is checked
+    # (docs/architecture.md, "Constraints on the bulk path"); Django's deletes still cascade.
     supplier = models.ForeignKey(
-        "procurement.Supplier", verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="+"
+        "procurement.Supplier",
+        verbose_name=_("supplier"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     supplier_item = models.ForeignKey(
         "procurement.SupplierItem",

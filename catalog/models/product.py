@@ -187,12 +187,16 @@ class DirtyProduct(models.Model):
     final step, its retry and the periodic sweep all drain this set.
     """
 
+    # No database constraint: a mark whose product is gone is staged, joins no product and is
+    # deleted by the drain like any other (docs/architecture.md, "Constraints on the bulk path");
+    # Django's deletes still cascade.
     product = models.OneToOneField(
         Product,
         verbose_name=_("product"),
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
     )
     version = models.BigIntegerField(_("version"), default=1, db_default=1)
     marked_at = models.DateTimeField(_("marked at"), default=timezone.now, db_default=Now())

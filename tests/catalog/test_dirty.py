@@ -112,3 +112,27 @@ def test_an_eol_reversal_alone_reaches_the_shop():
     row = CatalogUpdateStream.objects.get(status="pending")
     assert row.payload["shop"]["active"] is True and row.payload["product"]["is_eol"] is False
     assert row.reasons == ["eol_reverted"]
+
+
+def test_a_mark_whose_product_is_gone_is_drained_and_changes_nothing():
+    """Marks carry no database key to their product (a check a mark at each bulk COMMIT): one
+    whose product was deleted behind Django's back joins no product, and the drain clears it."""
+    gone, kept = ProductFactory(), ProductFactory(id_ecommerce=5)
+    SupplierItemFactory(product=kept, price=D("10.00"), stock=3)
+    products_mark_dirty(product_ids=[gone.pk, kept.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM catalog_product WHERE id = %s", [gone.pk])
+    connection.check_constraints()  # the mark outlives its product: nothing checks it at COMMIT
+
+    dirty_products_drain()
+
+    assert not DirtyProduct.objects.exists()
+    assert list(ProductActiveOffer.objects.values_list("product_id", flat=True)) == [kept.pk]
+    assert list(CatalogUpdateStream.objects.values_list("product_id", flat=True)) == [kept.pk]
+
+
+def test_deleting_a_product_through_django_deletes_its_mark():
+    product = ProductFactory()
+    products_mark_dirty(product_ids=[product.pk])
+    product.delete()
+    assert not DirtyProduct.objects.exists()

@@ -10,12 +10,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.gtin import gtin_check_digit
-from catalog.models import DirtyProduct, Product, ProductMeta, ProductSupplierEvent
+from catalog.models import DirtyProduct, Product, ProductActiveOffer, ProductMeta, ProductSupplierEvent
 from catalog.policies.identity import ProductProposal
+from catalog.services.dirty import dirty_products_drain
 from catalog.services.products import products_resolve
 from genesys.db import db_dialect
 from procurement import sql
@@ -181,6 +183,47 @@ def test_events_and_meta_without_database_checks_are_never_orphaned():
     other.delete()
     other.product.delete()
     assert not ProductMeta.objects.exists() and not ProductSupplierEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_offers_and_active_offers_carry_the_supplier_their_checked_keys_imply():
+    """An offer's supplier and an active offer's supplier have no database check of their own:
+    they are the feed's and the offer's, whose keys are checked; Django still protects them."""
+    feed = SupplierFeedFactory()
+    writer = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    chunk(writer, row("A", "10", 5, gtin=_gtin14(1)), row("B", "5", 1, gtin=_gtin14(2)))
+    dirty_products_drain()
+    offers = SupplierItem.objects.all()
+    assert {(o.supplier_id, o.feed.supplier_id) for o in offers} == {(feed.supplier_id, feed.supplier_id)}
+    active = ProductActiveOffer.objects.select_related("supplier_item")
+    assert len(active) == 2 and all(a.supplier_id == a.supplier_item.supplier_id for a in active)
+    with pytest.raises(ProtectedError):
+        feed.supplier.delete()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_the_bulk_path_s_tables_check_only_the_keys_their_writes_do_not_guarantee():
+    """docs/architecture.md, "Constraints on the bulk path": each key left here costs a check a
+    row at a bulk COMMIT; the others are guaranteed by the statements that write them."""
+    tables = ["procurement_supplieritem", "catalog_product", "catalog_productactiveoffer",
+              "catalog_dirtyproduct", "catalog_productsupplierevent", "catalog_productmeta"]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+            "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        checked = set(cursor.fetchall())
+    assert checked == {
+        ("procurement_supplieritem", "feed_id"),
+        ("procurement_supplieritem", "product_id"),
+        ("catalog_product", "brand_id"),
+        ("catalog_product", "category_id"),
+        ("catalog_productactiveoffer", "product_id"),
+        ("catalog_productactiveoffer", "supplier_item_id"),
+    }
 
 
 @pytest.mark.postgres_only
