@@ -162,13 +162,18 @@ WITH feeds AS (
     SELECT * FROM jsonb_to_recordset(%(suppliers)s::jsonb)
         AS s(supplier_id bigint, priority integer, usable boolean, shipping numeric, percent numeric,
              free_above numeric, margin numeric, policy boolean)
-), offers AS MATERIALIZED (
+), offers AS (
+    -- Not a materialised CTE (every row written to a tuplestore and read back: a third of the
+    -- statement), but fenced (``OFFSET 0`` below), so that the cost is computed once an offer
+    -- and not once for each place the ranking uses it.
+    SELECT * FROM (
     SELECT i.product_id, i.id AS item_id, i.supplier_id, i.stock, s.priority, s.policy,
            s.margin AS supplier_margin,
            round(c.converted
                  + CASE WHEN s.free_above IS NOT NULL AND c.converted >= s.free_above THEN 0
                         ELSE s.shipping END
-                 + round(c.converted * s.percent, 4), 4) AS cost
+                 + CASE WHEN s.percent = 0 THEN 0 ELSE round(c.converted * s.percent, 4) END,
+                 4) AS cost
     FROM (
         -- The set's offers first (``_SET_READS``); the fact tables are then hashed once (in
         -- the same join, the planner rebuilt both hashes for every product).
@@ -183,26 +188,35 @@ WITH feeds AS (
         SELECT CASE WHEN f.vat_divisor IS NULL THEN i.price
                     ELSE i.price::numeric(1000, 40) / f.vat_divisor END * f.rate AS converted
     ) AS c
+    OFFSET 0
+    ) AS fenced
 ), ranked AS (
-    -- One sort, no grouping: each product's winner row carries its partition's costs, winner
-    -- first (a frame over the whole partition is aggregated once, not once a row).
+    -- One sort, one window, no grouping. The policy's ranking (in stock first, then the lowest
+    -- cost, the most stock, the highest priority, the oldest offer: catalog.policies.election),
+    -- reversed, so that the winner is its partition's last row and the running frame there
+    -- holds every offer: its aggregates are the whole partition's. (The ranking in its own
+    -- order took a second window over the whole partition, a sixth of the statement.) Every
+    -- key is reversed exactly, NULLs included, and the item id makes the order total.
     SELECT o.*,
-           row_number() OVER w AS place,
-           bool_or(o.policy) OVER whole AS any_policy,
-           array_agg(o.cost) OVER whole AS ranked_costs
+           lead(true) OVER r IS NULL AS last,
+           bool_or(o.policy) OVER r AS any_policy,
+           array_agg(o.cost) OVER r AS ranked_costs
     FROM offers AS o
     WHERE o.cost > 0
-    WINDOW w AS (PARTITION BY o.product_id
-                 ORDER BY o.stock > 0 DESC, o.cost, o.stock DESC, o.priority DESC, o.item_id),
-           whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WINDOW r AS (PARTITION BY o.product_id
+                 ORDER BY o.stock > 0, o.cost DESC, o.stock, o.priority, o.item_id DESC
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
 SELECT product_id, item_id, supplier_id, cost, supplier_margin, any_policy,
        CASE WHEN stock > 0 THEN stock ELSE 0 END AS stock_sent,
-       -- The other eligible offers' costs, sorted: the guard's market, whose median it takes.
-       CASE WHEN cardinality(ranked_costs) > 1
-            THEN ARRAY(SELECT unnest(ranked_costs[2:]) ORDER BY 1) END AS costs,
+       -- The other eligible offers' costs: the guard's market, whose median it takes. Sorted
+       -- where the median depends on the order (three or more); one or two are as they come.
+       CASE WHEN cardinality(ranked_costs) > 3
+            THEN ARRAY(SELECT unnest(ranked_costs[:cardinality(ranked_costs) - 1]) ORDER BY 1)
+            WHEN cardinality(ranked_costs) > 1
+            THEN ranked_costs[:cardinality(ranked_costs) - 1] END AS costs,
        NULLIF(cardinality(ranked_costs) - 1, 0) AS n
-FROM ranked WHERE place = 1
+FROM ranked WHERE last
 """  # noqa: S608 (table names from the models)
 
 _ELECT = f"""
@@ -215,7 +229,10 @@ WITH categories AS (
     FROM {APPROVAL}
     WHERE status = 'pending' OR (status = 'approved' AND applied_at IS NULL)
     GROUP BY product_id
-), proposals AS MATERIALIZED (
+), proposals AS (
+    -- Fenced (``OFFSET 0`` below) rather than materialised: each price is computed once, and
+    -- the rows are not written to a tuplestore and read back (a fifth of the statement).
+    SELECT * FROM (
     SELECT p.product_id, p.forced, p.run_id, w.item_id, w.supplier_id, w.cost, w.stock_sent, w.costs,
            COALESCE(w.any_policy, false) AS policy, m.margin, x.price,
            COALESCE(c.max_change, %(max_change)s::numeric) AS max_change,
@@ -250,6 +267,8 @@ WITH categories AS (
     CROSS JOIN LATERAL (
         SELECT CASE WHEN y.rounded < w.cost THEN {_step("w.cost", "ceil")} ELSE y.rounded END AS price
     ) AS x
+    OFFSET 0
+    ) AS fenced
 ), judged AS (
     SELECT g.*,
         (g.a_item_id, g.a_supplier_id, g.a_cost, g.a_margin, g.a_price, g.a_stock)
@@ -287,6 +306,7 @@ FROM (
                    AND j.open_price = j.price AND j.held AND j.as_held, false)
            END AS changed
     FROM judged AS j
+    OFFSET 0  -- ``changed`` once a product, not once for each column that reads it
 ) AS v
 WHERE changed OR open_n IS NOT NULL
 """  # noqa: S608 (table names from the models)

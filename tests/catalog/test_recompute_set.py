@@ -270,6 +270,34 @@ def test_the_drain_does_what_the_python_policy_does(random_catalog):
     assert set_based == reference
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_ties_fall_and_markets_are_taken_as_the_policy_does(seed, monkeypatch):
+    """Offers that tie on cost, on stock and on their supplier's priority, and products with one
+    to six offers (the SQL ranks in reverse and sorts the others' costs only where their median
+    needs it): the set recompute elects, prices and holds exactly as the policy."""
+    from catalog.sql import postgresql
+
+    monkeypatch.setattr(postgresql, "_set_reads", lambda *, staged, catalog: ("probed", "joined")[seed % 2])
+    rnd = random.Random(seed)
+    feeds = [SupplierFeedFactory(supplier=SupplierFactory(priority=rnd.choice([1, 2]))) for _ in range(7)]
+    prices = [D("10.00"), D("10.00"), D("12.00"), D("30.00"), D("80.00")]
+    ids = []
+    for n in range(60):
+        product = ProductFactory(id_ecommerce=None if n % 3 else 900 + n)
+        for feed in rnd.sample(feeds, rnd.randint(1, 6)):
+            SupplierItemFactory(
+                feed=feed, product=product, price=rnd.choice(prices), stock=rnd.choice([0, 0, 3, 5])
+            )
+        ids.append(product.pk)
+    active_offers_recompute(product_ids=ids[::2], reason=Reason.INGEST)  # some with a last price
+    reference, set_based = both_ways(
+        lambda: reference_recompute(ids),
+        lambda: active_offers_recompute(product_ids=ids, reason=Reason.INGEST),
+    )
+    assert set_based == reference
+    assert reference["offers"]  # something was elected
+
+
 def test_a_set_of_a_quarter_of_the_catalog_or_more_is_joined_and_a_smaller_one_probed():
     from catalog.sql.postgresql import _set_reads
 
