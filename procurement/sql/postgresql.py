@@ -13,6 +13,7 @@ from procurement.sql.shape import OFFER_UPDATED, STAGE_COLUMNS, STAGE_WORK_COLUM
 
 _NAMES = ", ".join(name for name, _ in STAGE_COLUMNS)
 _DEFINITION = ", ".join(f"{name} {pg_type}" for name, pg_type in (*STAGE_COLUMNS, *STAGE_WORK_COLUMNS))
+_ANALYZED = "pos, product_id, stock, product_brand_id, product_matched"
 _UPDATE = ", ".join(f"{name} = excluded.{name}" for name in OFFER_UPDATED)
 
 # Every statement below is built from our own table and column names only (no outside input).
@@ -93,8 +94,10 @@ def chunk_stage(*, cursor: Any, rows: Sequence[Sequence[Any]]) -> int:
             for row in rows:
                 copy.write_row(row)
         # A temp table has no statistics: without them the planner guesses its size and may scan
-        # every offer of the feed instead of looking the chunk's SKUs up.
-        raw.execute(f"ANALYZE {TABLES['stage']}")
+        # every offer of the feed instead of looking the chunk's SKUs up. The row count comes with
+        # any column; the narrow ones the merge's statements filter on are sampled, never the
+        # texts (the whole row's statistics cost four times as much, mostly collation sorts).
+        raw.execute(f"ANALYZE {TABLES['stage']} ({_ANALYZED})")
     return len(rows)
 
 

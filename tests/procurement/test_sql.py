@@ -305,6 +305,25 @@ def test_the_merge_looks_each_staged_offer_up_by_its_key_whatever_the_statistics
     assert "Index Cond: ((feed_id = " in plan and "(sku)::text = s.sku" in plan, plan
 
 
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_a_staged_chunk_s_size_is_known_to_the_planner_from_its_narrow_columns():
+    """The staging table is analysed as each chunk is copied in (a temp table has no statistics),
+    sampling the columns the merge filters and joins on, never the texts."""
+    proposal = (None, None, "", "", "", "", "Long description " * 20, "", None, None)
+    staged = [(n, f"S{n}", None, "", "", f"Name {n}", "", D("9"), n % 3, "h", "", None, *proposal)
+              for n in range(700)]  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql.chunk_stage(cursor=cursor, rows=staged)
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [sql.STAGE_TABLE])
+        (rows,) = cursor.fetchone()
+        cursor.execute("SELECT attname FROM pg_stats WHERE tablename = %s", [sql.STAGE_TABLE])
+        sampled = {name for (name,) in cursor.fetchall()}
+    assert rows == 700
+    assert {"pos", "product_id", "stock"} <= sampled
+    assert not {"sku", "name_raw", "row_hash", "meta", "product_description"} & sampled
+
+
 def _updates_of(table):
     """This transaction's row updates of ``table`` so far: all of them, and those made in place."""
     with connection.cursor() as cursor:
