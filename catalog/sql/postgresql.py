@@ -507,8 +507,6 @@ WITH keyed AS (
             PARTITION BY s.product_brand_id, s.product_pn, s.product_variant ORDER BY s.pos)
     END AS key_gtin
     FROM {stage} s WHERE s.product_id IS NULL
-), stamped AS (
-    UPDATE {stage} s SET product_key_gtin = k.key_gtin FROM keyed k WHERE s.pos = k.pos
 ), made AS (
     INSERT INTO {product} (gtin, brand_id, partnumber, partnumber_normalized, name, description,
         image_url, weight, category_id, variant, is_enabled, is_eol, created_at, updated_at)
@@ -518,12 +516,21 @@ WITH keyed AS (
     FROM (SELECT DISTINCT ON ({key_order}) * FROM keyed ORDER BY {key_order}, pos) AS first_rows
     ORDER BY pos
     ON CONFLICT DO NOTHING
-    RETURNING 1
+    RETURNING id, gtin, brand_id, partnumber_normalized, variant
+), stamped AS (
+    -- Each new row's key, and the product its key just made (one rewrite of the staged row);
+    -- a key a concurrent ingest made first returned nothing here: ``_PRODUCTS_CREATED_READ``.
+    UPDATE {stage} s SET product_key_gtin = k.key_gtin, product_id = COALESCE(g.id, b.id)
+    FROM keyed k
+    LEFT JOIN made g ON g.gtin = k.key_gtin
+    LEFT JOIN made b ON k.key_gtin IS NULL AND b.gtin IS NULL AND b.brand_id = k.product_brand_id
+        AND b.partnumber_normalized = k.product_pn AND b.variant = k.product_variant
+    WHERE s.pos = k.pos
 )
 SELECT count(*) FROM made
 """
-# The new rows' products: those just created, or created by a concurrent ingest meanwhile (the
-# unique constraints make each key exactly one product).
+# The new rows whose key the statement above did not make: a concurrent ingest created it
+# meanwhile (the unique constraints make each key exactly one product).
 _PRODUCTS_CREATED_READ = """
 UPDATE {stage} s SET product_id = COALESCE(
     (SELECT p.id FROM {product} p WHERE p.gtin = s.product_key_gtin),

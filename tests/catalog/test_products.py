@@ -131,6 +131,24 @@ def test_rows_of_a_first_ingest_share_the_products_they_would_create():
 
 
 @pytest.mark.postgres_only
+def test_a_new_row_s_staged_copy_is_rewritten_once_with_its_key_and_its_product():
+    """The insert returns the products it makes and the same statement writes each new row's
+    key and product: a staged row (the widest of the chunk) is rewritten once, not twice."""
+    brand = BrandFactory()
+    rows = [proposal(make_gtin(n), brand.pk, f"PN-{n}", description="x" * 500) for n in range(40)]
+    rows += [proposal(None, brand.pk, f"PN-{n}") for n in range(40, 60)]
+    with transaction.atomic():
+        stage(rows)
+        merged = products_merge_staged(stage=STAGE, now=timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_get_xact_tuples_updated(%s::regclass)", [STAGE])
+            (rewritten,) = cursor.fetchone()
+        assert merged.created == 60
+        assert rewritten == 60
+        assert set(staged_products().values()) == set(Product.objects.values_list("id", flat=True))
+
+
+@pytest.mark.postgres_only
 def test_a_stored_product_gets_its_empty_fields_from_the_first_row_that_has_them():
     category = CategoryFactory()
     stored = ProductFactory(gtin=make_gtin(5), name="Kept", description="", image_url="", weight=None)
