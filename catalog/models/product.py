@@ -76,7 +76,6 @@ class Product(models.Model):
         _("shop product id"),
         null=True,
         blank=True,
-        unique=True,
         help_text=_("The PrestaShop product id, once the product exists in the shop."),
     )
     # What the shop was last told the price is; kept when the active offer goes away, so that a
@@ -115,6 +114,14 @@ class Product(models.Model):
                 condition=Q(gtin__isnull=True) & Q(brand__isnull=False) & ~Q(partnumber_normalized=""),
                 name="product_unique_brand_partnumber_without_gtin",
                 violation_error_message=_("Another product without GTIN has this brand and part number."),
+            ),
+            # Partial: most products are not in the shop, and every first ingest would otherwise
+            # add an index entry (and the settle another) for each one's NULL.
+            models.UniqueConstraint(
+                fields=["id_ecommerce"],
+                condition=Q(id_ecommerce__isnull=False),
+                name="product_unique_id_ecommerce",
+                violation_error_message=_("Another product is already linked to this shop product."),
             ),
             models.CheckConstraint(
                 condition=Q(gtin__isnull=True) | Q(gtin__regex=r"^[0-9]{14}$"),

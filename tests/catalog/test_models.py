@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 
 from catalog.models import Brand, CatalogUpdateStream, Category, Product, ProductMeta
 from tests.factories import (
@@ -72,6 +73,26 @@ def test_shop_product_id_is_unique():
     ProductFactory(id_ecommerce=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         ProductFactory(id_ecommerce=42)
+
+
+def test_a_form_is_told_the_shop_product_id_is_taken():
+    ProductFactory(id_ecommerce=42)
+    with pytest.raises(ValidationError, match="already linked to this shop product"):
+        ProductFactory.build(id_ecommerce=42, brand=BrandFactory()).validate_constraints()
+
+
+@pytest.mark.postgres_only
+def test_only_linked_products_take_an_entry_in_the_shop_id_index():
+    """Most products are not in the shop: the index skips their NULLs (an entry less for each
+    new product, and for its first price's row version)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [Product._meta.db_table, "%(id_ecommerce)%"],
+        )
+        (definition,) = [row[0] for row in cursor.fetchall()]
+    assert definition.startswith("CREATE UNIQUE INDEX")
+    assert definition.endswith("WHERE (id_ecommerce IS NOT NULL)")
 
 
 def test_negative_margin_is_refused():
