@@ -49,6 +49,8 @@ from procurement.services.ingest_holds import holds_apply
 logger = logging.getLogger(__name__)
 Reason = ProductSupplierEvent.Reason
 DUPLICATE_SKUS_KEPT = 5
+# ``json.dumps(…, ensure_ascii=False)`` builds an encoder for every call: one, reused.
+_meta_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 # The tables a run grows whose row counts the chunk statements' plans depend on, with the
@@ -243,16 +245,19 @@ class IngestWriter:
         its product, with brand and category ids. An operator's split rule comes first: a SKU it
         covers is a product of its own (the rule's brand and part number, with the SKU as the
         identity variant)."""
-        brands = brands_resolve(
-            names=(row.brand for row in rows if row.brand), known=self.brands, now=self.now
-        )
-        categories = categories_resolve(
-            paths=(row.category for row in rows if row.category), known=self.categories, now=self.now
-        )
+        # A chunk repeats a few hundred brands and category paths: each distinct one is looked
+        # up once (the main thread's Python is on the run's critical path, the database's wait
+        # is not).
+        brand_names = {row.brand for row in rows if row.brand}
+        paths = {row.category for row in rows if row.category}
+        brands = brands_resolve(names=brand_names, known=self.brands, now=self.now)
+        categories = categories_resolve(paths=paths, known=self.categories, now=self.now)
+        brand_of = {name: brands.get(name_normalize(name)) for name in brand_names}
+        category_of = {path: categories.get(category_key(path)) for path in paths}
         rules = self._split_rules()
         staged = []
         for pos, row in enumerate(rows):
-            brand_id = brands.get(name_normalize(row.brand)) if row.brand else None
+            brand_id = brand_of[row.brand] if row.brand else None
             pn = partnumber_normalize(row.partnumber) if row.partnumber else ""
             identity: tuple = (row.gtin, brand_id, row.partnumber or "", pn, "")
             if rules:
@@ -274,13 +279,13 @@ class IngestWriter:
                     row.stock,
                     row.row_hash,
                     _fingerprint_kept(row),
-                    json.dumps(row.meta, ensure_ascii=False) if row.meta else None,
+                    _meta_json(row.meta) if row.meta else None,
                     *identity,
                     row.name or "",
                     row.description or "",
                     row.image_url or "",
                     row.weight,
-                    categories.get(category_key(row.category)) if row.category else None,
+                    category_of[row.category] if row.category else None,
                 )
             )
         return staged
