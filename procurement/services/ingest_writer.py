@@ -246,8 +246,8 @@ class IngestWriter:
         covers is a product of its own (the rule's brand and part number, with the SKU as the
         identity variant)."""
         # A chunk repeats a few hundred brands and category paths: each distinct one is looked
-        # up once (the main thread's Python is on the run's critical path, the database's wait
-        # is not).
+        # up once. The main thread's Python adds to the run's time one for one (the database
+        # waits for it), and shares the GIL with the read-ahead thread.
         brand_names = {row.brand for row in rows if row.brand}
         paths = {row.category for row in rows if row.category}
         brands = brands_resolve(names=brand_names, known=self.brands, now=self.now)
