@@ -305,6 +305,42 @@ def test_the_merge_looks_each_staged_offer_up_by_its_key_whatever_the_statistics
     assert "Index Cond: ((feed_id = " in plan and "(sku)::text = s.sku" in plan, plan
 
 
+def _offer_reads(captured):
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "procurement_supplieritem"."sku"')
+    ]
+
+
+@pytest.mark.django_db
+def test_a_feed_s_first_run_reads_only_the_offers_it_may_have_written():
+    """A feed without offers when the run began has none to compare a row with, except those
+    the run wrote itself: its chunks look only those up (a SKU listed again across chunks is
+    still a duplicate whose last line wins)."""
+    feed = SupplierFeedFactory()
+    run = FeedRunFactory(feed=feed)
+    writer = IngestWriter(feed=feed, run=run, now=timezone.now())
+    with CaptureQueriesContext(connection) as first:
+        chunk(writer, row("A", "10", 1, pn="PN-A"), row("B", "20", 2, pn="PN-B"))
+    with CaptureQueriesContext(connection) as new_skus:
+        chunk(writer, row("C", "30", 3, pn="PN-C"), row("D", "40", 4, pn="PN-D"))
+    with CaptureQueriesContext(connection) as again:
+        repeated = chunk(writer, row("A", "11", 1, pn="PN-A"), row("E", "50", 5, pn="PN-E"))
+    assert _offer_reads(first) == _offer_reads(new_skus) == []
+    assert len(_offer_reads(again)) == 1
+    assert repeated.duplicates == 1 and repeated.duplicate_skus == ["A"]
+    assert sorted(SupplierItem.objects.filter(feed=feed).values_list("sku", "price")) == [
+        ("A", D("11")), ("B", D("20")), ("C", D("30")), ("D", D("40")), ("E", D("50")),
+    ]  # fmt: skip
+    # A later run starts from offers: every chunk reads them.
+    later = IngestWriter(feed=feed, run=FeedRunFactory(feed=feed), now=timezone.now())
+    with CaptureQueriesContext(connection) as rerun:
+        unchanged = chunk(later, row("B", "20", 2, pn="PN-B"), row("F", "60", 6, pn="PN-F"))
+    assert len(_offer_reads(rerun)) == 1
+    assert unchanged.offers_unchanged == 1 and unchanged.offers_created == 1
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_a_staged_chunk_s_size_is_known_to_the_planner_from_its_narrow_columns():
