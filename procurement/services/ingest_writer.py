@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Subquery
@@ -40,7 +41,7 @@ from catalog.services.products import (
 from genesys.db import PlainValues, bulk_update
 from genesys.failpoints import failpoint
 from procurement import sql
-from procurement.feeds.known import KnownItems, SeenRow
+from procurement.feeds.known import KnownItems, SeenRow, sku_key
 from procurement.feeds.mapping import MappedRow
 from procurement.ingest_rules import StoredOffer, offer_change_kind, rows_last_wins
 from procurement.models import FeedRun, IdentityRule, SupplierFeed, SupplierItem
@@ -79,16 +80,27 @@ _GROWN = (
 _GROWTH_ANALYZED = 2000
 
 
-# A feed's first run remembers the SKUs it has written as bits of a 2 MB set (a SKU's hash, this
-# process only): a SKU whose bit is clear has no stored offer to read. A shared bit only costs a
-# lookup (of about 6 % of the SKUs at a million rows, fewer below).
-_SKUS_WRITTEN_BITS = 1 << 24
+class _SkusWritten:
+    """The SKUs a feed's first run has written, as bits of a 2 MB set (their ``sku_key``):
+    ``in`` may say yes for a SKU never added (a shared bit: a lookup more, about 6 % of the SKUs
+    at a million rows, fewer below), never no for one added."""
 
+    _BITS = 1 << 24
 
-def _sku_bit(sku: str) -> tuple[int, int]:
-    """The byte and the bit mask of ``sku`` in the written-SKU set."""
-    at = hash(sku) & (_SKUS_WRITTEN_BITS - 1)
-    return at >> 3, 1 << (at & 7)
+    def __init__(self) -> None:
+        self._bits = bytearray(self._BITS // 8)
+
+    def _place(self, sku: str) -> tuple[int, int]:
+        at = sku_key(sku) & (self._BITS - 1)
+        return at >> 3, 1 << (at & 7)
+
+    def add(self, sku: str) -> None:
+        at, mask = self._place(sku)
+        self._bits[at] |= mask
+
+    def __contains__(self, sku: str) -> bool:
+        at, mask = self._place(sku)
+        return bool(self._bits[at] & mask)
 
 
 def _fingerprint_kept(row: MappedRow) -> str:
@@ -143,10 +155,6 @@ class IngestWriter:
         self._rules: dict[tuple, tuple[int, str, str]] | None = None  # split rules, read once
         self._planner_rows: dict[str, int] | None = None  # table -> rows the planner knows of
         self._grown: dict[str, int] = {}  # table -> rows this run added since its last ANALYZE
-        # A feed's first run (it had no offer when the run began): the SKUs this run has written,
-        # hashed into a bit set (``_SKUS_WRITTEN_BITS``); None for a feed that had offers.
-        self._written: bytearray | None = None
-        self._fresh: bool | None = None
 
     # -- the chunk ---------------------------------------------------------------------------
 
@@ -204,12 +212,8 @@ class IngestWriter:
     def _stored_offers(self, skus: list[str]) -> dict[str, StoredOffer]:
         """The stored offers of these SKUs (one read). On a feed's first run only the SKUs it may
         have written already are read: none, mostly (a first ingest's chunks read nothing)."""
-        if self._fresh is None:  # before the run's first write: did the feed have offers?
-            self._fresh = not SupplierItem.objects.filter(feed_id=self.feed.pk).exists()
-            self._written = bytearray(_SKUS_WRITTEN_BITS // 8) if self._fresh else None
-        if self._written is not None:
-            written = self._written
-            skus = [sku for sku in skus if (bit := _sku_bit(sku)) and written[bit[0]] & bit[1]]
+        if (written := self._written) is not None:
+            skus = [sku for sku in skus if sku in written]
             if not skus:
                 return {}
         rows = (
@@ -224,13 +228,19 @@ class IngestWriter:
             for sku, item_id, pid, price, stock, h, seen, raw in rows
         }
 
+    @cached_property
+    def _written(self) -> _SkusWritten | None:
+        """On a feed's first run (no offer when it began: asked before its first write), the
+        SKUs it has written; None for a feed that had offers, whose SKUs are all looked up."""
+        if SupplierItem.objects.filter(feed_id=self.feed.pk).exists():
+            return None
+        return _SkusWritten()
+
     def _written_note(self, rows: Sequence[MappedRow]) -> None:
         """On a feed's first run: these rows' SKUs have stored offers from now on."""
-        if self._written is not None:
-            written = self._written
+        if (written := self._written) is not None:
             for row in rows:
-                at, mask = _sku_bit(row.sku)
-                written[at] |= mask
+                written.add(row.sku)
 
     def _fingerprints_update(self, fingerprints: list[tuple[int, str]]) -> None:
         """Same row, new source fingerprint (a new profile or mapping code): store it."""
